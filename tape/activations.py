@@ -1,0 +1,111 @@
+"""Elementwise functions: exp, log, sqrt and the activations of the course.
+
+The derivative of an elementwise function is diagonal, so its vjp is a product:
+`g * f'(x)`. Where f' is easiest to say through the output (exp, tanh, sigmoid)
+the rule uses `ans`, the output, which the forward pass already computed.
+A mask such as `x > 0` is a constant: it has no gradient of its own.
+"""
+
+import numpy as np
+
+from .primitive import as_array, primitive
+
+
+@primitive
+def exp(x):
+    return np.exp(x)
+
+
+exp.defvjp(lambda g, ans, x: g * ans)                  # d eˣ = eˣ dx
+
+
+@primitive
+def log(x):
+    return np.log(x)
+
+
+log.defvjp(lambda g, ans, x: g / x)                    # d ln x = dx / x
+
+
+@primitive
+def sqrt(x):
+    return np.sqrt(x)
+
+
+sqrt.defvjp(lambda g, ans, x: g / (2 * ans))           # d √x = dx / (2√x)
+
+
+@primitive
+def tanh(x):
+    return np.tanh(x)
+
+
+tanh.defvjp(lambda g, ans, x: g * (1 - ans * ans))     # d tanh = 1 − tanh²
+
+
+@primitive
+def sigmoid(x):
+    # σ(x) = 1 / (1 + e⁻ˣ), written so that neither branch overflows
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x), copy=False)
+
+
+sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))  # d σ = σ(1 − σ)
+
+
+@primitive
+def relu(x):
+    return np.maximum(x, 0)
+
+
+relu.defvjp(lambda g, ans, x: g * (as_array(x) > 0))   # 1 where z > 0, 0 where z ≤ 0
+
+
+@primitive
+def leaky_relu(x, slope=0.01):
+    return np.where(x > 0, x, x * slope)
+
+
+# 1 where z > 0, the slope elsewhere
+leaky_relu.defvjp(lambda g, ans, x, slope=0.01: where(as_array(x) > 0, g, g * slope))
+
+
+@primitive
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    return np.clip(x, min_val, max_val)
+
+
+def _inside(x, lo, hi):
+    x = as_array(x)
+    return (x > lo) & (x < hi)
+
+
+# 1 strictly inside (min_val, max_val), 0 where clipped
+hardtanh.defvjp(lambda g, ans, x, min_val=-1.0, max_val=1.0: g * _inside(x, min_val, max_val))
+
+
+@primitive
+def maximum(x, y):
+    return np.maximum(x, y)
+
+
+def _share(x, y, sign):
+    # the larger input takes the gradient; a tie is split half and half
+    x, y = as_array(x), as_array(y)
+    first = (x > y) if sign > 0 else (x < y)
+    return np.where(first, 1.0, np.where(x == y, 0.5, 0.0)).astype(np.result_type(x, y))
+
+
+maximum.defvjp(lambda g, ans, x, y: g * _share(x, y, +1),
+               lambda g, ans, x, y: g * _share(x, y, -1))
+
+
+@primitive
+def where(condition, x, y):
+    """x where condition holds, else y; the condition carries no gradient."""
+    return np.where(condition, x, y)
+
+
+where.defvjp(None,
+             lambda g, ans, c, x, y: where(c, g, 0 * g),
+             lambda g, ans, c, x, y: where(c, 0 * g, g))

@@ -1,0 +1,155 @@
+"""The reverse sweep: read the tape backwards and apply the chain rule.
+
+Each entry `out = op(x₁, …, xₙ)` is visited after every entry that used `out`, so by
+then the adjoint of `out` — ∂loss/∂out, the sum of what its users sent back — is
+complete. The entry passes `vjp(g)` on to each of its inputs that needs a gradient.
+Visiting entries from the highest tape position to the lowest guarantees that order:
+an entry's users were all recorded after it.
+"""
+
+import numpy as np
+
+from .tape import _Recording, enable_grad, no_grad
+from .tensor import Tensor
+from .shapes import unbroadcast
+from .arithmetic import cast
+
+
+def backward(output, grad=None, retain_graph=False, create_graph=False):
+    """`output.backward()`: add d output / d leaf into every leaf's `.grad`."""
+    seed = _seed(output, grad)
+    entries = _entries_reaching(output)
+    leaves = _sweep(output, seed, entries, retain_graph, create_graph)
+    for leaf, g in leaves.values():
+        g = g.data if g.data.flags.writeable else g.data.copy()   # .grad is an ndarray
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def gradients(output, sources, grad=None, retain_graph=False, create_graph=False,
+              entries=None, tape=None):
+    """d output / d source for each source, without touching `.grad`.
+
+    Returns ndarrays, or Tensors with their own history if `create_graph`.
+    """
+    sources = list(sources)
+    for s in sources:
+        if not isinstance(s, Tensor):
+            raise TypeError(f"gradient sources must be Tensors, got {type(s).__name__}")
+    seed = _seed(output, grad)
+    if entries is None:
+        entries = _entries_reaching(output)
+    else:   # a Tape's own list: only what was recorded up to the output
+        last = output._entry.index if output._entry is not None else -1
+        entries = [e for e in entries if e.index <= last]
+    wanted = {id(s) for s in sources}
+    found = _sweep(output, seed, entries, retain_graph, create_graph, wanted, tape)
+    result = []
+    for s in sources:
+        g = found[id(s)][1] if id(s) in found else Tensor._wrap(np.zeros_like(s.data))
+        result.append(g if create_graph else g.data)
+    return result
+
+
+def _seed(output, grad):
+    if not isinstance(output, Tensor):
+        raise TypeError(f"backward needs a Tensor, got {type(output).__name__}")
+    if not output.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require a gradient, so nothing was recorded "
+            "for it. Create the parameters with requires_grad=True, and do not compute "
+            "the loss inside `with no_grad():`.")
+    if grad is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"backward of a non-scalar tensor of shape {output.shape} needs a seed "
+                f"gradient: call y.backward(g) with g of shape {output.shape}, or reduce "
+                f"y to a scalar first (y.sum(), y.mean())")
+        return Tensor._wrap(np.ones_like(output.data))
+    g = grad if isinstance(grad, Tensor) else Tensor._wrap(np.asarray(grad, dtype=output.dtype))
+    if g.shape != output.shape:
+        raise ValueError(
+            f"backward: the seed gradient has shape {g.shape} but the output has shape "
+            f"{output.shape}; they must match")
+    return g
+
+
+def _entries_reaching(output):
+    """The entries the output depends on, in tape order (found without recursion)."""
+    found, stack = {}, [output._entry] if output._entry is not None else []
+    while stack:
+        entry = stack.pop()
+        if entry.index in found:
+            continue
+        found[entry.index] = entry
+        if entry.freed:
+            continue
+        for x in entry.inputs:
+            if isinstance(x, Tensor) and x._entry is not None and x._entry.index not in found:
+                stack.append(x._entry)
+    return [found[i] for i in sorted(found)]
+
+
+def _sweep(output, seed, entries, retain_graph, create_graph, wanted=(), tape=None):
+    """Propagate adjoints from `output` back through `entries` (given in tape order).
+
+    Returns {id(tensor): (tensor, adjoint)} for the leaves that need a gradient and
+    for any tensor whose id is in `wanted`.
+    """
+    adjoint = {id(output): [output, seed, False]}    # id -> [tensor, g, owned?]
+    found = {}
+    if id(output) in wanted:
+        found[id(output)] = (output, seed)
+    mode = enable_grad() if create_graph else no_grad()
+    with mode:
+        for entry in reversed(entries):
+            out = entry.out()
+            if out is None or id(out) not in adjoint:
+                continue   # nothing downstream depends on this entry
+            g = adjoint.pop(id(out))[1]
+            if id(out) in wanted:
+                found[id(out)] = (out, g)
+            if entry.freed:
+                raise RuntimeError(
+                    f"backward through a part of the tape that was already freed "
+                    f"(entry #{entry.index}, {entry.op.name}): an earlier backward() "
+                    f"released its saved values. Pass retain_graph=True to the first "
+                    f"backward() if you need to go through the same graph twice.")
+            if tape is not None and tape.keep_adjoints:
+                tape.adjoints[entry.index] = g.data
+            for argnum, x in enumerate(entry.inputs):
+                if isinstance(x, Tensor) and x.requires_grad:
+                    gx = entry.op.vjp(argnum, g, out, entry.inputs, entry.params)
+                    _accumulate(adjoint, x, _fit(gx, x), create_graph)
+    for key, (tensor, g, _) in adjoint.items():
+        if tensor._entry is None or key in wanted:
+            found[key] = (tensor, g)
+    if not retain_graph:
+        for entry in entries:
+            entry.free()
+    return found
+
+
+def _fit(g, x):
+    """The rule's result in the input's shape (summing broadcast axes) and dtype."""
+    if not isinstance(g, Tensor):
+        g = Tensor._wrap(np.asarray(g))
+    if g.shape != x.shape:
+        g = unbroadcast(g, x.shape)
+    if g.dtype != x.dtype:
+        g = cast(g, dtype=x.dtype)
+    return g
+
+
+def _accumulate(adjoint, x, g, create_graph):
+    """Add g into x's adjoint. Shared arrays are never written: the first sum is a
+    fresh array, which later contributions may then update in place."""
+    slot = adjoint.get(id(x))
+    if slot is None:
+        adjoint[id(x)] = [x, g, False]
+    elif create_graph:
+        slot[1] = slot[1] + g
+    elif slot[2]:
+        slot[1].data += g.data
+    else:
+        slot[1] = Tensor._wrap(slot[1].data + g.data)
+        slot[2] = True

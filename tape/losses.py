@@ -1,0 +1,102 @@
+"""Softmax, log-softmax and the two losses of the course: cross-entropy and MSE.
+
+`cross_entropy` is one primitive rather than log_softmax followed by indexing: the
+course derives its gradient by hand as a − y (softmax minus the one-hot target), and
+that is exactly its rule here, averaged over the batch: (softmax − onehot) / N.
+"""
+
+import numpy as np
+
+from .primitive import as_array, primitive
+from .reductions import mean
+
+
+def _stable_log_softmax(z, axis):
+    shifted = z - np.max(z, axis=axis, keepdims=True)   # e^(z − max) never overflows
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+@primitive
+def softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+# ∂aᵢ/∂zⱼ = aᵢ(δᵢⱼ − aⱼ), so the vjp is a ⊙ (g − Σ g⊙a)
+softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - (g * ans).sum(axis=axis, keepdims=True)))
+
+
+@primitive
+def log_softmax(x, axis=-1):
+    return _stable_log_softmax(x, axis)
+
+
+# ∂ log aᵢ/∂zⱼ = δᵢⱼ − aⱼ, so the vjp is g − a Σg
+log_softmax.defvjp(lambda g, ans, x, axis=-1: g - softmax(x, axis=axis) * g.sum(axis=axis, keepdims=True))
+
+
+def one_hot(labels, num_classes, dtype=np.float32):
+    """Row i is all zeros but a one at column labels[i]."""
+    labels = np.asarray(as_array(labels))
+    out = np.zeros((labels.size, num_classes), dtype=dtype)
+    out[np.arange(labels.size), labels.reshape(-1)] = 1
+    return out.reshape(labels.shape + (num_classes,))
+
+
+def _check_labels(logits, labels):
+    if np.ndim(logits) != 2:
+        raise ValueError(
+            f"cross_entropy: logits must be (batch, classes), got shape {np.shape(logits)}")
+    labels = np.asarray(labels)
+    n, k = np.shape(logits)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(
+            f"cross_entropy: labels must be integer class ids, got dtype {labels.dtype} "
+            f"(for one-hot targets use labels.argmax(axis=1))")
+    if labels.shape != (n,):
+        raise ValueError(
+            f"cross_entropy: labels must have shape ({n},), one per row of the logits "
+            f"{np.shape(logits)}; got shape {labels.shape}")
+    if n and (labels.min() < 0 or labels.max() >= k):
+        bad = labels[(labels < 0) | (labels >= k)][0]
+        raise ValueError(
+            f"cross_entropy: label {bad} is out of range for {k} classes (valid: 0..{k - 1})")
+    return labels
+
+
+@primitive
+def _cross_entropy(logits, labels):
+    labels = _check_labels(logits, labels)
+    n = len(labels)
+    log_probs = _stable_log_softmax(logits, axis=1)
+    return -log_probs[np.arange(n), labels].sum() / n
+
+
+def _cross_entropy_vjp(g, ans, logits, labels):
+    # dL/dz = (a − y) / N: softmax minus the one-hot target, averaged over the batch
+    n, k = np.shape(as_array(logits))
+    y = one_hot(labels, k, dtype=np.result_type(as_array(logits)))
+    return (softmax(logits, axis=1) - y) * (g / n)
+
+
+_cross_entropy.defvjp(_cross_entropy_vjp, None)
+_cross_entropy.name = "cross_entropy"
+
+
+def cross_entropy(logits, labels):
+    """Mean softmax cross-entropy of (N, K) logits against N integer labels."""
+    return _cross_entropy(logits, as_array(labels))
+
+
+def mse(pred, target):
+    """Mean squared error over all elements: mean((pred − target)²).
+
+    Its gradient is 2(pred − target) / pred.size. (One course report uses
+    ½·Σ(pred − target)²/N instead: that is mse · K/2 for K outputs per example.)
+    """
+    if np.shape(as_array(pred)) != np.shape(as_array(target)):
+        raise ValueError(
+            f"mse: pred and target must have the same shape, got "
+            f"{np.shape(as_array(pred))} and {np.shape(as_array(target))}")
+    diff = pred - target
+    return mean(diff * diff)

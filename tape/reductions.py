@@ -1,0 +1,62 @@
+"""Reductions: sum, mean, max over an axis (or all axes).
+
+Every input element that went into an output element receives that output's adjoint:
+for a sum unchanged, for a mean divided by the count, for a max only where the
+maximum was attained (ties share it equally).
+"""
+
+import numpy as np
+
+from .primitive import as_array, primitive
+from .shapes import broadcast_to, reshape
+
+
+def _kept_shape(shape, axis):
+    """The shape of the result with keepdims=True, so g can be broadcast back."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _spread(g, x, axis):
+    """The adjoint of a reduction, put back on every element it came from."""
+    return broadcast_to(reshape(g, shape=_kept_shape(np.shape(as_array(x)), axis)),
+                        shape=np.shape(as_array(x)))
+
+
+@primitive
+def sum(x, axis=None, keepdims=False):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis))   # ∂Σx/∂xᵢ = 1
+
+
+def _count(x, axis):
+    shape = np.shape(as_array(x))
+    return int(np.prod([n for n, k in zip(shape, _kept_shape(shape, axis)) if k == 1]))
+
+
+@primitive
+def mean(x, axis=None, keepdims=False):
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+# ∂ mean / ∂xᵢ = 1/n
+mean.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis) / _count(x, axis))
+
+
+@primitive
+def max(x, axis=None, keepdims=False):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _max_vjp(g, ans, x, axis=None, keepdims=False):
+    shape = _kept_shape(np.shape(as_array(x)), axis)
+    winners = as_array(x) == np.reshape(as_array(ans), shape)     # where the max was attained
+    share = winners / winners.sum(axis=axis, keepdims=True)       # ties split the gradient
+    return _spread(g, x, axis) * share.astype(np.result_type(as_array(x)), copy=False)
+
+
+max.defvjp(_max_vjp)

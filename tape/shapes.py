@@ -1,0 +1,135 @@
+"""Operations that move values around without changing them.
+
+Their gradients move the adjoint back: a reshape is undone by a reshape, a
+transpose by the inverse transpose, a broadcast by a sum, an index by a scatter.
+`unbroadcast` is the one helper every gradient rule relies on: numpy may have
+stretched an input to the output's shape, so the gradient is summed back.
+"""
+
+import numpy as np
+
+from .primitive import as_array, primitive
+
+
+# ---- broadcasting ------------------------------------------------------------------
+
+@primitive
+def sum_to(x, shape):
+    """Sum x over the axes that broadcasting added or stretched, to get `shape`."""
+    extra = x.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and x.shape[extra + i] != 1)
+    out = x.sum(axis=axes, keepdims=True) if axes else x
+    return out.reshape(shape)
+
+
+@primitive
+def broadcast_to(x, shape):
+    """Stretch x to `shape` (a read-only view; no copy)."""
+    return np.broadcast_to(x, shape)
+
+
+sum_to.defvjp(lambda g, ans, x, shape: broadcast_to(g, shape=x.shape))
+broadcast_to.defvjp(lambda g, ans, x, shape: sum_to(g, shape=x.shape))
+
+
+def unbroadcast(g, shape):
+    """The gradient of a broadcast input: g summed back to the input's `shape`."""
+    if g.shape == tuple(shape):
+        return g
+    return sum_to(g, shape=tuple(shape))
+
+
+def broadcast_axes(input_shape, output_shape):
+    """The output axes over which a gradient is summed for an input of `input_shape`."""
+    extra = len(output_shape) - len(input_shape)
+    return tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(input_shape)
+        if n == 1 and output_shape[extra + i] != 1)
+
+
+# ---- reshaping ---------------------------------------------------------------------
+
+@primitive
+def reshape(x, shape):
+    return np.reshape(x, shape)
+
+
+@primitive
+def transpose(x, axes=None):
+    return np.transpose(x, axes)
+
+
+def _inverse(axes, ndim):
+    return None if axes is None else tuple(np.argsort(axes))
+
+
+reshape.defvjp(lambda g, ans, x, shape: reshape(g, shape=x.shape))
+transpose.defvjp(lambda g, ans, x, axes=None: transpose(g, axes=_inverse(axes, x.ndim)))
+
+
+# ---- indexing ----------------------------------------------------------------------
+
+@primitive
+def getitem(x, index):
+    return x[index]
+
+
+@primitive
+def scatter_add(g, index, shape):
+    """Zeros of `shape` with g added at `index` (repeated integer indices add up)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+def _is_basic(index):
+    """Slices, ints, None and Ellipsis select each element at most once."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in parts)
+
+
+getitem.defvjp(lambda g, ans, x, index: scatter_add(g, index=index, shape=x.shape))
+scatter_add.defvjp(lambda g, ans, dy, index, shape: getitem(g, index=index))
+
+
+# ---- joining -----------------------------------------------------------------------
+
+@primitive
+def _concatenate(*xs, axis=0):
+    return np.concatenate(xs, axis=axis)
+
+
+def _concatenate_vjp(argnum, g, ans, *xs, axis=0):
+    # d/dx_i of [x_0, x_1, ...] picks out x_i's slice of the adjoint
+    sizes = [np.shape(as_array(x))[axis] for x in xs]
+    start = sum(sizes[:argnum])
+    index = [slice(None)] * ans.ndim
+    index[axis] = slice(start, start + sizes[argnum])
+    return getitem(g, index=tuple(index))
+
+
+_concatenate.defvjp_argnum(_concatenate_vjp)
+_concatenate.name = "concatenate"
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis (np.concatenate)."""
+    return _concatenate(*tensors, axis=axis)
+
+
+def stack(tensors, axis=0):
+    """Join tensors along a new axis (np.stack): each is given a length-1 axis first."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    ndim = np.ndim(as_array(tensors[0])) + 1
+    axis = axis % ndim
+    expanded = []
+    for t in tensors:
+        shape = np.shape(as_array(t))
+        expanded.append(reshape(t, shape=shape[:axis] + (1,) + shape[axis:]))
+    return concatenate(expanded, axis=axis)
