@@ -13,7 +13,7 @@
 from .tape import Entry, Tape, enable_grad, is_recording, no_grad, scope
 from .tensor import Tensor, tensor
 from .primitive import Primitive, primitive
-from .arithmetic import add, subtract, multiply, divide, negative, power, matmul, cast
+from .arithmetic import add, subtract, multiply, divide, negative, power, matmul, linear, cast
 from .activations import exp, log, sqrt, tanh, sigmoid, relu, leaky_relu, hardtanh, maximum, where
 from .reductions import sum, mean, max
 from .shapes import reshape, transpose, broadcast_to, sum_to, unbroadcast, concatenate, stack

@@ -109,6 +109,23 @@ def _drop_axis(t, axis):
     return shapes.reshape(t, shape=tuple(shape))
 
 
+@primitive
+def linear(x, w, b):
+    """Z = XW + b for a batch X (n, in), W (in, out), b (out,): one entry, one buffer."""
+    if np.ndim(x) != 2 or np.ndim(w) != 2 or np.shape(b) != np.shape(w)[1:]:
+        raise ValueError(f"linear: expected X (n, in), W (in, out), b (out,), got shapes "
+                         f"{np.shape(x)}, {np.shape(w)}, {np.shape(b)}")
+    _check_matmul(x, w)
+    z = np.matmul(x, w)
+    z += b               # the bias is added in place, into the matmul's own result
+    return z
+
+
+linear.defvjp(lambda g, ans, x, w, b: g @ _swap_last(w),    # dL/dX = Δ·Wᵀ
+              lambda g, ans, x, w, b: _swap_last(x) @ g,    # dL/dW = Xᵀ·Δ
+              lambda g, ans, x, w, b: g.sum(axis=0))        # dL/db = Σ over the batch of Δ
+
+
 def _check_matmul(x, w):
     xs, ws = np.shape(x), np.shape(w)
     if len(xs) == 0 or len(ws) == 0:

@@ -22,8 +22,12 @@ def softmax(x, axis=-1):
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-# ∂aᵢ/∂zⱼ = aᵢ(δᵢⱼ − aⱼ), so the vjp is a ⊙ (g − Σ g⊙a)
-softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - (g * ans).sum(axis=axis, keepdims=True)))
+def softmax_vjp(g, a, axis):
+    # ∂aᵢ/∂zⱼ = aᵢ(δᵢⱼ − aⱼ), so the vjp is a ⊙ (g − Σ g⊙a)
+    return a * (g - (g * a).sum(axis=axis, keepdims=True))
+
+
+softmax.defvjp(lambda g, ans, x, axis=-1: softmax_vjp(g, ans, axis))
 
 
 @primitive
@@ -72,14 +76,25 @@ def _cross_entropy(logits, labels):
     return -log_probs[np.arange(n), labels].sum() / n
 
 
-def _cross_entropy_vjp(g, ans, logits, labels):
-    # dL/dz = (a − y) / N: softmax minus the one-hot target, averaged over the batch
-    n, k = np.shape(as_array(logits))
-    y = one_hot(labels, k, dtype=np.result_type(as_array(logits)))
-    return (softmax(logits, axis=1) - y) * (g / n)
+@primitive
+def _cross_entropy_grad(logits, labels):
+    """(a − y) / N: softmax minus the one-hot target, averaged over the batch."""
+    n = len(labels)
+    a = np.exp(_stable_log_softmax(logits, axis=1))
+    a[np.arange(n), labels] -= 1
+    a /= n
+    return a
 
 
-_cross_entropy.defvjp(_cross_entropy_vjp, None)
+# (a − y)/N is softmax/N plus a constant, so its own vjp is softmax's, divided by N
+_cross_entropy_grad.defvjp(
+    lambda g, ans, logits, labels: softmax_vjp(g, softmax(logits, axis=1), axis=1) / len(labels),
+    None)
+_cross_entropy_grad.name = "cross_entropy_grad"
+
+# dL/dz = g · (a − y) / N
+_cross_entropy.defvjp(lambda g, ans, logits, labels: g * _cross_entropy_grad(logits, labels),
+                      None)
 _cross_entropy.name = "cross_entropy"
 
 

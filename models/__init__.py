@@ -1,0 +1,1 @@
+"""Models, layers, optimisers, data and training built on tape."""

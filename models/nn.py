@@ -1,0 +1,192 @@
+"""Layers built from tape operations: `Linear`, the activations, and the `MLP`.
+
+A module is a callable holding parameters. Calling it runs `forward` inside a
+`tape.scope` named after the module, so a drawing of the tape can group its entries.
+Nothing here computes a gradient: the tape does, from the operations `forward` used.
+"""
+
+import numpy as np
+
+import tape
+
+
+class Module:
+    """Base class: parameters are found by walking the attributes."""
+
+    label = None   # the name drawn around this module's entries; defaults to the class name
+
+    def __call__(self, x):
+        with tape.scope(self.label or type(self).__name__):
+            return self.forward(x)
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def named_parameters(self):
+        """{name: Tensor} for every parameter, in a fixed order."""
+        found = {}
+        for attr, value in vars(self).items():
+            if isinstance(value, tape.Tensor) and value.requires_grad:
+                found[attr] = value
+            elif isinstance(value, Module):
+                found.update({f"{attr}.{k}": v for k, v in value.named_parameters().items()})
+        return found
+
+    def parameters(self):
+        return list(self.named_parameters().values())
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    def state_dict(self):
+        """{name: ndarray} copies of the parameters (for checkpoints and best-so-far)."""
+        return {k: p.data.copy() for k, p in self.named_parameters().items()}
+
+    def load_state_dict(self, state):
+        params = self.named_parameters()
+        missing = sorted(set(params) - set(state))
+        unexpected = sorted(set(state) - set(params))
+        if missing or unexpected:
+            raise KeyError(f"{type(self).__name__}.load_state_dict: missing {missing}, "
+                           f"unexpected {unexpected}")
+        for name, p in params.items():
+            value = np.asarray(state[name])
+            if value.shape != p.shape:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: {name} has shape "
+                                 f"{value.shape} in the state but {p.shape} in the model")
+            p.data[...] = value
+
+
+# ---- initialisation ------------------------------------------------------------------
+
+def init_weight(fan_in, fan_out, init, rng, dtype):
+    """He (for ReLU-like units: Var W = 2/fan_in) or Xavier (Var W = 2/(fan_in+fan_out))."""
+    if init == "he":
+        std = np.sqrt(2.0 / fan_in)
+    elif init == "xavier":
+        std = np.sqrt(2.0 / (fan_in + fan_out))
+    else:
+        raise ValueError(f"unknown init {init!r}: choose 'he' or 'xavier'")
+    return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
+
+
+class Linear(Module):
+    """A fully connected layer: Z = XW + b, with W of shape (in, out)."""
+
+    def __init__(self, fan_in, fan_out, init="he", rng=None, dtype=np.float32, label=None):
+        if fan_in < 1 or fan_out < 1:
+            raise ValueError(f"Linear needs positive sizes, got ({fan_in}, {fan_out})")
+        rng = rng if rng is not None else np.random.default_rng()
+        self.W = tape.tensor(init_weight(fan_in, fan_out, init, rng, dtype),
+                             requires_grad=True, name="W")
+        self.b = tape.tensor(np.zeros(fan_out, dtype=dtype), requires_grad=True, name="b")
+        self.label = label
+
+    def forward(self, x):
+        return tape.linear(x, self.W, self.b)      # Z = XW + b
+
+    def __repr__(self):
+        return f"Linear({self.W.shape[0]}, {self.W.shape[1]})"
+
+
+# ---- activations ---------------------------------------------------------------------
+
+class Activation(Module):
+    function = None
+
+    def forward(self, x):
+        return type(self).function(x)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class ReLU(Activation):
+    function = staticmethod(tape.relu)
+
+
+class Sigmoid(Activation):
+    function = staticmethod(tape.sigmoid)
+
+
+class Tanh(Activation):
+    function = staticmethod(tape.tanh)
+
+
+class HardTanh(Activation):
+    function = staticmethod(tape.hardtanh)
+
+
+class LeakyReLU(Activation):
+    def __init__(self, slope=0.01):
+        self.slope = slope
+
+    def forward(self, x):
+        return tape.leaky_relu(x, slope=self.slope)
+
+    def __repr__(self):
+        return f"LeakyReLU(slope={self.slope})"
+
+
+ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh,
+               "leaky_relu": LeakyReLU, "hardtanh": HardTanh}
+
+
+def activation(name):
+    try:
+        return ACTIVATIONS[name]()
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}: choose one of "
+                         f"{', '.join(ACTIVATIONS)}") from None
+
+
+class MLP(Module):
+    """A multilayer perceptron: Linear → activation → ... → Linear (logits).
+
+    `MLP([784, 256, 10])` is the course's two-layer network; `MLP([784, 600, 400, 10])`
+    has two hidden layers. Parameters are named W1, b1, W2, b2, ... as in the reports.
+    """
+
+    def __init__(self, sizes, activation_name="relu", init="he", seed=0, dtype=np.float32):
+        sizes = [int(n) for n in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"MLP needs at least an input and an output size, all "
+                             f"positive; got {sizes}")
+        rng = np.random.default_rng(seed)
+        self.sizes = sizes
+        self.activation_name = activation_name
+        self.layers = [Linear(a, b, init, rng, dtype, label=f"Linear{i + 1}")
+                       for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))]
+        self.activations = [activation(activation_name) for _ in sizes[2:]]
+        for i, layer in enumerate(self.layers, start=1):
+            layer.W.name, layer.b.name = f"W{i}", f"b{i}"
+
+    def forward(self, x):
+        for layer, act in zip(self.layers, self.activations):
+            x = act(layer(x))
+        return self.layers[-1](x)
+
+    def named_parameters(self):
+        found = {}
+        for i, layer in enumerate(self.layers, start=1):
+            found[f"W{i}"], found[f"b{i}"] = layer.W, layer.b
+        return found
+
+    def weights(self):
+        """The weight matrices only: what L2 regularisation penalises."""
+        return [layer.W for layer in self.layers]
+
+    def predict(self, x, batch_size=10000):
+        """Class ids for a batch of inputs (no tape: evaluation only)."""
+        with tape.no_grad():
+            return np.concatenate([self(x[i:i + batch_size]).data.argmax(axis=1)
+                                   for i in range(0, len(x), batch_size)])
+
+    def __repr__(self):
+        return f"MLP({self.sizes}, activation={self.activation_name!r})"
+
+
+def l2_penalty(weights, lam):
+    """½·λ·Σ‖W‖²: its gradient with respect to each W is λW (biases are not penalised)."""
+    return 0.5 * lam * sum((w * w).sum() for w in weights)

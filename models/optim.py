@@ -1,0 +1,153 @@
+"""Optimisers: how a parameter moves once its gradient g = ∂L/∂θ is known.
+
+Each update is written out in the comment beside it and applied to `p.data` in place,
+outside the tape. `state_dict()` holds everything needed to resume training exactly
+(the velocities and moment estimates, the step count).
+"""
+
+import math
+
+import numpy as np
+
+
+class Optimizer:
+    def __init__(self, params, lr):
+        if lr <= 0:
+            raise ValueError(f"learning rate must be positive, got {lr}")
+        self.params = list(params)
+        self.lr = lr
+        self.steps = 0
+        self.slots = {}        # slot name -> list of arrays, one per parameter
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        self.steps += 1
+        for i, p in enumerate(self.params):
+            if p.grad is not None:
+                self.update(i, p.data, p.grad)
+
+    def update(self, i, theta, g):
+        raise NotImplementedError
+
+    def slot(self, name, i):
+        """Per-parameter state (a velocity, a moment), created as zeros when first used."""
+        arrays = self.slots.setdefault(name, [None] * len(self.params))
+        if arrays[i] is None:
+            arrays[i] = np.zeros_like(self.params[i].data)
+        return arrays[i]
+
+    def state_dict(self):
+        state = {"steps": np.array(self.steps)}
+        for name, arrays in self.slots.items():
+            for i, a in enumerate(arrays):
+                if a is not None:
+                    state[f"{name}.{i}"] = a.copy()
+        return state
+
+    def load_state_dict(self, state):
+        self.steps = int(state["steps"])
+        self.slots = {}
+        for key, value in state.items():
+            if key == "steps":
+                continue
+            name, i = key.rsplit(".", 1)
+            self.slot(name, int(i))[...] = value
+
+
+class SGD(Optimizer):
+    """Plain, momentum or Nesterov SGD.
+
+    momentum μ = 0:   θ ← θ − η g
+    momentum μ > 0:   v ← μ v − η g;   θ ← θ + v
+    nesterov:         v ← μ v − η g;   θ ← θ + μ v − η g     (look ahead along v)
+    """
+
+    def __init__(self, params, lr=0.1, momentum=0.0, nesterov=False):
+        super().__init__(params, lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        if nesterov and momentum == 0:
+            raise ValueError("nesterov needs a momentum > 0")
+        self.momentum, self.nesterov = momentum, nesterov
+
+    def update(self, i, theta, g):
+        if self.momentum == 0:
+            theta -= self.lr * g
+            return
+        v = self.slot("velocity", i)
+        v *= self.momentum
+        v -= self.lr * g
+        if self.nesterov:
+            theta += self.momentum * v - self.lr * g
+        else:
+            theta += v
+
+
+class Adagrad(Optimizer):
+    """r ← r + g²;   θ ← θ − η g / (√r + ε): each coordinate's step shrinks as it is used."""
+
+    def __init__(self, params, lr=0.01, eps=1e-8):
+        super().__init__(params, lr)
+        self.eps = eps
+
+    def update(self, i, theta, g):
+        r = self.slot("sum_sq", i)
+        r += g * g
+        theta -= self.lr * g / (np.sqrt(r) + self.eps)
+
+
+class RMSProp(Optimizer):
+    """r ← ρ r + (1 − ρ) g²;   θ ← θ − η g / (√r + ε): Adagrad with a forgetting average."""
+
+    def __init__(self, params, lr=0.001, rho=0.9, eps=1e-8):
+        super().__init__(params, lr)
+        self.rho, self.eps = rho, eps
+
+    def update(self, i, theta, g):
+        r = self.slot("mean_sq", i)
+        r *= self.rho
+        r += (1 - self.rho) * g * g
+        theta -= self.lr * g / (np.sqrt(r) + self.eps)
+
+
+class Adam(Optimizer):
+    """m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η m̂ / (√v̂ + ε),
+    with the bias corrections m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)."""
+
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, lr)
+        self.beta1, self.beta2 = betas
+        self.eps = eps
+
+    def update(self, i, theta, g):
+        m, v = self.slot("m", i), self.slot("v", i)
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        t = self.steps
+        step = self.lr * math.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
+        theta -= step * m / (np.sqrt(v) + self.eps)
+
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adagrad", "rmsprop")
+
+
+def make_optimizer(name, params, lr, momentum=0.9):
+    """The optimiser called `name` (as on the command line)."""
+    if name == "sgd":
+        return SGD(params, lr)
+    if name == "momentum":
+        return SGD(params, lr, momentum=momentum)
+    if name == "nesterov":
+        return SGD(params, lr, momentum=momentum, nesterov=True)
+    if name == "adam":
+        return Adam(params, lr)
+    if name == "adagrad":
+        return Adagrad(params, lr)
+    if name == "rmsprop":
+        return RMSProp(params, lr)
+    raise ValueError(f"unknown optimizer {name!r}: choose one of {', '.join(OPTIMIZERS)}")
