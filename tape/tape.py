@@ -172,7 +172,8 @@ class Tape:
         for entry in self.entries:
             out, inputs = entry.described()
             args = [names.of(x) for x in inputs]
-            args += [f"{k}={_short_param(v)}" for k, v in entry.params.items()]
+            args += [f"{k}={_short_param(v)}" for k, v in entry.params.items()
+                     if v is not None and v is not False]     # defaults say nothing
             line = f"{names.define(out)} = {entry.op.name}({', '.join(args)})"
             line = f"{line:<40} {out['shape']} {out['dtype']}"
             if adjoints and entry.index in self.adjoints:

@@ -1,0 +1,233 @@
+"""The training loop: mini-batches, the loss, backward, the optimiser, per-epoch evaluation.
+
+    for each epoch:
+        lr ← schedule(epoch)
+        for each mini-batch (X, y) in a seeded shuffle:
+            loss = cross_entropy(model(X), y) + ½λΣ‖W‖²      (recorded on the tape)
+            loss.backward()                                    (the tape computes ∂loss/∂θ)
+            optimiser.step()                                   (θ moves, outside the tape)
+        evaluate on the validation set; keep the best parameters
+
+The batch order of epoch e depends only on (seed, e), so a run resumed from a
+checkpoint after epoch e continues exactly as the uninterrupted run would have.
+"""
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+import tape
+from .nn import MLP, l2_penalty
+from .optim import make_optimizer
+from .schedules import learning_rate
+
+
+@dataclass
+class Config:
+    """Everything that defines a training run (saved in every checkpoint)."""
+    dataset: str = "mnist"
+    hidden: list = field(default_factory=lambda: [1024])
+    activation: str = "relu"
+    init: str = "he"
+    loss: str = "cross_entropy"
+    optimizer: str = "momentum"
+    lr: float = 0.05
+    momentum: float = 0.9
+    l2: float = 1e-4
+    schedule: str = "cosine"
+    gamma: float = 0.5
+    step_size: int = 10
+    decay: float = 0.01
+    epochs: int = 40
+    batch_size: int = 128
+    patience: int = 0          # 0: no early stopping
+    seed: int = 0
+    val_size: int = 5000
+    train_size: int = 0        # 0: the whole training split; else a seeded subset
+    dtype: str = "float32"
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+class Diverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def build_model(config, n_inputs=784, n_classes=10):
+    init = config.init
+    return MLP([n_inputs, *config.hidden, n_classes], config.activation, init,
+               seed=config.seed, dtype=np.dtype(config.dtype))
+
+
+def data_loss(logits, y, loss_name):
+    """The loss on the data: softmax cross-entropy, or MSE against one-hot targets."""
+    if loss_name == "cross_entropy":
+        return tape.cross_entropy(logits, y)
+    if loss_name == "mse":
+        return tape.mse(logits, tape.one_hot(y, logits.shape[1], dtype=logits.dtype))
+    raise ValueError(f"unknown loss {loss_name!r}: choose 'cross_entropy' or 'mse'")
+
+
+def evaluate(model, x, y, loss_name="cross_entropy", batch_size=10000):
+    """(mean loss, accuracy) of the model on (x, y), without recording anything."""
+    if len(x) == 0:
+        return float("nan"), float("nan")
+    total_loss, correct = 0.0, 0
+    with tape.no_grad():
+        for i in range(0, len(x), batch_size):
+            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+            logits = model(xb)
+            total_loss += float(data_loss(logits, yb, loss_name).data) * len(xb)
+            correct += int((logits.data.argmax(axis=1) == yb).sum())
+    return total_loss / len(x), correct / len(x)
+
+
+def batch_order(n, seed, epoch):
+    """The shuffle of epoch `epoch`: a function of (seed, epoch) only."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def train_epoch(model, optimizer, x, y, config, epoch, progress=None):
+    """One pass over the training set; returns (mean data loss, accuracy) seen in it."""
+    weights = model.weights()
+    order = batch_order(len(x), config.seed, epoch)
+    total_loss, correct, seen = 0.0, 0, 0
+    for start in range(0, len(x), config.batch_size):
+        idx = order[start:start + config.batch_size]
+        xb, yb = x[idx], y[idx]
+        logits = model(xb)
+        loss = data_loss(logits, yb, config.loss)
+        objective = loss + l2_penalty(weights, config.l2) if config.l2 else loss
+        value = float(loss.data)
+        if not math.isfinite(value):
+            raise Diverged(f"the loss became {value} at epoch {epoch + 1}, "
+                           f"batch {start // config.batch_size + 1}")
+        optimizer.zero_grad()
+        objective.backward()
+        optimizer.step()
+        total_loss += value * len(idx)
+        correct += int((logits.data.argmax(axis=1) == yb).sum())
+        seen += len(idx)
+        if progress is not None:
+            progress.update(1)
+            progress.set_postfix(loss=f"{total_loss / seen:.4f}", refresh=False)
+    return total_loss / seen, correct / seen
+
+
+class Run:
+    """The state of a training run: model, optimiser, history, the best epoch so far."""
+
+    def __init__(self, config, n_inputs=784, n_classes=10):
+        self.config = config
+        self.model = build_model(config, n_inputs, n_classes)
+        self.optimizer = make_optimizer(config.optimizer, self.model.parameters(),
+                                        config.lr, config.momentum)
+        self.history = []
+        self.best = None            # {"epoch", "val_loss", "val_acc", "params"}
+        self.bad_epochs = 0         # epochs since the validation accuracy last improved
+
+    @property
+    def epoch(self):
+        return len(self.history)
+
+    def lr_at(self, epoch):
+        c = self.config
+        return learning_rate(c.schedule, c.lr, epoch, c.epochs, c.gamma, c.step_size, c.decay)
+
+    def fit(self, splits, on_epoch=None, progress=True, log=print):
+        """Train until config.epochs (or early stopping). Raises Diverged on NaN/inf."""
+        c = self.config
+        steps = math.ceil(len(splits.x_train) / c.batch_size)
+        first_row = True
+        while self.epoch < c.epochs:
+            epoch = self.epoch
+            self.optimizer.lr = self.lr_at(epoch)
+            started = time.perf_counter()
+            bar = _progress_bar(steps, f"epoch {epoch + 1}/{c.epochs}", progress)
+            try:
+                train_loss, train_acc = train_epoch(self.model, self.optimizer, splits.x_train,
+                                                    splits.y_train, c, epoch, bar)
+            finally:
+                if bar is not None:
+                    bar.close()
+            val_loss, val_acc = evaluate(self.model, splits.x_val, splits.y_val, c.loss)
+            row = {"epoch": epoch + 1, "lr": self.optimizer.lr,
+                   "train_loss": train_loss, "train_acc": train_acc,
+                   "val_loss": val_loss, "val_acc": val_acc,
+                   "seconds": time.perf_counter() - started}
+            self.history.append(row)
+            improved = self._remember_best(row)
+            if on_epoch is not None:
+                on_epoch(self, improved)     # save first: an interrupt loses nothing
+            log(format_row(row, header=first_row))
+            first_row = False
+            if c.patience and self.bad_epochs >= c.patience:
+                log(f"early stopping: validation accuracy has not improved for "
+                    f"{c.patience} epochs (best {self.best['val_acc']:.4f} at epoch "
+                    f"{self.best['epoch']})")
+                break
+        return self.history
+
+    def _remember_best(self, row):
+        # with no validation set, the latest epoch counts as the best
+        score = row["val_acc"] if not math.isnan(row["val_acc"]) else row["epoch"]
+        if self.best is None or score > self.best["score"]:
+            self.best = {"epoch": row["epoch"], "score": score, "val_acc": row["val_acc"],
+                         "val_loss": row["val_loss"], "params": self.model.state_dict()}
+            self.bad_epochs = 0
+            return True
+        self.bad_epochs += 1
+        return False
+
+    # ---- saving and resuming: arrays + JSON only ---------------------------------------
+    def training_state(self):
+        """(arrays, extra config) describing this run exactly, for `--resume`."""
+        arrays = {f"param/{k}": v for k, v in self.model.state_dict().items()}
+        arrays.update({f"optim/{k}": v for k, v in self.optimizer.state_dict().items()})
+        if self.best is not None:
+            arrays.update({f"best/{k}": v for k, v in self.best["params"].items()})
+        best = None if self.best is None else {k: v for k, v in self.best.items() if k != "params"}
+        return arrays, {"history": self.history, "best": best, "bad_epochs": self.bad_epochs}
+
+    def restore(self, arrays, state):
+        self.model.load_state_dict(_strip(arrays, "param/"))
+        self.optimizer.load_state_dict(_strip(arrays, "optim/"))
+        self.history = list(state["history"])
+        self.bad_epochs = state["bad_epochs"]
+        if state["best"] is not None:
+            self.best = dict(state["best"], params=_strip(arrays, "best/"))
+
+
+def _strip(arrays, prefix):
+    return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+
+def _progress_bar(total, description, enabled):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, desc=description, leave=False, unit="batch",
+                disable=None, dynamic_ncols=True)
+
+
+COLUMNS = [("epoch", "{:>5d}"), ("lr", "{:>9.2e}"), ("train_loss", "{:>10.4f}"),
+           ("train_acc", "{:>9.4f}"), ("val_loss", "{:>8.4f}"), ("val_acc", "{:>7.4f}"),
+           ("seconds", "{:>7.1f}")]
+
+
+def format_row(row, header=False):
+    """One line of the per-epoch table (with the column names above the first)."""
+    line = "  ".join(fmt.format(row[name]) for name, fmt in COLUMNS)
+    if not header:
+        return line
+    widths = [len(fmt.format(row[name])) for name, fmt in COLUMNS]
+    names = "  ".join(f"{name:>{w}}" for (name, _), w in zip(COLUMNS, widths))
+    return names + "\n" + line

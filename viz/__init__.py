@@ -1,0 +1,6 @@
+"""Pictures: computation graphs (graphviz) and training plots (matplotlib).
+
+- `graph.py`   `draw(tensor_or_tape)` → a graphviz.Digraph; `render(graph, path)` with `dot`
+- `sweep.py`   the reverse sweep as a table: each entry's incoming gradient (adjoint)
+- `plots.py`   learning curves, decision boundaries, weight images, histograms, heatmaps
+"""
