@@ -80,8 +80,10 @@ def _matmul_x(g, ans, x, w):
 
 
 def _matmul_w(g, ans, x, w):
+    if np.ndim(x) == 1 and np.ndim(w) == 1:  # x(n) @ w(n) -> (): dw = g x
+        return g * x
     if np.ndim(x) == 1:                      # x(n) @ W(..., n, m): dW = x gᵀ
-        return _add_axis(x, -1) * (_add_axis(g, -2) if np.ndim(w) > 1 else g)
+        return _add_axis(x, -1) * _add_axis(g, -2)
     if np.ndim(w) == 1:                      # X(..., k, n) @ w(n) -> (..., k): dw = Xᵀ g
         return x * _add_axis(g, -1)          # summed to (n,) by unbroadcast
     return _swap_last(x) @ g                 # dL/dW = Xᵀ·G

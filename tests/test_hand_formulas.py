@@ -1,0 +1,114 @@
+"""The formulas the course derives by hand, each checked against the tape."""
+
+import numpy as np
+import pytest
+
+import tape
+
+rng = np.random.default_rng(42)
+X = rng.standard_normal((6, 4))
+W = rng.standard_normal((4, 3))
+b = rng.standard_normal(3)
+DELTA = rng.standard_normal((6, 3))          # ∂L/∂Z arriving from above
+
+
+def layer():
+    x = tape.tensor(X, requires_grad=True)
+    w = tape.tensor(W, requires_grad=True)
+    bias = tape.tensor(b, requires_grad=True)
+    (x @ w + bias).backward(DELTA)
+    return x, w, bias
+
+
+def test_linear_weight_grad_is_xT_delta():
+    np.testing.assert_allclose(layer()[1].grad, X.T @ DELTA, rtol=1e-12)
+
+
+def test_linear_bias_grad_is_delta_summed_over_the_batch():
+    np.testing.assert_allclose(layer()[2].grad, DELTA.sum(axis=0), rtol=1e-12)
+
+
+def test_linear_input_grad_is_delta_wT():
+    np.testing.assert_allclose(layer()[0].grad, DELTA @ W.T, rtol=1e-12)
+
+
+def activation_grad(f, z, **kw):
+    z = tape.tensor(z, requires_grad=True)
+    f(z, **kw).backward(np.ones(z.shape))
+    return z.grad
+
+
+Z = np.array([-2.0, -0.5, 0.0, 0.3, 1.0, 2.5])
+
+
+def test_relu_mask_is_zero_where_z_is_at_most_zero():
+    np.testing.assert_array_equal(activation_grad(tape.relu, Z), [0, 0, 0, 1, 1, 1])
+
+
+def test_sigmoid_grad_is_sigma_times_one_minus_sigma():
+    s = 1 / (1 + np.exp(-Z))
+    np.testing.assert_allclose(activation_grad(tape.sigmoid, Z), s * (1 - s), rtol=1e-12)
+
+
+def test_tanh_grad_is_one_minus_tanh_squared():
+    np.testing.assert_allclose(activation_grad(tape.tanh, Z), 1 - np.tanh(Z) ** 2, rtol=1e-12)
+
+
+def test_leaky_relu_grad_is_one_or_the_slope():
+    np.testing.assert_array_equal(activation_grad(tape.leaky_relu, Z, slope=0.01),
+                                  [0.01, 0.01, 0.01, 1, 1, 1])
+
+
+def test_hardtanh_grad_is_one_inside_and_zero_outside():
+    z = np.array([-2.0, -1.0, -0.5, 0.0, 0.9, 1.0, 1.5])
+    np.testing.assert_array_equal(activation_grad(tape.hardtanh, z), [0, 0, 1, 1, 1, 0, 0])
+
+
+def test_softmax_cross_entropy_grad_is_a_minus_y_over_n():
+    scores = rng.standard_normal((5, 4))
+    y = np.array([0, 3, 1, 1, 2])
+    s = tape.tensor(scores, requires_grad=True)
+    tape.cross_entropy(s, y).backward()
+    a = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(s.grad, (a - np.eye(4)[y]) / 5, rtol=1e-12)
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    s = tape.tensor(np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 0.0]]), requires_grad=True)
+    loss = tape.cross_entropy(s, np.array([0, 2]))
+    loss.backward()
+    assert loss.item() == pytest.approx(0.5 * 1e4)
+    np.testing.assert_allclose(s.grad, [[0, 0, 0], [0, 0.5, -0.5]], atol=1e-12)
+
+
+def test_mse_grad_is_two_residuals_over_size():
+    pred, target = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    p = tape.tensor(pred, requires_grad=True)
+    loss = tape.mse(p, target)
+    loss.backward()
+    assert loss.item() == pytest.approx(((pred - target) ** 2).mean())
+    np.testing.assert_allclose(p.grad, 2 * (pred - target) / pred.size, rtol=1e-12)
+
+
+def test_l2_penalty_grad_is_lambda_w():
+    w = tape.tensor(W, requires_grad=True)
+    (0.5 * 0.01 * (w * w).sum()).backward()
+    np.testing.assert_allclose(w.grad, 0.01 * W, rtol=1e-12)
+
+
+def test_two_layer_net_matches_the_reports_backward_pass():
+    # the listing of report 001, in row-major form: dZ2 = a − y, dW2 = A1ᵀdZ2/N, ...
+    y = np.array([0, 2, 1, 1, 0, 2])
+    W2 = rng.standard_normal((3, 3))
+    w1, b1, w2 = (tape.tensor(v, requires_grad=True) for v in (W, b, W2))
+    tape.cross_entropy(tape.relu(X @ w1 + b1) @ w2, y).backward()
+    Z1 = X @ W + b
+    A1 = np.maximum(Z1, 0)
+    S = A1 @ W2
+    a = np.exp(S - S.max(1, keepdims=True))
+    a /= a.sum(1, keepdims=True)
+    dZ2 = (a - np.eye(3)[y]) / 6
+    dZ1 = (dZ2 @ W2.T) * (Z1 > 0)
+    np.testing.assert_allclose(w2.grad, A1.T @ dZ2, rtol=1e-12)
+    np.testing.assert_allclose(w1.grad, X.T @ dZ1, rtol=1e-12)
+    np.testing.assert_allclose(b1.grad, dZ1.sum(0), rtol=1e-12)
