@@ -1,0 +1,122 @@
+# %% [markdown]
+# # 3. Decision boundaries on make_moons and make_blobs
+#
+# A small network draws a boundary between classes in the plane. How does that
+# boundary depend on the activation, on the width of the hidden layer, on depth?
+# These are the experiments of the course report on "three_layer_neural_network.py",
+# with every network built from tape operations.
+
+# %%
+import numpy as np
+from matplotlib import animation
+from matplotlib.figure import Figure
+
+import tape
+from models.nn import MLP
+from models.optim import Adam
+from models.toy_data import make_blobs, make_moons
+from tutorials.output import setup
+from viz.plots import plot_decision_boundary, plot_decision_boundary_grid
+
+out, fast = setup("decision_boundaries")
+steps = 300 if fast else 2000
+
+X_moons, y_moons = make_moons(200, noise=0.20, random_state=0)
+X_blobs, y_blobs = make_blobs(300, centers=4, cluster_std=1.6, random_state=3)
+X_moons, X_blobs = X_moons.astype(np.float32), X_blobs.astype(np.float32)
+
+# %% [markdown]
+# ## A classifier from tape operations
+#
+# `MLP([2, h, K])` is Linear → activation → Linear; the loss is softmax
+# cross-entropy; Adam takes full-batch steps.
+
+# %%
+def train(X, y, hidden, activation, steps=steps, lr=0.02, seed=0, snapshots=None):
+    model = MLP([2, *hidden, int(y.max()) + 1], activation, init="xavier", seed=seed)
+    optimizer = Adam(model.parameters(), lr=lr)
+    for step in range(steps):
+        loss = tape.cross_entropy(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if snapshots is not None and step % max(1, steps // 40) == 0:
+            snapshots.append((step, model.state_dict(), float(loss.data)))
+    return model
+
+
+def accuracy(model, X, y):
+    return (model.predict(X) == y).mean()
+
+
+# %% [markdown]
+# ## Activation × width
+#
+# tanh and sigmoid give smooth boundaries, ReLU piecewise-linear ones; with more hidden
+# units the boundary can bend more.
+
+# %%
+widths = [3, 5, 20] if fast else [3, 5, 10, 20, 50]
+activations = ["tanh", "sigmoid", "relu"]
+panels = []
+for activation in activations:
+    for h in widths:
+        model = train(X_moons, y_moons, [h], activation)
+        panels.append((f"{activation}, {h} hidden: acc {accuracy(model, X_moons, y_moons):.2f}",
+                       model.predict))
+plot_decision_boundary_grid(panels, X_moons, y_moons, ncols=len(widths),
+                            title="make_moons: activation (rows) × hidden units (columns)",
+                            path=out / "moons_activation_width.png")
+
+# %% [markdown]
+# ## Depth
+#
+# The same 10 units per layer, stacked 1, 2 and 4 times.
+
+# %%
+panels = []
+for depth in (1, 2, 4):
+    model = train(X_moons, y_moons, [10] * depth, "tanh")
+    panels.append((f"tanh, {depth} hidden layer{'s' if depth > 1 else ''} of 10: "
+                   f"acc {accuracy(model, X_moons, y_moons):.2f}", model.predict))
+plot_decision_boundary_grid(panels, X_moons, y_moons, ncols=3,
+                            title="make_moons: deeper networks", path=out / "moons_depth.png")
+
+# %% [markdown]
+# ## Four blobs
+#
+# With four classes, the softmax output splits the plane into four regions.
+
+# %%
+panels = []
+for activation in activations:
+    model = train(X_blobs, y_blobs, [10], activation)
+    panels.append((f"{activation}, 10 hidden: acc {accuracy(model, X_blobs, y_blobs):.2f}",
+                   model.predict))
+plot_decision_boundary_grid(panels, X_blobs, y_blobs, ncols=3,
+                            title="make_blobs, 4 centres: one hidden layer of 10",
+                            path=out / "blobs_activation.png")
+
+# %% [markdown]
+# ## Watching the boundary move during training
+#
+# Snapshots of the parameters every few steps, replayed as an animated GIF.
+
+# %%
+snapshots = []
+model = train(X_moons, y_moons, [20], "tanh", snapshots=snapshots)
+fig = Figure(figsize=(5, 4.5), layout="constrained")
+ax = fig.add_subplot()
+
+
+def frame(k):
+    step, state, loss = snapshots[k]
+    model.load_state_dict(state)
+    ax.clear()
+    plot_decision_boundary(model.predict, X_moons, y_moons, ax=ax, resolution=100,
+                           title=f"tanh, 20 hidden — step {step}, loss {loss:.3f}")
+
+
+movie = animation.FuncAnimation(fig, frame, frames=len(snapshots))
+movie.save(out / "moons_training.gif", writer=animation.PillowWriter(fps=8), dpi=80)
+print(f"figures written to {out}")
