@@ -8,6 +8,7 @@ sums it back to the input's shape with `unbroadcast`.
 import numpy as np
 
 from .primitive import as_array, primitive
+from .tensor import Tensor
 from . import activations, shapes
 
 
@@ -67,8 +68,11 @@ power.defvjp(
 
 @primitive
 def matmul(x, w):
-    _check_matmul(x, w)
-    return np.matmul(x, w)
+    try:
+        return np.matmul(x, w)
+    except ValueError:
+        _check_matmul(x, w)       # say which shapes disagree, in the course's words
+        raise
 
 
 def _matmul_x(g, ans, x, w):
@@ -94,7 +98,9 @@ matmul.defvjp(_matmul_x, _matmul_w)
 
 def _swap_last(t):
     """Transpose the last two axes: `.T` for a matrix, batch axes left alone."""
-    nd = np.ndim(as_array(t))
+    if not isinstance(t, Tensor):
+        return np.swapaxes(t, -1, -2)     # a constant: no need to record anything
+    nd = t.ndim
     return shapes.transpose(t, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
@@ -114,10 +120,9 @@ def _drop_axis(t, axis):
 @primitive
 def linear(x, w, b):
     """Z = XW + b for a batch X (n, in), W (in, out), b (out,): one entry, one buffer."""
-    if np.ndim(x) != 2 or np.ndim(w) != 2 or np.shape(b) != np.shape(w)[1:]:
+    if x.ndim != 2 or w.ndim != 2 or b.shape != w.shape[1:] or x.shape[1] != w.shape[0]:
         raise ValueError(f"linear: expected X (n, in), W (in, out), b (out,), got shapes "
                          f"{np.shape(x)}, {np.shape(w)}, {np.shape(b)}")
-    _check_matmul(x, w)
     z = np.matmul(x, w)
     z += b               # the bias is added in place, into the matmul's own result
     return z

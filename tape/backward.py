@@ -99,8 +99,8 @@ def _sweep(output, seed, entries, retain_graph, create_graph, wanted=(), tape=No
     found = {}
     if id(output) in wanted:
         found[id(output)] = (output, seed)
-    mode = enable_grad() if create_graph else no_grad()
-    with mode:
+    keep = tape is not None and tape.keep_adjoints
+    with enable_grad() if create_graph else no_grad():
         for entry in reversed(entries):
             out = entry.out()
             if out is None or id(out) not in adjoint:
@@ -114,11 +114,11 @@ def _sweep(output, seed, entries, retain_graph, create_graph, wanted=(), tape=No
                     f"(entry #{entry.index}, {entry.op.name}): an earlier backward() "
                     f"released its saved values. Pass retain_graph=True to the first "
                     f"backward() if you need to go through the same graph twice.")
-            if tape is not None and tape.keep_adjoints:
+            if keep:
                 tape.adjoints[entry.index] = g.data
             for argnum, x in enumerate(entry.inputs):
-                if isinstance(x, Tensor) and x.requires_grad:
-                    gx = entry.op.vjp(argnum, g, out, entry.inputs, entry.params)
+                if type(x) is Tensor and x.requires_grad:
+                    gx = entry.op.vjp(argnum, g, out, entry)
                     _accumulate(adjoint, x, _fit(gx, x), create_graph)
     for key, (tensor, g, _) in adjoint.items():
         if tensor._entry is None or key in wanted:
@@ -133,10 +133,10 @@ def _fit(g, x):
     """The rule's result in the input's shape (summing broadcast axes) and dtype."""
     if not isinstance(g, Tensor):
         g = Tensor._wrap(np.asarray(g))
-    if g.shape != x.shape:
-        g = unbroadcast(g, x.shape)
-    if g.dtype != x.dtype:
-        g = cast(g, dtype=x.dtype)
+    if g.data.shape != x.data.shape:
+        g = unbroadcast(g, x.data.shape)
+    if g.data.dtype != x.data.dtype:
+        g = cast(g, dtype=x.data.dtype)
     return g
 
 

@@ -8,6 +8,7 @@ that is exactly its rule here, averaged over the batch: (softmax − onehot) / N
 import numpy as np
 
 from .primitive import as_array, primitive
+from .tape import is_recording
 from .reductions import mean
 
 
@@ -53,7 +54,7 @@ def _check_labels(logits, labels):
             f"cross_entropy: logits must be (batch, classes), got shape {np.shape(logits)}")
     labels = np.asarray(labels)
     n, k = np.shape(logits)
-    if not np.issubdtype(labels.dtype, np.integer):
+    if labels.dtype.kind not in "iu":
         raise TypeError(
             f"cross_entropy: labels must be integer class ids, got dtype {labels.dtype} "
             f"(for one-hot targets use labels.argmax(axis=1))")
@@ -68,22 +69,23 @@ def _check_labels(logits, labels):
     return labels
 
 
-@primitive
+@primitive(saves=True)
 def _cross_entropy(logits, labels):
     labels = _check_labels(logits, labels)
     n = len(labels)
+    rows = np.arange(n)
     log_probs = _stable_log_softmax(logits, axis=1)
-    return -log_probs[np.arange(n), labels].sum() / n
+    loss = -log_probs[rows, labels].sum() / n
+    delta = np.exp(log_probs)             # a = softmax(z) ...
+    delta[rows, labels] -= 1              # ... minus the one-hot y ...
+    delta /= n                            # ... over N: the gradient, kept for backward
+    return loss, delta
 
 
 @primitive
 def _cross_entropy_grad(logits, labels):
     """(a − y) / N: softmax minus the one-hot target, averaged over the batch."""
-    n = len(labels)
-    a = np.exp(_stable_log_softmax(logits, axis=1))
-    a[np.arange(n), labels] -= 1
-    a /= n
-    return a
+    return _cross_entropy.forward(logits, labels)[1]
 
 
 # (a − y)/N is softmax/N plus a constant, so its own vjp is softmax's, divided by N
@@ -92,9 +94,17 @@ _cross_entropy_grad.defvjp(
     None)
 _cross_entropy_grad.name = "cross_entropy_grad"
 
-# dL/dz = g · (a − y) / N
-_cross_entropy.defvjp(lambda g, ans, logits, labels: g * _cross_entropy_grad(logits, labels),
-                      None)
+
+def _cross_entropy_vjp(g, ans, logits, labels, saved):
+    # dL/dz = g · (a − y) / N. The forward already computed (a − y)/N: reuse it, unless
+    # this backward pass is itself being recorded (for a second derivative), when it
+    # must be a tape operation on the logits.
+    if is_recording():
+        return g * _cross_entropy_grad(logits, labels)
+    return g * saved
+
+
+_cross_entropy.defvjp(_cross_entropy_vjp, None)
 _cross_entropy.name = "cross_entropy"
 
 

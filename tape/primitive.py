@@ -14,6 +14,10 @@ pass can itself be recorded: that is all higher-order gradients need.
 Rules may return a gradient in the broadcast shape of the output, or in another dtype;
 the sweep sums it back to the input's shape with `unbroadcast` and casts it, once, for
 every rule.
+
+A forward that computes something its rule will need again (cross-entropy computes
+softmax) may keep it: declare `@primitive(saves=True)`, return `(output, saved)`, and
+the rule receives `saved=` as a keyword.
 """
 
 import numpy as np
@@ -25,9 +29,10 @@ from .tensor import Tensor
 class Primitive:
     """An operation the tape knows how to differentiate."""
 
-    def __init__(self, forward, name=None):
+    def __init__(self, forward, name=None, saves=False):
         self.forward = forward
         self.name = name or forward.__name__
+        self.saves = saves       # forward returns (output, what the rule will reuse)
         self.vjps = {}           # argument position -> rule(g, ans, *inputs, **params)
         self.__doc__ = forward.__doc__
         self.__name__ = self.name
@@ -49,23 +54,27 @@ class Primitive:
 
     def __call__(self, *args, **params):
         values = [a.data if isinstance(a, Tensor) else a for a in args]
-        out = Tensor._wrap(self.forward(*values, **params))
+        result, saved = self.forward(*values, **params), None
+        if self.saves:
+            result, saved = result
+        out = Tensor._wrap(result)
         if _Recording.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:
-                    self._record(args, params, out)
+                    self._record(args, params, out, saved)
                     break
         return out
 
-    def _record(self, args, params, out):
+    def _record(self, args, params, out, saved):
         entry = Entry(self, args, params, out)
+        entry.saved = saved
         out.requires_grad = True
         out._entry = entry
         for t in _Recording.tapes:
             t.entries.append(entry)
             entry.on_tape = True
 
-    def vjp(self, argnum, g, ans, inputs, params):
+    def vjp(self, argnum, g, ans, entry):
         """The gradient with respect to input `argnum`, given the output's adjoint g."""
         try:
             rule = self.vjps[argnum]
@@ -73,7 +82,9 @@ class Primitive:
             raise NotImplementedError(
                 f"{self.name}: no gradient rule for input {argnum}; "
                 f"define one with {self.name}.defvjp(...)") from None
-        return rule(g, ans, *inputs, **params)
+        if self.saves:
+            return rule(g, ans, *entry.inputs, saved=entry.saved, **entry.params)
+        return rule(g, ans, *entry.inputs, **entry.params)
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -90,11 +101,11 @@ class _AllArguments(dict):
         return lambda g, ans, *inputs, **params: self.rule(argnum, g, ans, *inputs, **params)
 
 
-def primitive(forward=None, *, name=None):
+def primitive(forward=None, *, name=None, saves=False):
     """Decorator: turn a numpy function into a tape operation (add rules with .defvjp)."""
     if forward is None:
-        return lambda f: Primitive(f, name)
-    return Primitive(forward, name)
+        return lambda f: Primitive(f, name, saves)
+    return Primitive(forward, name, saves)
 
 
 def as_array(value):

@@ -37,8 +37,8 @@ class _Recording:
 class Entry:
     """One line of the Wengert list: `out = op(*inputs, **params)`."""
 
-    __slots__ = ("index", "op", "inputs", "params", "out", "scope", "freed", "on_tape",
-                 "summary")
+    __slots__ = ("index", "op", "inputs", "params", "out", "scope", "saved", "freed",
+                 "on_tape", "summary")
 
     def __init__(self, op, inputs, params, out):
         self.index = next(_Recording.counter)
@@ -47,6 +47,7 @@ class Entry:
         self.params = params               # keyword parameters (axis=..., slope=...)
         self.out = weakref.ref(out)        # weak: the output owns this entry, not the reverse
         self.scope = _Recording.scope      # inside which module it ran, e.g. ("MLP", "Linear1")
+        self.saved = None                  # what the forward kept for the rule (see primitive)
         self.freed = False
         self.on_tape = False               # listed by an open `Tape`: keep a summary when freed
         self.summary = None
@@ -55,7 +56,7 @@ class Entry:
         """Drop the saved inputs once backward has used them."""
         if self.on_tape and not self.freed:
             self.summary = (describe(self.out()), [describe(x) for x in self.inputs])
-        self.inputs = None
+        self.inputs = self.saved = None
         self.freed = True
 
     def described(self):
