@@ -220,6 +220,18 @@ def format_report(report):
     return "\n".join(lines)
 
 
+def markdown_table(report):
+    """The training table as Markdown, for the README."""
+    lines = ["| batch | backend | ms / step | s / epoch | × numpy | % of FLOP bound | test acc | peak RSS (MB) |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for r in report["training"]:
+        lines.append(f"| {r['batch_size']} | {r['backend']} | {r['median_step_ms']:.3f} | "
+                     f"{r['median_epoch_seconds']:.3f} | {r['ratio_to_numpy']:.2f} | "
+                     f"{100 * r['flop_fraction']:.0f} % | {r['test_accuracy']:.4f} | "
+                     f"{r['peak_rss_mb']:.0f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -254,6 +266,8 @@ def main(argv=None):
     }
     print()
     print(format_report(report))
+    print()
+    print(markdown_table(report))
     Path(args.out).write_text(json.dumps(report, indent=2))
     print(f"\nwrote {args.out}")
 

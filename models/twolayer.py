@@ -31,12 +31,21 @@ DATASETS = ("mnist", "fashion-mnist")
 DEFAULTS = Config()
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Show defaults, but not the uninformative None / False of optional flags."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def parser():
     p = argparse.ArgumentParser(
         prog="python -m models.twolayer",
         description="Train (or test, or gradient-check) the two-layer MNIST classifier, "
                     "built from tape operations.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=_Help)
     mode = p.add_argument_group("what to do (default: train)")
     mode.add_argument("--test", metavar="MODEL.npz",
                       help="load a saved model and print its test accuracy and loss")
@@ -47,7 +56,9 @@ def parser():
                       help="continue the run saved in RUN_DIR (its last.npz)")
 
     data = p.add_argument_group("data")
-    data.add_argument("--dataset", choices=DATASETS, default=DEFAULTS.dataset)
+    data.add_argument("--dataset", choices=DATASETS, default=DEFAULTS.dataset,
+                      help="MNIST (downloaded once) or Fashion-MNIST (Debian's package "
+                           "dataset-fashion-mnist, else downloaded)")
     data.add_argument("--data-dir", metavar="DIR",
                       help="where the dataset files are cached (default: $TAPE_DATA_DIR, "
                            "else $XDG_CACHE_HOME/tape-autodiff)")
@@ -61,14 +72,18 @@ def parser():
     model = p.add_argument_group("model")
     model.add_argument("--hidden", type=int, nargs="+", default=DEFAULTS.hidden,
                        metavar="N", help="hidden layer sizes; two or more give a deeper MLP")
-    model.add_argument("--activation", choices=list(ACTIVATIONS), default=DEFAULTS.activation)
-    model.add_argument("--init", choices=("he", "xavier"), default=DEFAULTS.init)
+    model.add_argument("--activation", choices=list(ACTIVATIONS), default=DEFAULTS.activation,
+                       help="activation of the hidden layers (leaky_relu: slope 0.01)")
+    model.add_argument("--init", choices=("he", "xavier"), default=DEFAULTS.init,
+                       help="initial weights: He (Var 2/fan_in) or Xavier (Var 2/(fan_in+fan_out))")
     model.add_argument("--loss", choices=("cross_entropy", "mse"), default=DEFAULTS.loss,
                        help="softmax cross-entropy, or MSE against one-hot targets")
-    model.add_argument("--dtype", choices=("float32", "float64"), default=DEFAULTS.dtype)
+    model.add_argument("--dtype", choices=("float32", "float64"), default=DEFAULTS.dtype,
+                       help="floating-point type of the data, parameters and gradients")
 
     opt = p.add_argument_group("optimisation")
-    opt.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer)
+    opt.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer,
+                     help="momentum: SGD with momentum (v ← μv − ηg; θ ← θ + v)")
     opt.add_argument("--lr", type=float, default=DEFAULTS.lr, help="initial learning rate")
     opt.add_argument("--momentum", type=float, default=DEFAULTS.momentum,
                      help="for --optimizer momentum / nesterov")
@@ -85,7 +100,8 @@ def parser():
     opt.add_argument("--epochs", type=int, default=None,
                      help=f"number of epochs (default {DEFAULTS.epochs}; with --resume: "
                           f"the saved run's)")
-    opt.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    opt.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size,
+                     help="images per mini-batch")
     opt.add_argument("--patience", type=int, default=DEFAULTS.patience,
                      help="stop after this many epochs without a better validation "
                           "accuracy (0: never)")

@@ -96,6 +96,7 @@ def test_resume_after_an_interrupt_equals_an_uninterrupted_run(tmp_path, capsys,
 
 
 @needs_fashion
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
 def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys, monkeypatch):
     original = training.train_epoch
 
@@ -161,3 +162,13 @@ def test_help_documents_every_flag(capsys):
     for action in twolayer.parser()._actions:
         for flag in action.option_strings:
             assert flag in out
+
+
+@pytest.mark.slow
+@needs_fashion
+def test_default_configuration_beats_the_report_on_fashion_mnist(tmp_path, capsys):
+    # ≈ 90 s on 2 cores: python -m pytest -m slow
+    assert twolayer.main(["--dataset", "fashion-mnist", "--no-download", "--no-progress",
+                          "--out", str(tmp_path)]) == 0
+    accuracy, _ = figures(last_line(capsys))
+    assert accuracy >= 0.895
