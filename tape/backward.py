@@ -18,7 +18,7 @@ from .arithmetic import cast
 def backward(output, grad=None, retain_graph=False, create_graph=False):
     """`output.backward()`: add d output / d leaf into every leaf's `.grad`."""
     seed = _seed(output, grad)
-    entries = _entries_reaching(output)
+    entries = entries_reaching(output)
     leaves = _sweep(output, seed, entries, retain_graph, create_graph)
     for leaf, g in leaves.values():
         g = g.data if g.data.flags.writeable else g.data.copy()   # .grad is an ndarray
@@ -37,7 +37,7 @@ def gradients(output, sources, grad=None, retain_graph=False, create_graph=False
             raise TypeError(f"gradient sources must be Tensors, got {type(s).__name__}")
     seed = _seed(output, grad)
     if entries is None:
-        entries = _entries_reaching(output)
+        entries = entries_reaching(output)
     else:   # a Tape's own list: only what was recorded up to the output
         last = output._entry.index if output._entry is not None else -1
         entries = [e for e in entries if e.index <= last]
@@ -73,8 +73,11 @@ def _seed(output, grad):
     return g
 
 
-def _entries_reaching(output):
-    """The entries the output depends on, in tape order (found without recursion)."""
+def entries_reaching(output):
+    """The entries the output depends on, in tape order (found without recursion).
+
+    Sorting by tape position is all the ordering backward needs: every entry was
+    recorded after the entries that produced its inputs."""
     found, stack = {}, [output._entry] if output._entry is not None else []
     while stack:
         entry = stack.pop()

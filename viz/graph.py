@@ -22,6 +22,7 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
+from tape.backward import entries_reaching
 from tape.shapes import broadcast_axes
 from tape.tape import _Names, describe
 from tape.tensor import Tensor
@@ -43,19 +44,8 @@ class GraphvizMissing(RuntimeError):
 
 
 def entries_of(root):
-    """The entries behind a tensor (walked without recursion) or on a Tape, in tape order."""
-    if not isinstance(root, Tensor):
-        return list(root.entries)
-    found, stack = {}, [root._entry] if root._entry is not None else []
-    while stack:
-        entry = stack.pop()
-        if entry.index in found:
-            continue
-        found[entry.index] = entry
-        for x in entry.inputs or ():
-            if isinstance(x, Tensor) and x._entry is not None:
-                stack.append(x._entry)
-    return [found[i] for i in sorted(found)]
+    """The entries behind a tensor, or on a Tape, in tape order."""
+    return entries_reaching(root) if isinstance(root, Tensor) else list(root.entries)
 
 
 def draw(root, collapse=False, show_values=True, max_value_size=4, title=None, rankdir="LR"):
