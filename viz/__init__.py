@@ -4,3 +4,8 @@
 - `sweep.py`   the reverse sweep as a table: each entry's incoming gradient (adjoint)
 - `plots.py`   learning curves, decision boundaries, weight images, histograms, heatmaps
 """
+
+from .graph import GraphvizMissing, draw, render
+from .sweep import format_sweep, sweep_table
+
+__all__ = ["draw", "render", "GraphvizMissing", "sweep_table", "format_sweep"]

@@ -135,7 +135,7 @@ def plot_weight_heatmaps(params, path=None, title=None):
     mats = {k: np.asarray(v) for k, v in params.items() if np.ndim(v) == 2}
     if not mats:
         raise ValueError("plot_weight_heatmaps: no weight matrices (2-D arrays) given")
-    fig = Figure(figsize=(4.2 * len(mats), 4.2), layout="constrained")
+    fig = Figure(figsize=(max(6.5, 4.2 * len(mats)), 4.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(mats)))
     for ax, (name, W) in zip(axes, mats.items()):
         limit = np.abs(W).max() or 1.0
