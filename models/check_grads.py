@@ -13,7 +13,6 @@ rounding noise.)
 
 import numpy as np
 
-import tape
 from .manual import mlp_loss_and_grads
 from .nn import MLP, l2_penalty
 from .training import data_loss

@@ -145,7 +145,7 @@ def _offline_help(name, folder, missing):
              "Do one of:"]
     if name == "fashion-mnist":
         lines.append("  - install Debian's copy: apt-get install dataset-fashion-mnist")
-    lines += [f"  - run once with network access (without --no-download) to download it,",
+    lines += ["  - run once with network access (without --no-download) to download it,",
               f"  - or copy the four files {', '.join(FILES.values())} into {folder}",
               f"    (or point --data-dir / TAPE_DATA_DIR at a folder holding a "
               f"'{name}' subfolder with them)."]

@@ -9,7 +9,7 @@ an entry's users were all recorded after it.
 
 import numpy as np
 
-from .tape import _Recording, enable_grad, no_grad
+from .tape import enable_grad, no_grad
 from .tensor import Tensor
 from .shapes import unbroadcast
 from .arithmetic import cast

@@ -60,12 +60,12 @@ def transpose(x, axes=None):
     return np.transpose(x, axes)
 
 
-def _inverse(axes, ndim):
-    return None if axes is None else tuple(np.argsort(axes))
+def _inverse(axes):
+    return None if axes is None else tuple(int(a) for a in np.argsort(axes))
 
 
 reshape.defvjp(lambda g, ans, x, shape: reshape(g, shape=x.shape))
-transpose.defvjp(lambda g, ans, x, axes=None: transpose(g, axes=_inverse(axes, x.ndim)))
+transpose.defvjp(lambda g, ans, x, axes=None: transpose(g, axes=_inverse(axes)))
 
 
 # ---- indexing ----------------------------------------------------------------------
