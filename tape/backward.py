@@ -20,8 +20,12 @@ def backward(output, grad=None, retain_graph=False, create_graph=False):
     seed = _seed(output, grad)
     entries = entries_reaching(output)
     leaves = _sweep(output, seed, entries, retain_graph, create_graph)
+    given = set()      # a rule may hand the same array to two inputs (x + y): copy the second
     for leaf, g in leaves.values():
-        g = g.data if g.data.flags.writeable else g.data.copy()   # .grad is an ndarray
+        g = g.data
+        if not g.flags.writeable or id(g) in given:
+            g = g.copy()                  # each .grad its own, writable ndarray
+        given.add(id(g))
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 

@@ -110,3 +110,14 @@ def test_ndarray_on_the_left_gives_a_tensor():
 def test_repr_shows_values_dtype_and_requires_grad():
     text = repr(tape.tensor(np.array([1.5, 2.0], np.float32), requires_grad=True, name="w"))
     assert text == "tensor([1.5, 2. ], dtype=float32, requires_grad=True, name='w')"
+
+
+def test_each_leaf_gets_its_own_grad_array():
+    a = tape.tensor(np.ones(3), requires_grad=True)
+    b = tape.tensor(np.ones(3), requires_grad=True)
+    (a + b).sum().backward()          # add passes the same adjoint to both inputs
+    a.grad *= 0
+    np.testing.assert_array_equal(b.grad, np.ones(3))
+    a.grad = None
+    a.sum().backward()                # the adjoint of a sum is a read-only broadcast view
+    a.grad += 1                       # ... yet .grad is writable
