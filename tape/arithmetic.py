@@ -144,6 +144,12 @@ def _check_matmul(x, w):
             f"matmul: shapes {xs} and {ws} are not aligned: the last axis of the left "
             f"operand ({inner_x}) must equal the "
             f"{'length' if len(ws) == 1 else 'second-to-last axis'} of the right operand ({inner_w})")
+    try:
+        np.broadcast_shapes(xs[:-2], ws[:-2])     # the batch axes, before the matrices
+    except ValueError:
+        raise ValueError(
+            f"matmul: shapes {xs} and {ws} have batch axes {xs[:-2]} and {ws[:-2]} that "
+            f"do not broadcast together: each pair must be equal or one of them 1") from None
 
 
 @primitive

@@ -20,12 +20,9 @@ def backward(output, grad=None, retain_graph=False, create_graph=False):
     seed = _seed(output, grad)
     entries = entries_reaching(output)
     leaves = _sweep(output, seed, entries, retain_graph, create_graph)
-    given = set()      # a rule may hand the same array to two inputs (x + y): copy the second
+    given = {id(seed.data)}
     for leaf, g in leaves.values():
-        g = g.data
-        if not g.flags.writeable or id(g) in given:
-            g = g.copy()                  # each .grad its own, writable ndarray
-        given.add(id(g))
+        g = _own(g.data, given)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
@@ -40,18 +37,36 @@ def gradients(output, sources, grad=None, retain_graph=False, create_graph=False
         if not isinstance(s, Tensor):
             raise TypeError(f"gradient sources must be Tensors, got {type(s).__name__}")
     seed = _seed(output, grad)
-    if entries is None:
-        entries = entries_reaching(output)
-    else:   # a Tape's own list: only what was recorded up to the output
-        last = output._entry.index if output._entry is not None else -1
-        entries = [e for e in entries if e.index <= last]
+    reaching = entries_reaching(output)
+    if entries is not None:   # a Tape's own list: only what it recorded counts
+        on_tape = {e.index for e in entries}
+        reaching = [e for e in reaching if e.index in on_tape]
     wanted = {id(s) for s in sources}
-    found = _sweep(output, seed, entries, retain_graph, create_graph, wanted, tape)
-    result = []
+    found = _sweep(output, seed, reaching, retain_graph, create_graph, wanted, tape)
+    result, given = [], {id(seed.data)}
     for s in sources:
-        g = found[id(s)][1] if id(s) in found else Tensor._wrap(np.zeros_like(s.data))
-        result.append(g if create_graph else g.data)
+        if id(s) not in found:
+            result.append(np.zeros_like(s.data) if not create_graph
+                          else Tensor._wrap(np.zeros_like(s.data)))
+        elif create_graph:
+            result.append(found[id(s)][1])   # a Tensor with a history of its own
+        else:
+            result.append(_own(found[id(s)][1].data, given))
     return result
+
+
+def _own(g, given):
+    """g as an array the caller may keep and change in place without changing another.
+
+    The sweep shares arrays wherever it can: add hands its adjoint to both inputs,
+    transpose and reshape hand back views of it, broadcast_to a read-only view, and the
+    seed is the caller's own array. A gradient given out is copied if it is any of
+    these; a fresh result of a rule (Xᵀ·Δ, Σ Δ) is given out as it is.
+    """
+    if not g.flags.writeable or g.base is not None or id(g) in given:
+        g = g.copy()
+    given.add(id(g))
+    return g
 
 
 def _seed(output, grad):

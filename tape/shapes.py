@@ -61,7 +61,10 @@ def transpose(x, axes=None):
 
 
 def _inverse(axes):
-    return None if axes is None else tuple(int(a) for a in np.argsort(axes))
+    """The permutation that undoes `axes` (negative axes count from the end)."""
+    if axes is None:
+        return None
+    return tuple(int(a) for a in np.argsort([a % len(axes) for a in axes]))
 
 
 reshape.defvjp(lambda g, ans, x, shape: reshape(g, shape=x.shape))

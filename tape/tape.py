@@ -91,7 +91,7 @@ class no_grad:
 
     def __call__(self, function):
         def wrapped(*args, **kwargs):
-            with no_grad():
+            with type(self)():            # no_grad or enable_grad, whichever decorates
                 return function(*args, **kwargs)
         wrapped.__name__ = function.__name__
         wrapped.__doc__ = function.__doc__
