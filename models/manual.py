@@ -6,6 +6,11 @@ reference the tape is checked against (`--check-grads`) and raced against
 (`benchmarks/`), so it is written to be both readable and fast.
 
 Shapes: X is (N, D), W is (D, M), b is (M,). Δ (dout) always has the output's shape.
+
+Dtypes: float32 in, float32 out. numpy keeps an array's dtype when it meets a Python
+number, but a numpy float64 scalar (np.float64(0.1), or anything read from a float64
+array) would silently promote a float32 array to float64; that is why the
+hyperparameters (slope, λ, lr, μ) go through float() before they touch an array.
 """
 
 import numpy as np
@@ -15,7 +20,12 @@ import numpy as np
 
 def affine_forward(X, W, b):
     """Z = XW + b."""
-    return X @ W + b, (X, W)
+    if X.ndim != 2 or X.shape[1] != W.shape[0] or b.shape != W.shape[1:]:
+        raise ValueError(f"affine_forward: X {X.shape} @ W {W.shape} + b {b.shape} needs "
+                         f"X (N, D), W (D, M), b (M,) with matching D and M")
+    Z = X @ W
+    Z += b                                # in place: no second (N, M) array
+    return Z, (X, W)
 
 
 def affine_backward(dZ, cache, need_dX=True):
@@ -38,12 +48,15 @@ def relu_backward(dout, z):
 
 
 def sigmoid_forward(z):
-    a = 1 / (1 + np.exp(-z))
+    # σ(z) = 1 / (1 + e^(−z)). For z ≪ 0, e^(−z) overflows to inf and σ correctly
+    # becomes 0; the overflow is expected, so it is not reported.
+    with np.errstate(over="ignore"):
+        a = 1 / (1 + np.exp(-z))
     return a, a
 
 
 def sigmoid_backward(dout, a):
-    return dout * a * (1 - a)             # σ' = σ(1 − σ)
+    return dout * a * (1 - a)             # σ' = σ(1 − σ): the output is all we need
 
 
 def tanh_forward(z):
@@ -56,6 +69,7 @@ def tanh_backward(dout, a):
 
 
 def leaky_relu_forward(z, slope=0.01):
+    slope = float(slope)
     return np.where(z > 0, z, z * slope), (z, slope)
 
 
@@ -81,58 +95,128 @@ ACTIVATIONS = {
 }
 
 
-# ---- losses ------------------------------------------------------------------------
+# ---- losses: (loss, dloss/dinput) --------------------------------------------------
 
 def softmax_cross_entropy(scores, y):
-    """Mean cross-entropy of softmax(scores) against integer labels y; dscores = (a − y)/N."""
-    n = len(y)
-    shifted = scores - scores.max(axis=1, keepdims=True)      # e^(s − max): no overflow
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_probs[np.arange(n), y].mean()
-    dscores = np.exp(log_probs)                               # a = softmax(scores)
-    dscores[np.arange(n), y] -= 1                             # a − y
-    dscores /= n
-    return float(loss), dscores
+    """Mean over the batch of −log softmax(scores)[y]; dscores = (a − onehot(y)) / N.
+
+    With a = softmax(s): −log a_y = log Σ_k e^(s_k) − s_y. Subtracting the row maximum
+    first changes nothing (it cancels) but keeps every e^(s − max) ≤ 1, so logits of
+    1e4 do not overflow.
+    """
+    y = np.asarray(y)
+    if scores.ndim != 2 or y.shape != scores.shape[:1]:
+        raise ValueError(f"softmax_cross_entropy: scores must be (N, K) and y (N,) integer "
+                         f"labels, got scores {scores.shape} and y {y.shape}")
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"softmax_cross_entropy: y must hold integer class ids, got dtype {y.dtype}")
+    n, rows = len(y), np.arange(len(y))
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    a = np.exp(shifted)
+    total = a.sum(axis=1, keepdims=True)
+    loss = (np.log(total[:, 0]) - shifted[rows, y]).sum() / n   # −log a_y, averaged
+    a /= total                            # a = softmax(scores), in place
+    a[rows, y] -= 1                       # a − y
+    a /= n                                # averaged over the batch
+    return float(loss), a
 
 
 def mse_loss(pred, target):
-    """Mean over all elements of (pred − target)²; dpred = 2(pred − target)/size.
+    """Mean over all elements of (pred − target)²; dpred = 2(pred − target) / pred.size.
 
-    The course report that used MSE wrote ½Σ(pred − target)²/N: that is this loss
-    times K/2 for K outputs per example, with the gradient scaled the same way.
+    The course report that used MSE wrote ½·Σ(pred − target)²/N, whose gradient is
+    (pred − target)/N. For K outputs per example that is this loss times K/2, with the
+    gradient scaled the same way: same minimum, the learning rate absorbs the factor.
     """
+    if pred.shape != target.shape:
+        raise ValueError(f"mse_loss: pred and target must have the same shape, "
+                         f"got {pred.shape} and {target.shape}")
     diff = pred - target
-    return float((diff * diff).mean()), diff * (2 / diff.size)
+    return float(np.vdot(diff, diff)) / diff.size, diff * (2 / diff.size)   # vdot: Σ diff²
 
 
 def l2_penalty(weights, lam):
-    """½λΣ‖W‖², whose gradient with respect to each W is λW."""
-    loss = 0.5 * lam * sum(float((W * W).sum()) for W in weights)
-    return loss, [lam * W for W in weights]
+    """½λΣ‖W‖², whose gradient with respect to each W is λW. Biases are not penalised.
+
+    `weights` is a list of matrices (gradients come back as a list) or a dict of them
+    (gradients come back as a dict with the same keys).
+    """
+    lam = float(lam)
+    named = weights if isinstance(weights, dict) else dict(enumerate(weights))
+    loss = 0.5 * lam * sum(float(np.vdot(W, W)) for W in named.values())
+    grads = {k: lam * W for k, W in named.items()}
+    return loss, grads if isinstance(weights, dict) else list(grads.values())
 
 
-# ---- a whole MLP ----------------------------------------------------------------------
+# ---- a whole MLP: W1, b1, ..., WL, bL ----------------------------------------------
+
+def init_mlp_params(sizes, seed=0, dtype=np.float32):
+    """He initialisation, W_l ~ N(0, 2/fan_in), and zero biases, for layer sizes [D, ..., K]."""
+    rng = np.random.default_rng(seed)
+    params = {}
+    for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{l}"] = (rng.standard_normal((fan_in, fan_out)) * np.sqrt(2 / fan_in)).astype(dtype)
+        params[f"b{l}"] = np.zeros(fan_out, dtype)
+    return params
+
+
+def _depth(params):
+    """The number of layers L: W1, b1, ..., WL, bL must all be there."""
+    depth = 0
+    while f"W{depth + 1}" in params:
+        depth += 1
+    if depth == 0 or any(f"b{l}" not in params for l in range(1, depth + 1)):
+        raise ValueError(f"params must hold W1, b1, ..., WL, bL; got keys {sorted(params)}")
+    return depth
+
+
+def _activation(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}: choose one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]
+
+
+def mlp_scores(params, X, activation="relu"):
+    """The forward pass alone: the last layer's Z (the class scores), no caches kept."""
+    forward, _ = _activation(activation)
+    depth = _depth(params)
+    A = X
+    for l in range(1, depth + 1):
+        A, _ = affine_forward(A, params[f"W{l}"], params[f"b{l}"])
+        if l < depth:
+            A, _ = forward(A)
+    return A
+
+
+def mlp_predict(params, X, activation="relu"):
+    """Class ids: the arg-max of the scores."""
+    return mlp_scores(params, X, activation).argmax(axis=1)
+
 
 def mlp_loss_and_grads(params, X, y, activation="relu", loss="cross_entropy", l2=0.0):
-    """Loss and gradients of an MLP with parameters W1, b1, ..., WL, bL (dict of arrays).
+    """Loss and gradients of an MLP with parameters W1, b1, ..., WL, bL (a dict of arrays).
 
-    Forward: Z_l = A_{l−1}W_l + b_l, A_l = f(Z_l), the last layer's Z is the scores.
-    Backward: Δ_L from the loss, then Δ_{l−1} = f'(Z_{l−1}) ⊙ (Δ_l W_lᵀ).
+    Forward:  Z_l = A_{l−1}W_l + b_l,  A_l = f(Z_l),  A_0 = X; Z_L are the scores.
+    Backward: Δ_L = dloss/dZ_L, then dW_l = A_{l−1}ᵀΔ_l, db_l = ΣΔ_l and
+              Δ_{l−1} = f'(Z_{l−1}) ⊙ (Δ_l W_lᵀ).
+    loss is "cross_entropy" (softmax) or "mse" (against one-hot targets); l2 adds ½λΣ‖W‖².
     """
-    forward, backward = ACTIVATIONS[activation]
-    depth = len(params) // 2
-    caches, act_caches = [], []
+    forward, backward = _activation(activation)
+    depth = _depth(params)
+
+    layer_caches, act_caches = [], []
     A = X
     for l in range(1, depth + 1):
         Z, cache = affine_forward(A, params[f"W{l}"], params[f"b{l}"])
-        caches.append(cache)
+        layer_caches.append(cache)
         if l < depth:
             A, act_cache = forward(Z)
             act_caches.append(act_cache)
+
     if loss == "cross_entropy":
         value, delta = softmax_cross_entropy(Z, y)
     elif loss == "mse":
-        onehot = np.zeros_like(Z)
+        onehot = np.zeros_like(Z)                 # Z's dtype: a float64 one-hot would upcast
         onehot[np.arange(len(y)), y] = 1
         value, delta = mse_loss(Z, onehot)
     else:
@@ -140,20 +224,25 @@ def mlp_loss_and_grads(params, X, y, activation="relu", loss="cross_entropy", l2
 
     grads = {}
     for l in range(depth, 0, -1):
-        dA, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(delta, caches[l - 1], l > 1)
+        dA, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(delta, layer_caches[l - 1],
+                                                             need_dX=l > 1)
         if l > 1:
             delta = backward(dA, act_caches[l - 2])
+
     if l2:
-        weights = [params[f"W{l}"] for l in range(1, depth + 1)]
+        weights = {f"W{l}": params[f"W{l}"] for l in range(1, depth + 1)}
         penalty, dWs = l2_penalty(weights, l2)
         value += penalty
-        for l, dW in enumerate(dWs, start=1):
-            grads[f"W{l}"] += dW
+        for name, dW in dWs.items():
+            grads[name] += dW
     return value, grads
 
 
+# ---- one step of training ------------------------------------------------------------
+
 def sgd_momentum_step(params, grads, velocity, lr, momentum):
-    """v ← μv − ηg;  θ ← θ + v, in place (velocity starts at zero)."""
+    """v ← μv − ηg;  θ ← θ + v, all in place (a missing velocity starts at zero)."""
+    lr, momentum = float(lr), float(momentum)
     for name, g in grads.items():
         v = velocity.get(name)
         if v is None:

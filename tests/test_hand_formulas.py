@@ -33,35 +33,53 @@ def test_linear_input_grad_is_delta_wT():
 
 
 def activation_grad(f, z, **kw):
+    """dL/dz for L = Σ δ ⊙ f(z): the tape's answer, to compare with δ ⊙ f'(z)."""
     z = tape.tensor(z, requires_grad=True)
-    f(z, **kw).backward(np.ones(z.shape))
+    f(z, **kw).backward(delta_for(z.shape))
     return z.grad
+
+
+def delta_for(shape):
+    return np.random.default_rng(7).uniform(0.5, 2.0, shape)   # Δ arriving from above
 
 
 Z = np.array([-2.0, -0.5, 0.0, 0.3, 1.0, 2.5])
 
 
 def test_relu_mask_is_zero_where_z_is_at_most_zero():
-    np.testing.assert_array_equal(activation_grad(tape.relu, Z), [0, 0, 0, 1, 1, 1])
+    mask = np.array([0, 0, 0, 1, 1, 1])               # z = 0 counts as "not active"
+    np.testing.assert_array_equal(activation_grad(tape.relu, Z), delta_for(Z.shape) * mask)
+
+
+def test_relu_mask_on_a_matrix_with_exact_zeros():
+    z = np.array([[0.0, 1.0, -1.0], [2.0, 0.0, -0.0]])
+    np.testing.assert_array_equal(activation_grad(tape.relu, z), delta_for(z.shape) * (z > 0))
 
 
 def test_sigmoid_grad_is_sigma_times_one_minus_sigma():
     s = 1 / (1 + np.exp(-Z))
-    np.testing.assert_allclose(activation_grad(tape.sigmoid, Z), s * (1 - s), rtol=1e-12)
+    np.testing.assert_allclose(activation_grad(tape.sigmoid, Z), delta_for(Z.shape) * s * (1 - s),
+                               rtol=1e-12)
 
 
 def test_tanh_grad_is_one_minus_tanh_squared():
-    np.testing.assert_allclose(activation_grad(tape.tanh, Z), 1 - np.tanh(Z) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(activation_grad(tape.tanh, Z),
+                               delta_for(Z.shape) * (1 - np.tanh(Z) ** 2), rtol=1e-12)
 
 
 def test_leaky_relu_grad_is_one_or_the_slope():
-    np.testing.assert_array_equal(activation_grad(tape.leaky_relu, Z, slope=0.01),
-                                  [0.01, 0.01, 0.01, 1, 1, 1])
+    expected = np.array([0.01, 0.01, 0.01, 1, 1, 1])  # the default slope is 0.01
+    np.testing.assert_allclose(activation_grad(tape.leaky_relu, Z), delta_for(Z.shape) * expected,
+                               rtol=1e-12)
+    expected = np.array([0.2, 0.2, 0.2, 1, 1, 1])
+    np.testing.assert_allclose(activation_grad(tape.leaky_relu, Z, slope=0.2),
+                               delta_for(Z.shape) * expected, rtol=1e-12)
 
 
 def test_hardtanh_grad_is_one_inside_and_zero_outside():
     z = np.array([-2.0, -1.0, -0.5, 0.0, 0.9, 1.0, 1.5])
-    np.testing.assert_array_equal(activation_grad(tape.hardtanh, z), [0, 0, 1, 1, 1, 0, 0])
+    inside = np.array([0, 0, 1, 1, 1, 0, 0])          # the corners ±1 count as outside
+    np.testing.assert_array_equal(activation_grad(tape.hardtanh, z), delta_for(z.shape) * inside)
 
 
 def test_softmax_cross_entropy_grad_is_a_minus_y_over_n():

@@ -1,147 +1,273 @@
 """Training pictures with matplotlib: learning curves, decision boundaries, weights.
 
-Every function builds its own `Figure` (no pyplot global state, nothing shown on
-screen), returns it, and saves it as a PNG when given `path=`.
+Every function builds its own `Figure` on the non-interactive Agg canvas (no pyplot,
+no global state, nothing shown on screen, so nothing leaks from one call into the
+next), returns it, and also writes it as a PNG when given `path=`.
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
+# one colour per class (matplotlib's tab10), cycled past ten classes
 CLASS_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+TRAIN_COLOUR, VAL_COLOUR = "#1f77b4", "#ff7f0e"
+WEIGHT_COLOUR, BIAS_COLOUR = "#4c72b0", "#dd8452"
+DIVERGING = "RdBu_r"        # red positive, white zero, blue negative
 
 
-def _save(fig, path):
-    if path is not None:
-        fig.savefig(path, dpi=110)
+def _figure(width, height):
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)                 # draw with Agg, whatever pyplot's backend is
     return fig
 
 
+def _save(fig, path, dpi=110):
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi)
+    return fig
+
+
+def _grid(fig, n, ncols):
+    """n axes in rows of ncols; spare cells of the last row are hidden."""
+    ncols = max(1, min(ncols, n))
+    axes = np.atleast_1d(fig.subplots(math.ceil(n / ncols), ncols)).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return axes[:n]
+
+
+# ---- learning curves ---------------------------------------------------------------
+
 def plot_learning_curves(history, path=None, title=None):
-    """Loss and accuracy per epoch, training against validation."""
-    if not history:
-        raise ValueError("plot_learning_curves: the history is empty (train at least one epoch)")
-    for key in ("epoch", "train_loss", "train_acc"):
-        if key not in history[0]:
-            raise ValueError(f"plot_learning_curves: each history row needs {key!r}; "
-                             f"got keys {sorted(history[0])}")
-    epochs = [row["epoch"] for row in history]
-    fig = Figure(figsize=(10, 4), layout="constrained")
-    for ax, what, label in zip(fig.subplots(1, 2), ("loss", "acc"), ("loss", "accuracy")):
-        ax.plot(epochs, [row[f"train_{what}"] for row in history], "o-", ms=3, label="training")
-        val = [row.get(f"val_{what}", math.nan) for row in history]
-        if not all(math.isnan(v) for v in val):
-            ax.plot(epochs, val, "s-", ms=3, label="validation")
+    """Loss and accuracy per epoch, training against validation, side by side.
+
+    history: one dict per epoch with keys epoch, train_loss, train_acc and, if there
+    is a validation set, val_loss and val_acc (as `models.training.Run.history`).
+    """
+    if not isinstance(history, (list, tuple)) or not history:
+        raise ValueError("plot_learning_curves: history must be a non-empty list of "
+                         "per-epoch dicts (train at least one epoch)")
+    for i, row in enumerate(history):
+        for key in ("epoch", "train_loss", "train_acc"):
+            if not isinstance(row, dict) or key not in row:
+                got = sorted(row) if isinstance(row, dict) else type(row).__name__
+                raise ValueError(f"plot_learning_curves: each history row needs {key!r}; "
+                                 f"row {i} has {got}")
+
+    def column(key):
+        return np.array([np.nan if row.get(key) is None else float(row[key]) for row in history])
+
+    epochs = column("epoch")
+    fig = _figure(10, 4)
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    for ax, what, label in ((loss_ax, "loss", "loss"), (acc_ax, "acc", "accuracy")):
+        ax.plot(epochs, column(f"train_{what}"), "o-", ms=3, color=TRAIN_COLOUR, label="training")
+        val = column(f"val_{what}")
+        if not np.isnan(val).all():
+            ax.plot(epochs, val, "s-", ms=3, color=VAL_COLOUR, label="validation")
         ax.set(xlabel="epoch", ylabel=label, title=f"{label} per epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend()
+
+    val_acc = column("val_acc")
+    if not np.isnan(val_acc).all():      # the epoch one would keep (early stopping)
+        best = int(np.nanargmax(val_acc))
+        acc_ax.plot(epochs[best], val_acc[best], "*", ms=13, color=VAL_COLOUR, mec="k",
+                    label=f"best validation: {val_acc[best]:.4f} (epoch {epochs[best]:g})")
+    loss_ax.legend(loc="upper right")
+    acc_ax.legend(loc="lower right")
     fig.suptitle(title or "Learning curves")
     return _save(fig, path)
 
 
-def plot_decision_boundary(predict, X, y, ax=None, title=None, resolution=200):
-    """The regions a classifier assigns to each class, with the training points."""
+# ---- decision boundaries -----------------------------------------------------------
+
+def _class_ids(predict, points):
+    """predict(points) as one class id per point; scores or probabilities (n, K) are arg-maxed."""
+    out = np.asarray(predict(points))
+    if out.ndim == 2 and out.shape[0] == len(points):
+        out = out.argmax(axis=1)
+    if out.shape != (len(points),):
+        raise ValueError(f"plot_decision_boundary: predict must map ({len(points)}, 2) points "
+                         f"to {len(points)} class ids, got an array of shape {out.shape}")
+    return out.astype(int)
+
+
+def plot_decision_boundary(predict, X, y, ax=None, title=None, resolution=200, path=None,
+                           legend=True):
+    """The regions a classifier gives each class, its boundaries, and the training points.
+
+    predict maps an (n, 2) array of points to n class ids (ints). Works for any number of
+    classes. Draws into `ax` if given (returns its figure), else into a new figure.
+    """
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D points of shape (n, 2), got {X.shape}")
-    fig = None
+    if y.shape != (len(X),):
+        raise ValueError(f"plot_decision_boundary: y must hold one label per point, shape "
+                         f"({len(X)},); got {y.shape}")
+    fig = ax.figure if ax is not None else _figure(5.2, 4.6)
     if ax is None:
-        fig = Figure(figsize=(5, 4.5), layout="constrained")
         ax = fig.add_subplot()
-    pad = 0.5
-    (x0, y0), (x1, y1) = X.min(axis=0) - pad, X.max(axis=0) + pad
+
+    # a grid over the data, with a margin; float32 data gets a float32 grid (the model's dtype)
+    margin = 0.1 * np.ptp(X, axis=0) + 0.25
+    (x0, y0), (x1, y1) = X.min(axis=0) - margin, X.max(axis=0) + margin
     gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
-    grid = np.c_[gx.ravel(), gy.ravel()].astype(X.dtype)
-    regions = np.asarray(predict(grid)).reshape(gx.shape)
-    classes = np.unique(np.concatenate([np.unique(y), np.unique(regions)])).astype(int)
-    colours = ListedColormap([CLASS_COLOURS[c % 10] for c in range(classes.max() + 1)])
-    ax.contourf(gx, gy, regions, levels=np.arange(classes.max() + 2) - 0.5, cmap=colours,
-                alpha=0.25)
-    ax.contour(gx, gy, regions, levels=np.arange(classes.max() + 1) + 0.5, colors="k",
-               linewidths=0.6)
-    for c in np.unique(y):
+    dtype = X.dtype if X.dtype.kind == "f" else np.float64
+    grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(dtype)
+    regions = _class_ids(predict, grid).reshape(gx.shape)
+
+    labels = np.unique(y).astype(int)
+    n_colours = max(regions.max(), labels.max()) + 1
+    colours = ListedColormap([CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(n_colours)])
+    levels = np.arange(n_colours + 1) - 0.5            # class c fills the band (c − ½, c + ½)
+    ax.contourf(gx, gy, regions, levels=levels, cmap=colours, alpha=0.28)
+    if len(np.unique(regions)) > 1:
+        ax.contour(gx, gy, regions, levels=levels[1:-1], colors="k", linewidths=0.8)
+    for c in labels:
         pts = X[y == c]
-        ax.scatter(pts[:, 0], pts[:, 1], s=14, color=CLASS_COLOURS[int(c) % 10],
-                   edgecolor="k", linewidth=0.3, label=f"class {c}")
-    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="$x_1$", ylabel="$x_2$", title=title or "")
-    ax.legend(loc="lower right", fontsize=7, framealpha=0.8)
-    return fig if fig is not None else ax.figure
+        ax.scatter(pts[:, 0], pts[:, 1], s=16, color=CLASS_COLOURS[c % len(CLASS_COLOURS)],
+                   edgecolor="white", linewidth=0.5, label=f"class {c}")
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="$x_1$", ylabel="$x_2$")
+    ax.set_title(title or "Decision boundary", fontsize=10)
+    if legend:
+        ax.legend(loc="best", fontsize=8, framealpha=0.85)
+    return _save(fig, path)
 
 
-def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None):
-    """One decision boundary per (title, predict) panel, over the same data."""
+def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, resolution=150):
+    """One decision boundary per (title, predict) panel, all over the same points X, y.
+
+    For a sweep, e.g. activation (rows) × hidden units (columns): pass the panels row by
+    row and ncols = the number of columns. One legend serves every panel.
+    """
     if not panels:
-        raise ValueError("plot_decision_boundary_grid: no panels")
-    ncols = min(ncols, len(panels))
+        raise ValueError("plot_decision_boundary_grid: no panels (expected a list of "
+                         "(title, predict) pairs)")
+    for i, panel in enumerate(panels):
+        if not (isinstance(panel, (tuple, list)) and len(panel) == 2 and callable(panel[1])):
+            raise ValueError(f"plot_decision_boundary_grid: panel {i} must be a pair "
+                             f"(title, predict), got {panel!r}")
+    ncols = max(1, min(ncols, len(panels)))
     nrows = math.ceil(len(panels) / ncols)
-    fig = Figure(figsize=(3.6 * ncols, 3.4 * nrows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+    fig = _figure(3.6 * ncols, 3.3 * nrows + 0.6)
+    axes = _grid(fig, len(panels), ncols)
     for ax, (name, predict) in zip(axes, panels):
-        plot_decision_boundary(predict, X, y, ax=ax, title=name, resolution=150)
-    for ax in axes[len(panels):]:
-        ax.set_visible(False)
+        plot_decision_boundary(predict, X, y, ax=ax, title=name, resolution=resolution,
+                               legend=False)
+        ax.label_outer()                             # axis labels on the outer panels only
+    labels = np.unique(np.asarray(y)).astype(int)
+    handles = [Line2D([], [], ls="", marker="o", ms=6, mec="white",
+                      color=CLASS_COLOURS[c % len(CLASS_COLOURS)]) for c in labels]
+    fig.legend(handles, [f"class {c}" for c in labels], loc="outside lower center",
+               ncols=len(labels), frameon=False)
     fig.suptitle(title or "Decision boundaries")
     return _save(fig, path)
 
 
+# ---- weights -------------------------------------------------------------------------
+
 def plot_weight_images(W, path=None, shape=(28, 28), ncols=16, max_images=64, title=None):
-    """Each hidden unit's incoming weights (a column of W) shown as an image."""
+    """Each hidden unit's incoming weights (a column of W, 784 values) as a 28×28 image.
+
+    cs231n style: every image on its own symmetric scale ±max|w| (so faint units are as
+    visible as strong ones), red for positive weights, blue for negative, no ticks.
+    """
     W = np.asarray(W)
-    if W.ndim != 2 or W.shape[0] != shape[0] * shape[1]:
-        raise ValueError(f"plot_weight_images: W must have shape ({shape[0] * shape[1]}, hidden) "
-                         f"to show {shape} images, got {W.shape}")
+    pixels = shape[0] * shape[1]
+    if W.ndim != 2 or W.shape[0] != pixels:
+        raise ValueError(f"plot_weight_images: W must have shape ({pixels}, hidden) to show "
+                         f"{shape[0]}×{shape[1]} images, got {W.shape}")
     n = min(W.shape[1], max_images)
-    ncols = min(ncols, n)
+    if n == 0:
+        raise ValueError(f"plot_weight_images: W {W.shape} has no hidden units to show")
+    ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(ncols * 0.8, nrows * 0.8 + 0.6), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
-    for k, ax in enumerate(axes):
-        ax.set_axis_off()
-        if k < n:
-            img = W[:, k].reshape(shape)
-            limit = np.abs(img).max() or 1.0        # each unit on its own symmetric scale
-            ax.imshow(img, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    fig.suptitle(title or f"First-layer weights: {n} of {W.shape[1]} hidden units "
-                          f"(red positive, blue negative)")
+    fig = _figure(0.75 * ncols + 1.0, 0.75 * nrows + 0.8)
+    image = None
+    for k, ax in enumerate(_grid(fig, n, ncols)):
+        img = W[:, k].reshape(shape)
+        limit = float(np.abs(img).max()) or 1.0
+        image = ax.imshow(img, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(str(k), fontsize=6, pad=1.5)
+    # the colour bar shows the shared meaning of the colours, in units of each image's max
+    bar = fig.colorbar(image, ax=fig.axes, shrink=0.8, aspect=30, pad=0.01)
+    limit = image.norm.vmax
+    bar.set_ticks([-limit, 0, limit], labels=["−max|w|", "0", "+max|w|"])
+    bar.ax.tick_params(labelsize=7)
+    fig.suptitle(title or f"First-layer weights as {shape[0]}×{shape[1]} images: "
+                          f"hidden units 0–{n - 1} of {W.shape[1]} (red positive, blue negative)")
     return _save(fig, path)
 
 
-def plot_weight_histograms(params, path=None, title=None):
-    """A histogram of the values of each weight matrix and bias vector."""
-    if not params:
-        raise ValueError("plot_weight_histograms: no parameters")
-    names = list(params)
-    ncols = 2
-    nrows = math.ceil(len(names) / ncols)
-    fig = Figure(figsize=(9, 2.8 * nrows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
-    for ax, name in zip(axes, names):
-        values = np.asarray(params[name]).ravel()
-        ax.hist(values, bins=60, color="#4c72b0" if name.startswith("W") else "#dd8452")
-        ax.set(title=f"{name} {np.shape(params[name])}: mean {values.mean():+.3f}, "
-                     f"std {values.std():.3f}", xlabel="value", ylabel="count")
+def _named_arrays(params, what):
+    if not isinstance(params, dict) or not params:
+        raise ValueError(f"{what}: params must be a non-empty dict of name -> array, "
+                         f"e.g. {{'W1': ..., 'b1': ...}}")
+    arrays = {name: np.asarray(value) for name, value in params.items()}
+    empty = [name for name, a in arrays.items() if a.size == 0]
+    if empty:
+        raise ValueError(f"{what}: empty arrays have nothing to draw: {empty}")
+    return arrays
+
+
+def plot_weight_histograms(params, path=None, title=None, bins=60):
+    """A histogram of the values in each weight matrix and bias vector, layer by layer.
+
+    params: a dict name -> array in layer order (W1, b1, W2, b2, ...): two per row, so a
+    layer's weights and bias sit side by side.
+    """
+    arrays = _named_arrays(params, "plot_weight_histograms")
+    fig = _figure(9, 2.6 * math.ceil(len(arrays) / 2) + 0.5)
+    for ax, (name, values) in zip(_grid(fig, len(arrays), 2), arrays.items()):
+        flat = values.ravel()
+        is_weight = values.ndim >= 2
+        # fewer bins for a short bias vector, so its histogram is not mostly gaps
+        ax.hist(flat, bins=min(bins, max(8, 2 * math.isqrt(flat.size))),
+                color=WEIGHT_COLOUR if is_weight else BIAS_COLOUR, edgecolor="white", linewidth=0.3)
+        ax.axvline(0, color="k", lw=0.6, alpha=0.5)
+        kind = "weights" if is_weight else "biases"
+        ax.set(title=f"{name} {values.shape}: {kind}", xlabel="value", ylabel="count")
+        ax.text(0.98, 0.95, f"mean {flat.mean():+.3g}\nstd {flat.std():.3g}",
+                transform=ax.transAxes, ha="right", va="top", fontsize=8,
+                bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))
         ax.grid(alpha=0.3)
-    for ax in axes[len(names):]:
-        ax.set_visible(False)
     fig.suptitle(title or "Distribution of weights and biases, layer by layer")
     return _save(fig, path)
 
 
-def plot_weight_heatmaps(params, path=None, title=None):
-    """Each weight matrix as a heatmap (rows: inputs, columns: units), with a colour bar."""
-    mats = {k: np.asarray(v) for k, v in params.items() if np.ndim(v) == 2}
-    if not mats:
-        raise ValueError("plot_weight_heatmaps: no weight matrices (2-D arrays) given")
-    fig = Figure(figsize=(max(6.5, 4.2 * len(mats)), 4.6), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(mats)))
-    for ax, (name, W) in zip(axes, mats.items()):
-        limit = np.abs(W).max() or 1.0
-        im = ax.imshow(W, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto",
-                       interpolation="nearest")
-        ax.set(title=f"{name} {W.shape}", xlabel="output unit", ylabel="input")
-        fig.colorbar(im, ax=ax, shrink=0.8, label="weight")
-    fig.suptitle(title or "Weight matrices")
+def plot_weight_heatmaps(params, path=None, title=None, ncols=3):
+    """Each weight matrix as a heatmap (rows: inputs, columns: units), with a colour bar.
+
+    params: a dict name -> array; only the 2-D arrays (weight matrices) are drawn.
+    """
+    arrays = _named_arrays(params, "plot_weight_heatmaps")
+    matrices = {name: W for name, W in arrays.items() if W.ndim == 2}
+    if not matrices:
+        raise ValueError(f"plot_weight_heatmaps: no weight matrices (2-D arrays) among "
+                         f"{ {name: a.shape for name, a in arrays.items()} }")
+    ncols = max(1, min(ncols, len(matrices)))
+    fig = _figure(max(6.5, 4.3 * ncols), 4.4 * math.ceil(len(matrices) / ncols) + 0.4)
+    for ax, (name, W) in zip(_grid(fig, len(matrices), ncols), matrices.items()):
+        limit = float(np.abs(W).max()) or 1.0    # symmetric: white is exactly zero
+        image = ax.imshow(W, cmap=DIVERGING, vmin=-limit, vmax=limit, aspect="auto",
+                          interpolation="nearest")
+        ax.set(title=f"{name} {W.shape}", xlabel="output unit (column)",
+               ylabel="input (row)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        fig.colorbar(image, ax=ax, shrink=0.85, label="weight")
+    fig.suptitle(title or "Weight matrices (red positive, blue negative)")
     return _save(fig, path)
