@@ -130,3 +130,23 @@ def test_two_layer_net_matches_the_reports_backward_pass():
     np.testing.assert_allclose(w2.grad, A1.T @ dZ2, rtol=1e-12)
     np.testing.assert_allclose(w1.grad, X.T @ dZ1, rtol=1e-12)
     np.testing.assert_allclose(b1.grad, dZ1.sum(0), rtol=1e-12)
+
+
+def test_max_splits_the_gradient_equally_between_ties():
+    x = tape.tensor([1.0, 3.0, 3.0, 2.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad, [0, 0.5, 0.5, 0])
+
+
+def test_maximum_splits_the_gradient_half_and_half_at_a_tie():
+    x = tape.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = tape.tensor([2.0, 2.0, 1.0], requires_grad=True)
+    tape.maximum(x, y).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0, 0.5, 1])
+    np.testing.assert_array_equal(y.grad, [1, 0.5, 0])
+
+
+def test_repeated_indices_add_their_gradients():
+    x = tape.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[np.array([0, 0, 2, 0])].sum().backward()
+    np.testing.assert_array_equal(x.grad, [3, 0, 1])
