@@ -5,6 +5,11 @@ then the adjoint of `out` — ∂loss/∂out, the sum of what its users sent bac
 complete. The entry passes `vjp(g)` on to each of its inputs that needs a gradient.
 Visiting entries from the highest tape position to the lowest guarantees that order:
 an entry's users were all recorded after it.
+
+The rules are written with tape operations. When the sweep is itself recorded
+(`create_graph=True`, for gradients of gradients) they are given Tensors, so every
+operation they do goes on the tape. Otherwise they are given the bare ndarrays, as
+HIPS autograd does: `g * ans` is then numpy's own product, with no bookkeeping.
 """
 
 import numpy as np
@@ -13,6 +18,7 @@ from .tape import enable_grad, no_grad
 from .tensor import Tensor
 from .shapes import unbroadcast
 from .arithmetic import cast
+from .primitive import as_array
 
 
 def backward(output, grad=None, retain_graph=False, create_graph=False):
@@ -22,7 +28,7 @@ def backward(output, grad=None, retain_graph=False, create_graph=False):
     leaves = _sweep(output, seed, entries, retain_graph, create_graph)
     given = {id(seed.data)}
     for leaf, g in leaves.values():
-        g = _own(g.data, given)
+        g = _own(g.data if create_graph else g, given)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
@@ -51,7 +57,7 @@ def gradients(output, sources, grad=None, retain_graph=False, create_graph=False
         elif create_graph:
             result.append(found[id(s)][1])   # a Tensor with a history of its own
         else:
-            result.append(_own(found[id(s)][1].data, given))
+            result.append(_own(found[id(s)][1], given))
     return result
 
 
@@ -115,8 +121,10 @@ def _sweep(output, seed, entries, retain_graph, create_graph, wanted=(), tape=No
     """Propagate adjoints from `output` back through `entries` (given in tape order).
 
     Returns {id(tensor): (tensor, adjoint)} for the leaves that need a gradient and
-    for any tensor whose id is in `wanted`.
+    for any tensor whose id is in `wanted`. The adjoints are Tensors if `create_graph`,
+    else ndarrays.
     """
+    seed = seed if create_graph else seed.data
     adjoint = {id(output): [output, seed, False]}    # id -> [tensor, g, owned?]
     found = {}
     if id(output) in wanted:
@@ -137,11 +145,15 @@ def _sweep(output, seed, entries, retain_graph, create_graph, wanted=(), tape=No
                     f"released its saved values. Pass retain_graph=True to the first "
                     f"backward() if you need to go through the same graph twice.")
             if keep:
-                tape.adjoints[entry.index] = g.data
+                tape.adjoints[entry.index] = as_array(g)
+            if create_graph:
+                ans, inputs = out, entry.inputs
+            else:
+                ans, inputs = out.data, [as_array(x) for x in entry.inputs]
             for argnum, x in enumerate(entry.inputs):
                 if type(x) is Tensor and x.requires_grad:
-                    gx = entry.op.vjp(argnum, g, out, entry)
-                    _accumulate(adjoint, x, _fit(gx, x), create_graph)
+                    gx = entry.op.vjp(argnum, g, ans, inputs, entry)
+                    _accumulate(adjoint, x, _fit(gx, x, create_graph), create_graph)
     for key, (tensor, g, _) in adjoint.items():
         if tensor._entry is None or key in wanted:
             found[key] = (tensor, g)
@@ -151,15 +163,18 @@ def _sweep(output, seed, entries, retain_graph, create_graph, wanted=(), tape=No
     return found
 
 
-def _fit(g, x):
-    """The rule's result in the input's shape (summing broadcast axes) and dtype."""
+def _fit(g, x, create_graph):
+    """The rule's result in the input's shape (summing broadcast axes) and dtype:
+    a Tensor if the sweep is recorded, else an ndarray."""
     if not isinstance(g, Tensor):
-        g = Tensor._wrap(np.asarray(g))
-    if g.data.shape != x.data.shape:
+        g = np.asarray(g)                 # a numpy scalar or a number becomes an array
+    if g.shape != x.data.shape:
         g = unbroadcast(g, x.data.shape)
-    if g.data.dtype != x.data.dtype:
+    if g.dtype != x.data.dtype:
         g = cast(g, dtype=x.data.dtype)
-    return g
+    if create_graph:
+        return g if isinstance(g, Tensor) else Tensor._wrap(g)
+    return as_array(g)
 
 
 def _accumulate(adjoint, x, g, create_graph):
@@ -169,9 +184,9 @@ def _accumulate(adjoint, x, g, create_graph):
     if slot is None:
         adjoint[id(x)] = [x, g, False]
     elif create_graph:
-        slot[1] = slot[1] + g
+        slot[1] = slot[1] + g             # recorded: the sum is a tape operation
     elif slot[2]:
-        slot[1].data += g.data
+        slot[1] += g
     else:
-        slot[1] = Tensor._wrap(slot[1].data + g.data)
+        slot[1] = slot[1] + g
         slot[2] = True

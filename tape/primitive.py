@@ -8,8 +8,10 @@
 The forward works on plain ndarrays. A gradient rule is a vector-Jacobian product
 (vjp): given `g`, the gradient of the loss with respect to the output (the output's
 *adjoint*), the output `ans` and the inputs, it returns the gradient with respect to
-one input. Rules are written with tape operations on Tensors, so that the backward
-pass can itself be recorded: that is all higher-order gradients need.
+one input. Rules are written with operators and tape functions, which work alike on
+Tensors and on ndarrays: the sweep hands a rule Tensors when the backward pass is
+itself recorded (`create_graph=True`: that is all higher-order gradients need), and
+the bare ndarrays otherwise, so an ordinary backward pays no bookkeeping for them.
 
 Rules may return a gradient in the broadcast shape of the output, or in another dtype;
 the sweep sums it back to the input's shape with `unbroadcast` and casts it, once, for
@@ -74,7 +76,7 @@ class Primitive:
             t.entries.append(entry)
             entry.on_tape = True
 
-    def vjp(self, argnum, g, ans, entry):
+    def vjp(self, argnum, g, ans, inputs, entry):
         """The gradient with respect to input `argnum`, given the output's adjoint g."""
         try:
             rule = self.vjps[argnum]
@@ -83,8 +85,8 @@ class Primitive:
                 f"{self.name}: no gradient rule for input {argnum}; "
                 f"define one with {self.name}.defvjp(...)") from None
         if self.saves:
-            return rule(g, ans, *entry.inputs, saved=entry.saved, **entry.params)
-        return rule(g, ans, *entry.inputs, **entry.params)
+            return rule(g, ans, *inputs, saved=entry.saved, **entry.params)
+        return rule(g, ans, *inputs, **entry.params)
 
     def __repr__(self):
         return f"<primitive {self.name}>"

@@ -270,3 +270,24 @@ def test_a_wrong_rule_is_caught_with_input_index_and_values():
     message = str(error.value)
     assert "input 0" in message and "index (1,)" in message
     assert "tape gradient 8" in message and "finite differences 16" in message
+
+
+def test_rules_get_ndarrays_in_a_plain_backward_and_tensors_when_it_is_recorded():
+    seen = []
+
+    @tape.primitive
+    def cube(x):
+        return x ** 3
+
+    def rule(g, ans, x):
+        seen.append((type(g), type(ans), type(x)))
+        return g * 3 * x * x                      # d x³ = 3x² dx
+
+    cube.defvjp(rule)
+    x = tape.tensor(2.0, requires_grad=True)
+    cube(x).backward()
+    assert seen == [(np.ndarray, np.ndarray, np.ndarray)] and x.grad == 12.0
+    seen.clear()
+    d2 = tape.grad(tape.grad(lambda x: cube(x)))(2.0)      # (x³)'' = 6x, through the rule
+    assert d2 == pytest.approx(12.0)
+    assert (tape.Tensor, tape.Tensor, tape.Tensor) in seen

@@ -150,3 +150,11 @@ def test_repeated_indices_add_their_gradients():
     x = tape.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[np.array([0, 0, 2, 0])].sum().backward()
     np.testing.assert_array_equal(x.grad, [3, 0, 1])
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (3, 1), (4, 3)])
+def test_cross_entropy_leaves_the_logits_as_they_were(shape):
+    logits = np.random.default_rng(0).standard_normal(shape)
+    before = logits.copy()
+    tape.cross_entropy(tape.tensor(logits, requires_grad=True), np.zeros(shape[0], int))
+    np.testing.assert_array_equal(logits, before)
