@@ -158,3 +158,25 @@ def test_cross_entropy_leaves_the_logits_as_they_were(shape):
     before = logits.copy()
     tape.cross_entropy(tape.tensor(logits, requires_grad=True), np.zeros(shape[0], int))
     np.testing.assert_array_equal(logits, before)
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.01, 0.5, 1.0, 2.0, -0.5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_leaky_relu_is_z_or_slope_times_z_exactly_for_any_slope(slope, dtype):
+    z = np.array([-np.inf, -2.0, -0.5, -0.0, 0.0, 0.3, 1.0, np.inf, np.nan], dtype)
+    expected = np.where(z > 0, z, z * dtype(slope))
+    out = tape.leaky_relu(tape.tensor(z), slope=slope).data
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))   # −0.0 stays −0.0
+    finite = z[np.isfinite(z)]
+    grad = activation_grad(tape.leaky_relu, finite.astype(np.float64), slope=slope)
+    np.testing.assert_allclose(grad, delta_for(finite.shape) * np.where(finite > 0, 1, slope),
+                               rtol=1e-12)
+
+
+def test_relu_gives_plus_zero_and_keeps_nan_and_infinities():
+    z = np.array([-np.inf, -1.5, -0.0, 0.0, 2.0, np.inf, np.nan], np.float32)
+    out = tape.relu(tape.tensor(z)).data
+    np.testing.assert_array_equal(out, [0, 0, 0, 0, 2, np.inf, np.nan])
+    assert not np.signbit(out[:4]).any() and out.dtype == np.float32
