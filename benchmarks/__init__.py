@@ -2,4 +2,12 @@
 
 Run `python -m benchmarks.run`; not part of the test suite (timings on shared machines
 are noisy, so results are ratios measured in one run, medians over repetitions).
+
+- `backends.py`   the same training step for each backend
+- `train_one.py`  one backend, one batch size, in a process of its own
+- `flops.py`      the machine's peak matmul speed and the FLOP bound of an epoch
+- `per_op.py`     the tape's cost per recorded operation
+- `moons.py`      the make_moons step, micrograd's demo, on every backend
+- `measure.py`    median timings, peak memory
+- `run.py`        all of it, in rounds: one table, one JSON file
 """

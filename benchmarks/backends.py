@@ -5,6 +5,8 @@ Every backend starts from the same weights and sees the same batches, so all of 
 must reach the same test accuracy: the same math, different bookkeeping.
 """
 
+import importlib
+
 import numpy as np
 
 LR, MOMENTUM = 0.01, 0.9
@@ -22,6 +24,7 @@ def initial_params(sizes=(784, 256, 10), seed=0):
 class NumpyBackend:
     """The hand-derived formulas of models/manual.py, updated in place."""
     name = "numpy"
+    imports = ("models.manual",)
 
     def __init__(self, params):
         from models import manual
@@ -42,6 +45,7 @@ class NumpyBackend:
 class TapeBackend:
     """The tape: models.nn.MLP, loss.backward(), models.optim.SGD."""
     name = "tape"
+    imports = ("tape", "models.nn", "models.optim")
 
     def __init__(self, params):
         import tape
@@ -66,6 +70,7 @@ class TapeBackend:
 class TorchBackend:
     """PyTorch CPU, the same network with torch.nn.functional and torch.optim.SGD."""
     name = "pytorch"
+    imports = ("torch",)
 
     def __init__(self, params):
         import torch
@@ -95,6 +100,7 @@ class TorchBackend:
 class AutogradBackend:
     """HIPS autograd: grad of a numpy function, momentum written by hand."""
     name = "autograd"
+    imports = ("autograd", "autograd.numpy")
 
     def __init__(self, params):
         import autograd
@@ -129,11 +135,10 @@ BACKENDS = {b.name: b for b in (TapeBackend, NumpyBackend, TorchBackend, Autogra
 
 
 def available(name):
-    module = {"pytorch": "torch", "autograd": "autograd"}.get(name)
-    if module is None:
-        return True
+    """Whether the libraries a backend needs are installed."""
     try:
-        __import__(module)
+        for module in BACKENDS[name].imports:
+            importlib.import_module(module)
         return True
     except ImportError:
         return False

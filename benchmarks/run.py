@@ -1,12 +1,17 @@
 """`python -m benchmarks.run`: the whole benchmark, one table, one JSON file.
 
-1. Training: 784-256-10 on Fashion-MNIST, every backend at batch 32, 128 and 512,
-   each in its own process; median seconds per epoch and per step, test accuracy,
-   peak RSS, and the ratio to hand-written numpy.
+1. Training: 784-256-10 on Fashion-MNIST with every installed backend at batch 32, 128
+   and 512. numpy, the tape and HIPS autograd train side by side in one process, taking
+   turns every 10 steps on the same batches, so that all three see the same machine (on
+   a shared machine the speed drifts by tens of per cent within seconds); PyTorch,
+   whose thread pools fight numpy's, trains in a process of its own, the two processes
+   taking turns epoch by epoch. Each ratio to hand-written numpy is taken within a
+   round (an epoch of every backend), and the median over rounds is reported. Memory
+   is measured apart: each backend alone in a fresh process.
 2. The machine's peak float32 matmul speed, and each backend's fraction of the FLOP
-   lower bound of an epoch (forward: 2 matmuls; backward: 3 — dW2, dH, dW1).
+   lower bound of an epoch (five matrix products per batch).
 3. Per-op overhead: one recorded op, forward + backward, on tiny tensors.
-4. The make_moons step: a 2-16-16-1 MLP on a full batch of 100 points.
+4. The make_moons step (2-16-16-1, full batch of 100) against micrograd.
 """
 
 import argparse
@@ -15,261 +20,283 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from .backends import BACKENDS, available
+from .flops import epoch_flops, peak_matmul_gflops
+from .moons import STEPS as MOONS_BACKENDS, moons_benchmark
+from .per_op import per_op_overhead
 
 HERE = Path(__file__).resolve().parent
 
 
-def median_time(fn, repeat=7, number=None):
-    """Median seconds per call of fn over `repeat` timings of `number` calls each."""
-    if number is None:
-        number, t = 1, 0.0
-        while t < 0.05:
-            number *= 2
-            t0 = time.perf_counter()
-            for _ in range(number):
-                fn()
-            t = time.perf_counter() - t0
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - t0) / number)
-    return float(np.median(times))
+# ---- 1. training ----------------------------------------------------------------------
+
+def process_groups(backends):
+    """Which backends share a process: numpy's family (numpy, tape, autograd use numpy's
+    BLAS threads) together, interleaved step by step; PyTorch alone, as its own thread
+    pools fight numpy's in one process (both ran 4–5× slower when tried)."""
+    shared = [b for b in backends if b != "pytorch"]
+    return [shared] + ([["pytorch"]] if "pytorch" in backends else [])
 
 
-# ---- 1. training ---------------------------------------------------------------------
+class Worker:
+    """A process training some backends (`trainer --serve`), an epoch of each per request."""
 
-def train_all(batch_sizes, epochs, backends):
+    def __init__(self, names, batch_size, train_size):
+        self.names = names
+        self.errors = tempfile.TemporaryFile(mode="w+")
+        cmd = [sys.executable, "-m", "benchmarks.trainer", "--serve", "--backends", *names,
+               "--batch-size", str(batch_size), "--train-size", str(train_size)]
+        self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self.errors, text=True, cwd=HERE.parent)
+
+    def answer(self):
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait()
+            self.errors.seek(0)
+            raise RuntimeError(f"the worker for {', '.join(self.names)} stopped (exit code "
+                               f"{self.process.returncode}):\n{self.errors.read()}")
+        return json.loads(line)
+
+    def ask(self, command):
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self.answer()
+
+    def cpu_seconds(self):
+        """CPU time used so far by the worker and all its threads."""
+        with open(f"/proc/{self.process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def settle(self, poll=0.05, limit=1.0):
+        """Wait until the worker is idle. After an epoch, numpy's BLAS threads spin-wait
+        for about 0.1 s before they sleep; the next worker must not start beside them."""
+        waited, before = 0.0, self.cpu_seconds()
+        while waited < limit:
+            time.sleep(poll)
+            waited += poll
+            now = self.cpu_seconds()
+            if now == before:
+                return
+            before = now
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.errors.close()
+
+
+def measure_memory(name, batch_size, train_size, steps=100):
+    """Peak memory of one backend training alone, in a fresh process."""
+    cmd = [sys.executable, "-m", "benchmarks.trainer", "--backends", name, "--memory-steps",
+           str(steps), "--batch-size", str(batch_size), "--train-size", str(train_size)]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def train_all(batch_sizes, backends, rounds, train_size=0, log=print):
+    """One row per (batch size, backend). In each round every process trains one epoch
+    of its backends, in an order rotated from round to round."""
     rows = []
     for b in batch_sizes:
+        workers = [Worker(group, b, train_size) for group in process_groups(backends)]
+        try:
+            for worker in workers:
+                worker.answer()                          # data loaded, warmed up
+            for worker in workers:
+                worker.settle()
+            epochs = {name: [] for name in backends}
+            for r in range(rounds):
+                for worker in workers[r % len(workers):] + workers[:r % len(workers)]:
+                    for name, timing in worker.ask("epoch").items():
+                        epochs[name].append(timing)
+                    worker.settle()
+                log(f"  batch {b:>3}, round {r + 1}/{rounds}: " + "  ".join(
+                    f"{n} {epochs[n][-1]['epoch_seconds']:.3f} s" for n in backends))
+            finals = {}
+            for worker in workers:
+                finals.update(worker.ask("finish"))
+        finally:
+            for worker in workers:
+                worker.close()
         for name in backends:
-            cmd = [sys.executable, "-m", "benchmarks.train_one", "--backend", name,
-                   "--batch-size", str(b), "--epochs", str(epochs)]
-            out = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
-            if out.returncode != 0:
-                raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr}")
-            row = json.loads(out.stdout.strip().splitlines()[-1])
-            rows.append(row)
-            print(f"  batch {b:>3} {name:<9} {row['median_step_ms']:7.3f} ms/step  "
-                  f"{row['median_epoch_seconds']:6.2f} s/epoch  acc {row['test_accuracy']:.4f}",
-                  flush=True)
-    for row in rows:
-        base = next(r for r in rows if r["backend"] == "numpy" and r["batch_size"] == row["batch_size"])
-        row["ratio_to_numpy"] = row["median_epoch_seconds"] / base["median_epoch_seconds"]
-        row["rss_ratio_to_numpy"] = row["peak_rss_mb"] / base["peak_rss_mb"]
+            memory = measure_memory(name, b, train_size)
+            rows.append(summarise({**finals[name], **memory}, epochs[name], epochs["numpy"]))
     return rows
 
 
-# ---- 2. the FLOP bound -----------------------------------------------------------------
-
-def peak_matmul_gflops(n=2048):
-    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
-    b = np.random.default_rng(1).random((n, n), dtype=np.float32)
-    seconds = median_time(lambda: a @ b, repeat=5, number=3)
-    return 2 * n ** 3 / seconds / 1e9
+def per_round_ratio(rounds, base_rounds, key):
+    """The median over rounds of this backend's time over the base's, round by round."""
+    return float(np.median([a[key] / b[key] for a, b in zip(rounds, base_rounds)]))
 
 
-def epoch_flops(n_examples, sizes=(784, 256, 10)):
-    """Forward X·W1 and H·W2; backward dW2 = Hᵀ·Δ, dH = Δ·W2ᵀ, dW1 = Xᵀ·Δ₁."""
-    (a, b), (_, c) = (sizes[0], sizes[1]), (sizes[1], sizes[2])
-    forward = 2 * n_examples * (a * b + b * c)
-    backward = 2 * n_examples * (b * c + b * c + a * b)
-    return forward + backward
+def summarise(final, rounds, numpy_rounds):
+    return {**final, "rounds": rounds,
+            "step_ms": 1e3 * float(np.median([r["step_seconds"] for r in rounds])),
+            "step_ratio_to_numpy": per_round_ratio(rounds, numpy_rounds, "step_seconds"),
+            "epoch_seconds": float(np.median([r["epoch_seconds"] for r in rounds])),
+            "epoch_ratio_to_numpy": per_round_ratio(rounds, numpy_rounds, "epoch_seconds")}
 
 
-# ---- 3. per-op overhead ------------------------------------------------------------------
+# ---- the goals of the issue ----------------------------------------------------------
 
-def per_op_overhead():
-    import tape
-    x_np = np.ones(4, np.float32)
-    y_np = np.full(4, 2.0, np.float32)
-    bare = median_time(lambda: np.multiply(x_np, y_np))
-    x = tape.tensor(x_np, requires_grad=True)
-    y = tape.tensor(y_np, requires_grad=True)
-    chain = 100
+def goals(training):
+    """(goal, measured, met) for each speed goal that the run has the numbers for."""
+    rows = {(r["batch_size"], r["backend"]): r for r in training}
+    sizes = sorted({r["batch_size"] for r in training})
+    found = []
 
-    def forward_backward():
-        z = x
-        for _ in range(chain):
-            z = z * y
-        z.sum().backward()
-        x.grad = y.grad = None
+    def tape_vs(backend, b):
+        return per_round_ratio(rows[(b, backend)]["rounds"], rows[(b, "tape")]["rounds"],
+                               "step_seconds")
 
-    def forward_no_grad():
-        with tape.no_grad():
-            z = x
-            for _ in range(chain):
-                z = z * y
-
-    recorded = median_time(forward_backward, repeat=5) / chain
-    unrecorded = median_time(forward_no_grad, repeat=5) / chain
-    return {"numpy_multiply_us": bare * 1e6,
-            "tape_multiply_no_grad_us": unrecorded * 1e6,
-            "tape_multiply_forward_backward_us": recorded * 1e6}
-
-
-# ---- 4. the make_moons step ----------------------------------------------------------------
-
-def moons_steps():
-    from models.toy_data import make_moons
-    X, y = make_moons(100, noise=0.1, random_state=0)
-    X = X.astype(np.float32)
-    yf = y.astype(np.float32).reshape(-1, 1)
-    rng = np.random.default_rng(0)
-    sizes = [2, 16, 16, 1]
-    init = [(rng.standard_normal((a, b)) * np.sqrt(2 / a)).astype(np.float32)
-            for a, b in zip(sizes[:-1], sizes[1:])]
-    results = {}
-
-    # hand-written numpy: tanh hidden layers, sigmoid + binary cross-entropy written as MSE-free logistic loss
-    Ws = [w.copy() for w in init]
-    bs = [np.zeros(w.shape[1], np.float32) for w in init]
-
-    def numpy_step():
-        h1 = np.tanh(X @ Ws[0] + bs[0])
-        h2 = np.tanh(h1 @ Ws[1] + bs[1])
-        p = 1 / (1 + np.exp(-(h2 @ Ws[2] + bs[2])))
-        d3 = (p - yf) / len(X)                       # sigmoid + cross-entropy: a − y
-        d2 = (d3 @ Ws[2].T) * (1 - h2 * h2)
-        d1 = (d2 @ Ws[1].T) * (1 - h1 * h1)
-        for W, b, d, a in ((Ws[2], bs[2], d3, h2), (Ws[1], bs[1], d2, h1), (Ws[0], bs[0], d1, X)):
-            W -= 0.1 * (a.T @ d)
-            b -= 0.1 * d.sum(0)
-    results["numpy"] = median_time(numpy_step)
-
-    import tape
-    from models.optim import SGD
-    tW = [tape.tensor(w.copy(), requires_grad=True) for w in init]
-    tb = [tape.tensor(np.zeros(w.shape[1], np.float32), requires_grad=True) for w in init]
-    opt = SGD(tW + tb, lr=0.1)
-
-    def tape_step():
-        h = tape.tanh(tape.linear(X, tW[0], tb[0]))
-        h = tape.tanh(tape.linear(h, tW[1], tb[1]))
-        p = tape.sigmoid(tape.linear(h, tW[2], tb[2]))
-        loss = -(yf * tape.log(p) + (1 - yf) * tape.log(1 - p)).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    results["tape"] = median_time(tape_step)
-
-    if available("pytorch"):
-        import torch
-        pW = [torch.tensor(w, requires_grad=True) for w in init]
-        pb = [torch.zeros(w.shape[1], requires_grad=True) for w in init]
-        popt = torch.optim.SGD(pW + pb, lr=0.1)
-        tX, ty = torch.from_numpy(X), torch.from_numpy(yf)
-
-        def torch_step():
-            h = torch.tanh(tX @ pW[0] + pb[0])
-            h = torch.tanh(h @ pW[1] + pb[1])
-            loss = torch.nn.functional.binary_cross_entropy(torch.sigmoid(h @ pW[2] + pb[2]), ty)
-            popt.zero_grad(set_to_none=True)
-            loss.backward()
-            popt.step()
-        results["pytorch"] = median_time(torch_step)
-
-    try:
-        from micrograd.engine import Value
-        from micrograd.nn import MLP as MicroMLP
-    except ImportError:
-        Value = None
-    if Value is not None:
-        model = MicroMLP(2, [16, 16, 1])
-        points = [[Value(float(a)) for a in row] for row in X]
-
-        def micrograd_step():
-            # micrograd's MLP: ReLU hidden layers, linear output; hinge loss as in its demo
-            scores = [model(p) for p in points]
-            loss = sum((1 + -float(2 * t - 1) * s).relu() for t, s in zip(y, scores)) * (1.0 / len(y))
-            model.zero_grad()
-            loss.backward()
-            for p in model.parameters():
-                p.data -= 0.1 * p.grad
-        results["micrograd"] = median_time(micrograd_step, repeat=3, number=1)
-    return {k: v * 1e3 for k, v in results.items()}   # ms per step
+    for b, limit in ((128, 1.10), (32, 1.25)):
+        if (b, "tape") in rows:
+            ratio = rows[(b, "tape")]["step_ratio_to_numpy"]
+            found.append((f"tape step ≤ {limit:.2f}× hand-written numpy at batch {b}",
+                          f"{ratio:.2f}×", ratio <= limit))
+    for backend, text, good in (("pytorch", "faster than PyTorch", lambda m: m > 1),
+                                ("autograd", "≥ 2× faster than HIPS autograd", lambda m: m >= 2)):
+        measured = [tape_vs(backend, b) for b in sizes if (b, backend) in rows and (b, "tape") in rows]
+        if measured:
+            found.append((f"tape {text} at every batch size",
+                          " / ".join(f"{m:.2f}×" for m in measured), all(map(good, measured))))
+    gaps = [abs(r["test_accuracy"] - rows[(r["batch_size"], "numpy")]["test_accuracy"])
+            for r in training if (r["batch_size"], "numpy") in rows]
+    found.append(("every backend's test accuracy within 1 point of numpy's (the same math)",
+                  f"largest gap {100 * max(gaps):.2f} points", max(gaps) <= 0.01))
+    rss = [rows[(b, "tape")]["peak_rss_mb"] / rows[(b, "numpy")]["peak_rss_mb"]
+           for b in sizes if (b, "tape") in rows and (b, "numpy") in rows]
+    if rss:
+        found.append(("peak RSS of training within 10 % of numpy",
+                      " / ".join(f"{m:.3f}×" for m in rss), max(rss) <= 1.10))
+    if (128, "tape") in rows:
+        fraction = rows[(128, "tape")]["flop_fraction"]
+        found.append(("aim: ≥ 65 % of the FLOP bound at batch 128", f"{100 * fraction:.0f} %",
+                      fraction >= 0.65))
+    return found
 
 
-# ---- the table -------------------------------------------------------------------------------
+# ---- the report ------------------------------------------------------------------------
 
 def format_report(report):
-    lines = [f"machine: {report['machine']['processor']}, {report['machine']['cores']} cores, "
-             f"numpy {report['machine']['numpy']}, peak float32 matmul "
-             f"{report['peak_gflops']:.0f} GFLOP/s", ""]
-    lines.append(f"{'batch':>5}  {'backend':<9} {'ms/step':>8} {'s/epoch':>8} {'× numpy':>8} "
-                 f"{'% FLOP bound':>12} {'test acc':>8} {'peak RSS MB':>11} {'+ training':>10}")
+    m = report["machine"]
+    lines = [f"machine: {m['processor']}, {m['cores']} cores, numpy {m['numpy']}"
+             f"{', torch ' + m['torch'] if m.get('torch') else ''}, OPENBLAS_CORETYPE="
+             f"{m['openblas_coretype']}; peak float32 matmul {report['peak_gflops']:.0f} GFLOP/s",
+             f"medians over {report['rounds']} rounds, an epoch of every backend in each (numpy, "
+             f"tape and autograd interleaved in one process, PyTorch in its own); × numpy: the "
+             f"ratio within a round, median over rounds", ""]
+    lines.append(f"{'batch':>5}  {'backend':<9} {'ms/step':>8} {'× numpy':>7} {'s/epoch':>8} "
+                 f"{'× numpy':>7} {'% FLOP bound':>12} {'test acc':>8} {'peak RSS MB':>11} "
+                 f"{'training MB':>11}")
     for r in report["training"]:
-        lines.append(f"{r['batch_size']:>5}  {r['backend']:<9} {r['median_step_ms']:>8.3f} "
-                     f"{r['median_epoch_seconds']:>8.3f} {r['ratio_to_numpy']:>8.2f} "
-                     f"{100 * r['flop_fraction']:>11.0f}% {r['test_accuracy']:>8.4f} "
-                     f"{r['peak_rss_mb']:>11.0f} {r['train_rss_mb']:>10.1f}")
+        added = f"{r['train_rss_mb']:.1f}" if r["train_rss_mb"] is not None else "?"
+        lines.append(f"{r['batch_size']:>5}  {r['backend']:<9} {r['step_ms']:>8.3f} "
+                     f"{r['step_ratio_to_numpy']:>7.2f} {r['epoch_seconds']:>8.3f} "
+                     f"{r['epoch_ratio_to_numpy']:>7.2f} {100 * r['flop_fraction']:>11.0f}% "
+                     f"{r['test_accuracy']:>8.4f} {r['peak_rss_mb']:>11.0f} {added:>11}")
+    lines += ["", "goals:"]
+    lines += [f"  {'met ' if met else 'NOT '} {goal}: {measured}"
+              for goal, measured, met in report["goals"]]
     o = report["per_op"]
-    lines += ["", "per-op overhead (multiply of two 4-element float32 tensors):",
-              f"  numpy {o['numpy_multiply_us']:.2f} µs · tape, not recorded "
-              f"{o['tape_multiply_no_grad_us']:.2f} µs · tape, recorded + backward "
-              f"{o['tape_multiply_forward_backward_us']:.2f} µs"]
-    lines += ["", "make_moons step, 2-16-16-1, full batch of 100 (ms per step):",
-              "  " + " · ".join(f"{k} {v:.3f}" for k, v in report["moons_ms"].items())]
+    lines += ["", "per-op overhead, z = x * y on 4-element float32 tensors (µs per op):",
+              f"  numpy forward {o['numpy_forward_us']:.2f} · numpy forward + backward by hand "
+              f"{o['numpy_forward_backward_us']:.2f} · tape forward, not recorded "
+              f"{o['tape_forward_no_grad_us']:.2f} · tape recorded, forward + backward "
+              f"{o['tape_forward_backward_us']:.2f}"]
+    if report["moons"]:
+        lines += ["", "make_moons step, 2-16-16-1, full batch of 100, micrograd's loss (ms per step; "
+                  "largest loss difference to numpy over 3 steps):"]
+        lines += [f"  {name:<9} {r['ms_per_step']:>10.3f} ms   {r['max_loss_difference']:.1e}"
+                  for name, r in report["moons"].items()]
     return "\n".join(lines)
 
 
 def markdown_table(report):
     """The training table as Markdown, for the README."""
-    lines = ["| batch | backend | ms / step | s / epoch | × numpy | % of FLOP bound | test acc | peak RSS (MB) |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| batch | backend | ms / step | × numpy | s / epoch | × numpy | % of FLOP bound "
+             "| test acc | peak RSS (MB) | training adds (MB) |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in report["training"]:
-        lines.append(f"| {r['batch_size']} | {r['backend']} | {r['median_step_ms']:.3f} | "
-                     f"{r['median_epoch_seconds']:.3f} | {r['ratio_to_numpy']:.2f} | "
-                     f"{100 * r['flop_fraction']:.0f} % | {r['test_accuracy']:.4f} | "
-                     f"{r['peak_rss_mb']:.0f} |")
+        added = f"{r['train_rss_mb']:.1f}" if r["train_rss_mb"] is not None else "?"
+        lines.append(f"| {r['batch_size']} | {r['backend']} | {r['step_ms']:.3f} | "
+                     f"{r['step_ratio_to_numpy']:.2f} | {r['epoch_seconds']:.3f} | "
+                     f"{r['epoch_ratio_to_numpy']:.2f} | {100 * r['flop_fraction']:.0f} % | "
+                     f"{r['test_accuracy']:.4f} | {r['peak_rss_mb']:.0f} | {added} |")
     return "\n".join(lines)
+
+
+def machine():
+    info = {"processor": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "numpy": np.__version__, "python": platform.python_version(),
+            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
+    if available("pytorch"):
+        import torch
+        info["torch"] = torch.__version__
+    return info
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128, 512])
-    p.add_argument("--epochs", type=int, default=3, help="timed epochs per backend (median)")
     p.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS))
+    p.add_argument("--rounds", type=int, default=5,
+                   help="timed epochs per backend, interleaved: each round every backend trains one")
+    p.add_argument("--train-size", type=int, default=0,
+                   help="train on the first N images only (0: all 55,000; for a quick look)")
+    p.add_argument("--moons-backends", nargs="*", default=list(MOONS_BACKENDS),
+                   choices=list(MOONS_BACKENDS), help="none: skip the make_moons step")
     p.add_argument("--out", default=str(HERE / "results.json"))
     args = p.parse_args(argv)
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     backends = [b for b in args.backends if available(b)]
     missing = sorted(set(args.backends) - set(backends))
     if missing:
         print(f"not installed, skipped: {', '.join(missing)} "
               f"(pip install torch==2.13.0 autograd micrograd)")
     if "numpy" not in backends:
-        p.error("the numpy backend is the baseline and must be included")
+        p.error("the numpy backend is the baseline: --backends must include numpy")
+    backends = ["numpy"] + [b for b in backends if b != "numpy"]
+    moons_backends = ["numpy"] + [b for b in args.moons_backends if b != "numpy"] \
+        if args.moons_backends else []
 
     print("peak float32 matmul ...", flush=True)
     gflops = peak_matmul_gflops()
-    print(f"  {gflops:.0f} GFLOP/s\ntraining, {args.epochs} epochs per backend and batch size:",
+    print(f"  {gflops:.0f} GFLOP/s\ntraining: {args.rounds} rounds, an epoch per backend in each",
           flush=True)
-    training = train_all(args.batch_sizes, args.epochs, backends)
+    training = train_all(args.batch_sizes, backends, args.rounds, args.train_size,
+                         log=lambda line: print(line, flush=True))
     for r in training:
-        flops = epoch_flops(r["steps_per_epoch"] * r["batch_size"])
-        r["flop_fraction"] = flops / (gflops * 1e9) / r["median_epoch_seconds"]
-    report = {
-        "machine": {"processor": platform.processor() or platform.machine(),
-                    "cores": os.cpu_count(), "numpy": np.__version__,
-                    "python": platform.python_version(),
-                    "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")},
-        "peak_gflops": gflops, "training": training,
-        "per_op": per_op_overhead(), "moons_ms": moons_steps(),
-    }
+        bound_seconds = epoch_flops(r["examples_per_epoch"]) / (gflops * 1e9)
+        r["flop_fraction"] = bound_seconds / r["epoch_seconds"]
+    print("per-op overhead and the make_moons step ...", flush=True)
+    report = {"machine": machine(), "peak_gflops": gflops, "rounds": args.rounds,
+              "train_size": args.train_size or None,
+              "training": training, "per_op": per_op_overhead(),
+              "moons": moons_benchmark(moons_backends) if moons_backends else {}}
+    report["goals"] = goals(training)
     print()
     print(format_report(report))
     print()
     print(markdown_table(report))
-    Path(args.out).write_text(json.dumps(report, indent=2))
-    print(f"\nwrote {args.out}")
+    out = Path(args.out)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2))
+    tmp.replace(out)                       # a crash never leaves half a results file
+    print(f"\nwrote {out}")
 
 
 if __name__ == "__main__":
