@@ -149,7 +149,7 @@ def _sweep(output, seed, entries, retain_graph, create_graph, wanted=(), tape=No
             if create_graph:
                 ans, inputs = out, entry.inputs
             else:
-                ans, inputs = out.data, [as_array(x) for x in entry.inputs]
+                ans, inputs = out.data, [x.data if type(x) is Tensor else x for x in entry.inputs]
             for argnum, x in enumerate(entry.inputs):
                 if type(x) is Tensor and x.requires_grad:
                     gx = entry.op.vjp(argnum, g, ans, inputs, entry)
@@ -166,12 +166,16 @@ def _sweep(output, seed, entries, retain_graph, create_graph, wanted=(), tape=No
 def _fit(g, x, create_graph):
     """The rule's result in the input's shape (summing broadcast axes) and dtype:
     a Tensor if the sweep is recorded, else an ndarray."""
+    data = x.data
+    if type(g) is np.ndarray and g.shape == data.shape and g.dtype == data.dtype \
+            and not create_graph:
+        return g                          # the common case: nothing to do
     if not isinstance(g, Tensor):
         g = np.asarray(g)                 # a numpy scalar or a number becomes an array
-    if g.shape != x.data.shape:
-        g = unbroadcast(g, x.data.shape)
-    if g.dtype != x.data.dtype:
-        g = cast(g, dtype=x.data.dtype)
+    if g.shape != data.shape:
+        g = unbroadcast(g, data.shape)
+    if g.dtype != data.dtype:
+        g = cast(g, dtype=data.dtype)
     if create_graph:
         return g if isinstance(g, Tensor) else Tensor._wrap(g)
     return as_array(g)

@@ -91,8 +91,7 @@ class Tensor:
         the optimiser's `zero_grad()`) before each training step. The entries used
         are freed afterwards; pass `retain_graph=True` to go back through them again.
         """
-        from .backward import backward
-        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        reverse_sweep.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     # ---- arithmetic -----------------------------------------------------------------
     def __add__(self, other): return arithmetic.add(self, other)
@@ -178,3 +177,4 @@ def _value_index(index):
 
 
 from . import activations, arithmetic, reductions, shapes  # noqa: E402  (they need Tensor)
+from . import backward as reverse_sweep  # noqa: E402
