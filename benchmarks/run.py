@@ -6,8 +6,10 @@
    a shared machine the speed drifts by tens of per cent within seconds); PyTorch,
    whose thread pools fight numpy's, trains in a process of its own, the two processes
    taking turns epoch by epoch. Each ratio to hand-written numpy is taken within a
-   round (an epoch of every backend), and the median over rounds is reported. Memory
-   is measured apart: each backend alone in a fresh process.
+   round (an epoch of every backend), and the median over rounds is reported; the
+   rounds are spread over several starts of fresh processes, as a process's memory
+   layout alone moves a ratio by a few per cent. Memory is measured apart: each backend
+   alone in a fresh process.
 2. The machine's peak float32 matmul speed, and each backend's fraction of the FLOP
    lower bound of an epoch (five matrix products per batch).
 3. Per-op overhead: one recorded op, forward + backward, on tiny tensors.
@@ -104,31 +106,34 @@ def measure_memory(name, batch_size, train_size, steps=100):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def train_all(batch_sizes, backends, rounds, train_size=0, log=print):
-    """One row per (batch size, backend). In each round every process trains one epoch
-    of its backends, in an order rotated from round to round."""
+def train_all(batch_sizes, backends, rounds, processes=1, train_size=0, log=print):
+    """One row per (batch size, backend). Fresh processes are started `processes` times
+    (a process's memory layout alone moves a ratio by a few per cent); each trains
+    `rounds` rounds, a round being one epoch of every backend, the processes taking
+    turns in an order rotated from round to round."""
     rows = []
     for b in batch_sizes:
-        workers = [Worker(group, b, train_size) for group in process_groups(backends)]
-        try:
-            for worker in workers:
-                worker.answer()                          # data loaded, warmed up
-            for worker in workers:
-                worker.settle()
-            epochs = {name: [] for name in backends}
-            for r in range(rounds):
-                for worker in workers[r % len(workers):] + workers[:r % len(workers)]:
-                    for name, timing in worker.ask("epoch").items():
-                        epochs[name].append(timing)
+        epochs = {name: [] for name in backends}
+        for start in range(processes):
+            workers = [Worker(group, b, train_size) for group in process_groups(backends)]
+            try:
+                for worker in workers:
+                    worker.answer()                      # data loaded, warmed up
+                for worker in workers:
                     worker.settle()
-                log(f"  batch {b:>3}, round {r + 1}/{rounds}: " + "  ".join(
-                    f"{n} {epochs[n][-1]['epoch_seconds']:.3f} s" for n in backends))
-            finals = {}
-            for worker in workers:
-                finals.update(worker.ask("finish"))
-        finally:
-            for worker in workers:
-                worker.close()
+                for r in range(start * rounds, (start + 1) * rounds):
+                    for worker in workers[r % len(workers):] + workers[:r % len(workers)]:
+                        for name, timing in worker.ask("epoch").items():
+                            epochs[name].append(timing)
+                        worker.settle()
+                    log(f"  batch {b:>3}, round {r + 1}/{processes * rounds}: " + "  ".join(
+                        f"{n} {epochs[n][-1]['epoch_seconds']:.3f} s" for n in backends))
+                finals = {}
+                for worker in workers:
+                    finals.update(worker.ask("finish"))  # the same in every process
+            finally:
+                for worker in workers:
+                    worker.close()
         for name in backends:
             memory = measure_memory(name, b, train_size)
             rows.append(summarise({**finals[name], **memory}, epochs[name], epochs["numpy"]))
@@ -194,9 +199,10 @@ def format_report(report):
     lines = [f"machine: {m['processor']}, {m['cores']} cores, numpy {m['numpy']}"
              f"{', torch ' + m['torch'] if m.get('torch') else ''}, OPENBLAS_CORETYPE="
              f"{m['openblas_coretype']}; peak float32 matmul {report['peak_gflops']:.0f} GFLOP/s",
-             f"medians over {report['rounds']} rounds, an epoch of every backend in each (numpy, "
-             f"tape and autograd interleaved in one process, PyTorch in its own); × numpy: the "
-             f"ratio within a round, median over rounds", ""]
+             f"medians over {report['rounds']} rounds in {report['processes']} sets of fresh "
+             f"processes, an epoch of every backend in each round (numpy, tape and autograd "
+             f"interleaved in one process, PyTorch in its own); × numpy: the ratio within a "
+             f"round, median over rounds", ""]
     lines.append(f"{'batch':>5}  {'backend':<9} {'ms/step':>8} {'× numpy':>7} {'s/epoch':>8} "
                  f"{'× numpy':>7} {'% FLOP bound':>12} {'test acc':>8} {'peak RSS MB':>11} "
                  f"{'training MB':>11}")
@@ -252,16 +258,18 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128, 512])
     p.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS))
-    p.add_argument("--rounds", type=int, default=5,
-                   help="timed epochs per backend, interleaved: each round every backend trains one")
+    p.add_argument("--processes", type=int, default=3,
+                   help="how many times fresh worker processes are started per batch size")
+    p.add_argument("--rounds", type=int, default=2,
+                   help="rounds per start: in each, every backend trains one epoch")
     p.add_argument("--train-size", type=int, default=0,
                    help="train on the first N images only (0: all 55,000; for a quick look)")
     p.add_argument("--moons-backends", nargs="*", default=list(MOONS_BACKENDS),
                    choices=list(MOONS_BACKENDS), help="none: skip the make_moons step")
     p.add_argument("--out", default=str(HERE / "results.json"))
     args = p.parse_args(argv)
-    if args.rounds < 1:
-        p.error("--rounds must be at least 1")
+    if min(args.rounds, args.processes) < 1:
+        p.error("--rounds and --processes must be at least 1")
     backends = [b for b in args.backends if available(b)]
     missing = sorted(set(args.backends) - set(backends))
     if missing:
@@ -275,15 +283,16 @@ def main(argv=None):
 
     print("peak float32 matmul ...", flush=True)
     gflops = peak_matmul_gflops()
-    print(f"  {gflops:.0f} GFLOP/s\ntraining: {args.rounds} rounds, an epoch per backend in each",
-          flush=True)
-    training = train_all(args.batch_sizes, backends, args.rounds, args.train_size,
+    print(f"  {gflops:.0f} GFLOP/s\ntraining: {args.processes} × {args.rounds} rounds, an epoch "
+          f"per backend in each", flush=True)
+    training = train_all(args.batch_sizes, backends, args.rounds, args.processes, args.train_size,
                          log=lambda line: print(line, flush=True))
     for r in training:
         bound_seconds = epoch_flops(r["examples_per_epoch"]) / (gflops * 1e9)
         r["flop_fraction"] = bound_seconds / r["epoch_seconds"]
     print("per-op overhead and the make_moons step ...", flush=True)
-    report = {"machine": machine(), "peak_gflops": gflops, "rounds": args.rounds,
+    report = {"machine": machine(), "peak_gflops": gflops, "processes": args.processes,
+              "rounds": args.processes * args.rounds,
               "train_size": args.train_size or None,
               "training": training, "per_op": per_op_overhead(),
               "moons": moons_benchmark(moons_backends) if moons_backends else {}}

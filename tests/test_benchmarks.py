@@ -115,7 +115,8 @@ def test_ratios_are_taken_within_each_round_then_the_median():
 
 def test_the_benchmark_command_end_to_end(tmp_path):
     out = tmp_path / "results.json"
-    cmd = [sys.executable, "-m", "benchmarks.run", "--batch-sizes", "64", "--rounds", "2",
+    cmd = [sys.executable, "-m", "benchmarks.run", "--batch-sizes", "64", "--rounds", "1",
+           "--processes", "2",
            "--train-size", "2048", "--backends", "numpy", "tape",
            "--moons-backends", "numpy", "tape", "--out", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
