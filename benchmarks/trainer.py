@@ -31,6 +31,7 @@ import time
 import numpy as np
 
 from .backends import BACKENDS, available, initial_params
+from .flops import peak_matmul_gflops
 from .measure import current_rss_mb, peak_rss_mb, reset_peak_rss
 
 WARMUP_STEPS = 20
@@ -57,10 +58,11 @@ def rotated(names, k):
 class Trainer:
     """Backends training side by side on the same batches, and the epochs done so far."""
 
-    def __init__(self, names, batch_size, train_size=0):
+    def __init__(self, names, batch_size, train_size=0, measure_peak=False):
         self.data = load_fashion(train_size)
         self.batch_size = batch_size
         self.names = list(names)
+        self.measure_peak = measure_peak
         gc.collect()                      # the data and the libraries are loaded: from here
         self.rss_before = current_rss_mb()
         self.peak_is_training = reset_peak_rss()
@@ -80,7 +82,9 @@ class Trainer:
             yield x[idx], y[idx]
 
     def epoch(self):
-        """One epoch of every backend: {name: {"step_seconds", "epoch_seconds"}}."""
+        """One epoch of every backend: {name: {"step_seconds", "epoch_seconds"}}, and, if
+        asked, the machine's peak matmul speed measured just before (`peak_gflops`)."""
+        peak = peak_matmul_gflops(repeat=3) if self.measure_peak else None
         x, b = self.data.x_train, self.batch_size
         order = batch_order(len(x), self.epochs)
         steps = {name: [] for name in self.names}
@@ -97,7 +101,8 @@ class Trainer:
                     step(xb, yb)
                     steps[name].append(time.perf_counter() - t)
         self.epochs += 1
-        return {name: {"step_seconds": float(np.median(s)), "epoch_seconds": sum(s) + fetching}
+        return {name: {"step_seconds": float(np.median(s)), "epoch_seconds": sum(s) + fetching,
+                       "peak_gflops": peak}
                 for name, s in steps.items()}
 
     def finish(self):
@@ -140,6 +145,8 @@ def main(argv=None):
                    help="train on the first N images only (0: all 55,000)")
     p.add_argument("--serve", action="store_true",
                    help="train an epoch per 'epoch' line on stdin, until 'finish'")
+    p.add_argument("--measure-peak", action="store_true",
+                   help="measure the peak matmul speed before each epoch (numpy's BLAS)")
     p.add_argument("--memory-steps", type=int, default=0,
                    help="train one backend this many steps and report its memory only")
     args = p.parse_args(argv)
@@ -157,7 +164,7 @@ def main(argv=None):
         print(json.dumps({"backend": args.backends[0], "batch_size": args.batch_size,
                           **trainer.memory()}))
         return
-    trainer = Trainer(args.backends, args.batch_size, args.train_size)
+    trainer = Trainer(args.backends, args.batch_size, args.train_size, args.measure_peak)
     if args.serve:
         serve(trainer)
         return

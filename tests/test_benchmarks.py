@@ -99,18 +99,29 @@ def test_goals_are_judged_as_the_issue_states_them():
     assert not verdicts["peak RSS of training within 10 % of numpy"]
 
 
+def rounds(times, scale=1.0, peak=200.0):
+    return [{"step_seconds": scale * t, "epoch_seconds": scale * t, "peak_gflops": peak / t}
+            for t in times]
+
+
 def test_ratios_are_taken_within_each_round_then_the_median():
     # the machine slows down 2× in round 2: both backends alike, the ratio unchanged
-    numpy_rounds = [{"step_seconds": t, "epoch_seconds": t} for t in (1.0, 2.0, 1.0)]
-    tape_rounds = [{"step_seconds": 1.1 * t, "epoch_seconds": 1.2 * t} for t in (1.0, 2.0, 1.0)]
-    r = summarise({"backend": "tape"}, tape_rounds, numpy_rounds)
+    final = {"backend": "tape", "examples_per_epoch": 1000}
+    r = summarise(final, rounds((1.0, 2.0, 1.0), 1.1), rounds((1.0, 2.0, 1.0)))
     assert r["step_ratio_to_numpy"] == pytest.approx(1.1)
-    assert r["epoch_ratio_to_numpy"] == pytest.approx(1.2)
-    assert r["step_ms"] == pytest.approx(1100) and r["epoch_seconds"] == pytest.approx(1.2)
+    assert r["epoch_ratio_to_numpy"] == pytest.approx(1.1)
+    assert r["step_ms"] == pytest.approx(1100) and r["epoch_seconds"] == pytest.approx(1.1)
     # while a ratio of overall medians would mix rounds: tape's slow round against numpy's fast
-    tape_rounds = [{"step_seconds": t, "epoch_seconds": t} for t in (2.2, 1.1, 1.1)]
-    numpy_rounds = [{"step_seconds": t, "epoch_seconds": t} for t in (2.0, 2.0, 1.0)]
-    assert summarise({}, tape_rounds, numpy_rounds)["step_ratio_to_numpy"] == pytest.approx(1.1)
+    tape_rounds = [{**t, "step_seconds": s} for t, s in zip(rounds((1, 1, 1)), (2.2, 1.1, 1.1))]
+    numpy_rounds = [{**t, "step_seconds": s} for t, s in zip(rounds((1, 1, 1)), (2.0, 2.0, 1.0))]
+    assert summarise(final, tape_rounds, numpy_rounds)["step_ratio_to_numpy"] == pytest.approx(1.1)
+
+
+def test_each_rounds_flop_fraction_is_against_the_peak_measured_in_that_round():
+    # in round 2 the machine runs at half speed: half the peak, twice the epoch time
+    final = {"backend": "numpy", "examples_per_epoch": 1000}
+    r = summarise(final, rounds((1.0, 2.0, 1.0)), rounds((1.0, 2.0, 1.0)))
+    assert r["flop_fraction"] == pytest.approx(epoch_flops(1000) / 1e9 / 200.0)
 
 
 def test_the_benchmark_command_end_to_end(tmp_path):
