@@ -66,6 +66,7 @@ relu.defvjp(lambda g, ans, x: g * (as_array(x) > 0))   # 1 where z > 0, 0 where 
 
 @primitive
 def leaky_relu(x, slope=0.01):
+    slope = float(slope)                  # a numpy float64 slope would make float32 float64
     if 0 < slope <= 1:                    # then the larger of z and slope·z is the one
         return np.maximum(x, x * slope)   # (slope 0 would turn ∞ into max(∞, 0·∞) = nan)
     return np.where(x > 0, x, x * slope)  # right for any slope, but 20× slower

@@ -180,3 +180,12 @@ def test_relu_gives_plus_zero_and_keeps_nan_and_infinities():
     out = tape.relu(tape.tensor(z)).data
     np.testing.assert_array_equal(out, [0, 0, 0, 0, 2, np.inf, np.nan])
     assert not np.signbit(out[:4]).any() and out.dtype == np.float32
+
+
+def test_leaky_relu_keeps_float32_whatever_type_the_slope_has():
+    z = tape.tensor(np.array([-1.0, 2.0], np.float32), requires_grad=True)
+    out = tape.leaky_relu(z, slope=np.float64(0.1))
+    assert out.dtype == np.float32
+    out.backward(np.ones(2, np.float32))
+    assert z.grad.dtype == np.float32
+    np.testing.assert_allclose(z.grad, [0.1, 1.0], rtol=1e-6)
