@@ -262,7 +262,7 @@ def machine():
     return info
 
 
-def main(argv=None):
+def parser():
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128, 512])
@@ -276,6 +276,11 @@ def main(argv=None):
     p.add_argument("--moons-backends", nargs="*", default=list(MOONS_BACKENDS),
                    choices=list(MOONS_BACKENDS), help="none: skip the make_moons step")
     p.add_argument("--out", default=str(HERE / "results.json"))
+    return p
+
+
+def main(argv=None):
+    p = parser()
     args = p.parse_args(argv)
     if min(args.rounds, args.processes) < 1:
         p.error("--rounds and --processes must be at least 1")
