@@ -32,6 +32,7 @@ from .backends import BACKENDS, available
 from .flops import epoch_flops
 from .moons import STEPS as MOONS_BACKENDS, moons_benchmark
 from .per_op import per_op_overhead
+from .trainer import rotated
 
 HERE = Path(__file__).resolve().parent
 
@@ -124,7 +125,7 @@ def train_all(batch_sizes, backends, rounds, processes=1, train_size=0, log=prin
                 for worker in workers:
                     worker.settle()
                 for r in range(start * rounds, (start + 1) * rounds):
-                    for worker in workers[r % len(workers):] + workers[:r % len(workers)]:
+                    for worker in rotated(workers, r):
                         for name, timing in worker.ask("epoch").items():
                             epochs[name].append(timing)
                         worker.settle()

@@ -30,6 +30,8 @@ import time
 
 import numpy as np
 
+from models.training import batch_order
+
 from .backends import BACKENDS, available, initial_params
 from .flops import peak_matmul_gflops
 from .measure import current_rss_mb, peak_rss_mb, reset_peak_rss
@@ -44,11 +46,6 @@ def load_fashion(train_size=0):
     if train_size:
         data = data._replace(x_train=data.x_train[:train_size], y_train=data.y_train[:train_size])
     return data
-
-
-def batch_order(n, epoch):
-    """The same shuffled order for every backend (seeded by the epoch; −1: the warm-up)."""
-    return np.random.default_rng([0, epoch + 1]).permutation(n)
 
 
 def rotated(names, k):
@@ -68,9 +65,11 @@ class Trainer:
         self.peak_is_training = reset_peak_rss()
         self.backends = {name: BACKENDS[name](initial_params()) for name in self.names}
         self.epochs = 0
-        # one-time costs (BLAS threads starting, PyTorch's lazy set-up), untimed; every
-        # backend takes the same warm-up steps, so all stay on the same trajectory
-        for xb, yb in self.batches(batch_order(len(self.data.x_train), -1)[:WARMUP_STEPS * batch_size]):
+        # the warm-up pays the one-time costs (BLAS threads starting, PyTorch's lazy
+        # set-up), untimed, on shuffle 0 (the epochs use 1, 2, ...); every backend takes
+        # the same steps, so all stay on the same trajectory
+        warmup = batch_order(len(self.data.x_train), 0, 0)[:WARMUP_STEPS * batch_size]
+        for xb, yb in self.batches(warmup):
             for backend in self.backends.values():
                 backend.step(xb, yb)
 
@@ -86,7 +85,7 @@ class Trainer:
         asked, the machine's peak matmul speed measured just before (`peak_gflops`)."""
         peak = peak_matmul_gflops(repeat=3) if self.measure_peak else None
         x, b = self.data.x_train, self.batch_size
-        order = batch_order(len(x), self.epochs)
+        order = batch_order(len(x), 0, self.epochs + 1)     # the same for every backend
         steps = {name: [] for name in self.names}
         fetching = 0.0
         n_steps = len(x) // b
@@ -106,7 +105,7 @@ class Trainer:
                 for name, s in steps.items()}
 
     def finish(self):
-        """Test accuracy of every backend, and the process's memory."""
+        """Test accuracy of every backend, and the sizes of what it trained on."""
         n = len(self.data.x_train) // self.batch_size
         results = {}
         for name, backend in self.backends.items():
@@ -158,7 +157,7 @@ def main(argv=None):
             p.error("--memory-steps measures one backend: give exactly one")
         trainer = Trainer(args.backends, args.batch_size, args.train_size)
         backend = trainer.backends[args.backends[0]]
-        order = batch_order(len(trainer.data.x_train), 0)[:args.memory_steps * args.batch_size]
+        order = batch_order(len(trainer.data.x_train), 0, 1)[:args.memory_steps * args.batch_size]
         for xb, yb in trainer.batches(order):
             backend.step(xb, yb)
         print(json.dumps({"backend": args.backends[0], "batch_size": args.batch_size,
