@@ -79,7 +79,8 @@ def plot_layer_statistics(stats, steps_per_epoch, path=None, title=None, bins=80
             ratio_ax.set_ylim(min(positive.min(), HEALTHY_RATIO) / 3,
                               max(positive.max(), HEALTHY_RATIO) * 3)
         ratio_ax.set(title=f"{name}: update / weight ‖Δθ‖/‖θ‖")
-        ratio_ax.grid(alpha=0.3, which="both")
+        ratio_ax.minorticks_off()
+        ratio_ax.grid(alpha=0.3)
 
         lo, hi = per["hist_lo"], per["hist_hi"]
         edges = np.linspace(lo.min(), hi.max(), bins + 1)
