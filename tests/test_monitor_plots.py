@@ -158,3 +158,17 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, make, message):
     assert plots.main([str(make(tmp_path))]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err and err.startswith("error: ")
+
+
+def test_convolution_kernels_are_drawn_filter_by_filter(tmp_path):
+    params = {"conv1.W": rng.standard_normal((6, 1, 5, 5)), "conv1.b": np.zeros(6),
+              "fc.W": rng.standard_normal((24, 10)), "fc.b": np.zeros(10)}
+    written = plots.draw_model_figures(params, tmp_path, CLASS_NAMES["mnist"])
+    assert [p.name for p in written] == ["weights_conv1.W.png", "weights_fc.W.png",
+                                         "histograms.png", "heatmaps.png"]
+    assert all(p.read_bytes()[:8] == PNG_SIGNATURE for p in written)
+
+
+def test_a_model_without_weights_is_refused():
+    with pytest.raises(ValueError, match="no weight matrices or convolution kernels"):
+        plots.draw_model_figures({"b1": np.zeros(3)}, "unused")
