@@ -23,8 +23,10 @@ import numpy as np
 import tape
 from .nn import ACTIVATIONS
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint
+from . import monitor as monitoring
 from .optim import OPTIMIZERS
 from .schedules import SCHEDULES
+from .tensorboard_log import TensorBoardMissing
 from .training import Config, Diverged, Run, build_model, evaluate
 
 DATASETS = ("mnist", "fashion-mnist")
@@ -113,6 +115,7 @@ def parser():
                      help="run directory (default: runs/<timestamp>)")
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
     out.add_argument("--no-plots", action="store_true", help="do not draw the PNG plots")
+    monitoring.add_arguments(p)
     return p
 
 
@@ -152,6 +155,7 @@ def validate(args, p):
         fail(f"--resume: {args.resume} holds no last.npz to resume from")
     if sum(map(bool, (args.test, args.check_grads, args.resume))) > 1:
         fail("choose at most one of --test, --check-grads and --resume")
+    monitoring.check_arguments(args, fail)
 
 
 def config_from(args):
@@ -201,7 +205,8 @@ def train(args):
                               config.dtype), config)
     print(f"{config.dataset}: {len(splits.x_train)} train / {len(splits.x_val)} validation "
           f"/ {len(splits.x_test)} test images; run directory {run_dir}")
-    run = Run(config, splits.x_train.shape[1], 10)
+    monitor = monitoring.Monitor(monitoring.settings_from(args), run_dir)
+    run = Run(config, splits.x_train.shape[1], 10, callbacks=monitor.callbacks())
     if args.resume:
         run.restore(arrays, saved["state"])
     print(f"model {run.model} · {config.optimizer} lr {config.lr} ({config.schedule}) · "
@@ -219,7 +224,8 @@ def train(args):
 
     diverged = None
     try:
-        run.fit(splits, on_epoch=on_epoch, progress=not args.no_progress)
+        run.fit(splits, on_epoch=on_epoch, progress=not args.no_progress,
+                table=not args.log_every)
     except Diverged as e:
         diverged = str(e)
         print(f"training diverged: {e}. The learning rate {run.optimizer.lr:g} is probably "
@@ -236,11 +242,12 @@ def train(args):
                "best_epoch": run.best["epoch"], "best_val_acc": run.best["val_acc"],
                "test_accuracy": test_acc, "test_loss": test_loss,
                "wall_seconds": wall_before + time.perf_counter() - started,
-               "diverged": diverged, "versions": versions()}
+               "diverged": diverged, "monitoring": monitor.summary(), "versions": versions()}
     atomic_write(run_dir / "metrics.json",
                  lambda f: f.write(json.dumps(metrics, indent=2).encode()))
+    monitor.save(run_dir, run)
     if not args.no_plots:
-        draw_plots(run_dir, run, config)
+        draw_plots(run_dir, run, config, monitor)
     print(f"best validation accuracy {run.best['val_acc']:.4f} at epoch "
           f"{run.best['epoch']}; saved {run_dir / 'model.npz'}")
     print(f"test accuracy: {test_acc:.4f}  test loss: {test_loss:.4f}")
@@ -281,12 +288,13 @@ def check_grads(args):
     return run_check(args)
 
 
-def draw_plots(run_dir, run, config):
-    from viz.plots import plot_learning_curves, plot_weight_images
+def draw_plots(run_dir, run, config, monitor):
+    from viz.plots import plot_weight_images
     title = f"{config.dataset}: MLP {run.model.sizes}, {config.activation}"
-    plot_learning_curves(run.history, path=run_dir / "curves.png", title=title)
+    monitor.draw(run_dir, run, title)           # curves.png, stats.png
     if run.model.sizes[0] == 784:
-        plot_weight_images(run.model.layers[0].W.data, path=run_dir / "weights.png")
+        plot_weight_images(run.model.layers[0].W.data, path=run_dir / "weights.png",
+                           name="W1 (first layer)")
 
 
 def _new_run_dir():
@@ -308,7 +316,7 @@ def main(argv=None):
         if args.check_grads:
             return check_grads(args)
         return train(args)
-    except (FileNotFoundError, ConnectionError) as e:
+    except (FileNotFoundError, ConnectionError, TensorBoardMissing) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
