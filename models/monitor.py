@@ -15,7 +15,7 @@ The two training accuracies, as cs231n's Solver distinguishes them:
 - running train acc: the mean over the epoch's mini-batches, each scored by the weights
   of its moment (free, but a blend of an epoch's worth of different weights);
 - train acc: measured after the epoch on a fixed sample of training images (1000 by
-  default), with the weights at the end of the epoch, like val_acc.
+  default), with the weights at the end of the epoch, like val_acc (with --log-every).
 """
 
 import json
@@ -219,7 +219,8 @@ class Monitor:
 
     def __init__(self, settings=None, run_dir=None):
         self.settings = s = settings or Monitoring()
-        self.sample = TrainingSampleAccuracy(s.train_sample)
+        # the sample's forward pass costs about as much as the statistics: only when shown
+        self.sample = TrainingSampleAccuracy(s.train_sample) if s.log_every else None
         self.stats = LayerStatistics(s.stats_every) if s.stats_every != 0 else None
         self.evaluations = PeriodicEvaluation(s.eval_every, s.eval_test) if s.eval_every else None
         self.solver_log = SolverLog(s.log_every, self.sample) if s.log_every else None

@@ -118,11 +118,16 @@ def test_without_log_every_the_epoch_table_is_unchanged():
 
 
 def test_train_acc_is_measured_on_a_fixed_sample_after_the_epoch():
-    run, monitor, _ = train(Monitoring(train_sample=80))
+    run, monitor, _ = train(Monitoring(log_every=100, train_sample=80))
     sample = monitor.sample
     assert len(sample.x) == 80
     _, acc = training.evaluate(run.model, sample.x, sample.y)
     assert run.history[-1]["train_sample_acc"] == acc
+
+
+def test_without_log_every_no_training_sample_is_scored():
+    run, monitor, _ = train()
+    assert monitor.sample is None and "train_sample_acc" not in run.history[-1]
 
 
 # ---- evaluation every N iterations --------------------------------------------------------
@@ -204,7 +209,7 @@ def test_statistics_default_to_once_per_epoch():
 
 def test_stats_every_0_switches_the_statistics_off():
     _, monitor, _ = train(Monitoring(stats_every=0))
-    assert monitor.stats is None and Monitor(Monitoring(stats_every=0)).callbacks()
+    assert monitor.stats is None and Monitor(Monitoring(stats_every=0)).callbacks() == []
 
 
 # ---- files and TensorBoard ----------------------------------------------------------------

@@ -75,9 +75,9 @@ def plot_layer_statistics(stats, steps_per_epoch, path=None, title=None, bins=80
         ratio_ax.plot(x, np.where(ratio > 0, ratio, np.nan), "o-", ms=2.5, color=RATIO_COLOUR)
         ratio_ax.axhline(HEALTHY_RATIO, color="k", ls="--", lw=0.8, label="1e-3 (healthy)")
         ratio_ax.set_yscale("log")
-        if positive.size:
-            ratio_ax.set_ylim(min(positive.min(), HEALTHY_RATIO) / 3,
-                              max(positive.max(), HEALTHY_RATIO) * 3)
+        if positive.size:       # at least 1e-4 … 1e-2, so the axis shows three decades
+            ratio_ax.set_ylim(min(positive.min() / 3, HEALTHY_RATIO / 10),
+                              max(positive.max() * 3, HEALTHY_RATIO * 10))
         ratio_ax.set(title=f"{name}: update / weight ‖Δθ‖/‖θ‖")
         ratio_ax.minorticks_off()
         ratio_ax.grid(alpha=0.3)
