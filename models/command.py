@@ -292,6 +292,12 @@ def load_data(config, args, family):
                           download=not args.no_download, val_size=config.val_size,
                           seed=config.seed, dtype=np.dtype(config.dtype),
                           flatten=family.flatten)
+    from .datasets import named_dir
+    named = named_dir(args.data_dir)
+    if named is not None and splits.source is not None and \
+            named.resolve() not in splits.source.resolve().parents:
+        print(f"note: {named} holds no {config.dataset} files, so the installed copy in "
+              f"{splits.source} was read", file=sys.stderr)
     per_image = math.prod(splits.x_train.shape[1:])
     if per_image != math.prod(IMAGE_SHAPE):
         raise UsageError(f"the {config.dataset} images found have {per_image} pixels each; "
@@ -416,10 +422,13 @@ def _train_in(run_dir, args, family, argv):
         config = config_from_dict(saved["config"], family, checkpoint)
         done = len(saved["state"]["history"])
         _check_resume_flags(args, config, family, argv, done)
+        note = None
         if args.epochs is not None and args.epochs != config.epochs:
-            print(_schedule_note(config, args.epochs, done))
+            note = _schedule_note(config, args.epochs, done)
             config.epochs = args.epochs
         print(f"resuming {run_dir} after epoch {done} of {config.epochs}")
+        if note:
+            print(note)
     else:
         config = config_from(args, family)
         done = 0

@@ -19,6 +19,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from .errors import UsageError
+
 TEMP_SUFFIX = ".tmp"
 _umask_lock = threading.Lock()
 
@@ -107,7 +109,12 @@ def check_writable_dir(folder):
     while not probe.exists() and probe.parent != probe:
         probe = probe.parent
     if not probe.is_dir():
-        raise NotADirectoryError(20, "exists and is not a directory", str(probe))
-    fd, tmp = tempfile.mkstemp(prefix=".write-test.", suffix=TEMP_SUFFIX, dir=probe)
-    os.close(fd)
-    os.unlink(tmp)
+        raise UsageError(f"{probe} is a file, so the folder {folder} cannot be made there; "
+                         f"choose another output path")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".write-test.", suffix=TEMP_SUFFIX, dir=probe)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise UsageError(f"cannot write into {probe} ({e.strerror or e}); choose a folder "
+                         f"you can write to") from None

@@ -95,7 +95,13 @@ def build_model(config, n_inputs=784, n_classes=10):
 
 
 def data_loss(logits, y, loss_name):
-    """The loss on the data: softmax cross-entropy, or MSE against one-hot targets."""
+    """The loss on the data: softmax cross-entropy, or MSE against one-hot targets.
+
+    Both are means over the batch, so an empty batch has no loss: that is an error
+    here (`evaluate` returns NaN for an empty set instead)."""
+    if logits.shape[0] == 0:
+        raise ValueError(f"data_loss: the batch is empty (logits of shape {logits.shape}); "
+                         f"a mean over no examples is undefined")
     if loss_name == "cross_entropy":
         return tape.cross_entropy(logits, y)
     if loss_name == "mse":
