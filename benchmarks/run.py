@@ -284,6 +284,11 @@ def parser():
 
 
 def main(argv=None):
+    """The command; a mistake in the flags or --out is one line and exit code 2."""
+    return run_command(_benchmark, argv)
+
+
+def _benchmark(argv):
     p = parser()
     args = p.parse_args(argv)
     if min(args.rounds, args.processes) < 1:
@@ -329,4 +334,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_command(main))
+    raise SystemExit(main())

@@ -40,7 +40,7 @@ def save_checkpoint(path, arrays, config):
             raise TypeError(f"save_checkpoint: {name} is an object array; only numeric "
                             f"arrays can be saved without pickle")
     payload = {name: np.asarray(a) for name, a in arrays.items()}
-    payload[CONFIG_KEY] = np.array(json.dumps(config, allow_nan=False))
+    payload[CONFIG_KEY] = np.array(json.dumps(config))
     atomic_write(path, lambda f: np.savez(f, **payload))
 
 
@@ -149,17 +149,13 @@ def _read_config(archive, info, path):
     with archive.open(info) as f:
         text = str(np.lib.format.read_array(f, allow_pickle=False))
     try:
-        config = json.loads(text, parse_constant=_no_constant)
+        config = json.loads(text)
     except ValueError as e:
         raise CheckpointError(f"{path}: its config is not valid JSON ({_short(e)})") from None
     if not isinstance(config, dict):
         raise CheckpointError(f"{path}: its config should be a JSON object, found "
                               f"{type(config).__name__}")
     return config
-
-
-def _no_constant(name):
-    raise ValueError(f"{name} is not allowed in strict JSON")
 
 
 def _short(error):

@@ -338,7 +338,7 @@ def _check_kind(saved, path, family, kind):
     is_resume = "state" in saved
     if kind == "model" and is_resume:
         raise CheckpointError(f"{path} is a resume checkpoint (last.npz), not a model: "
-                              f"test {path.parent / 'model.npz'}, or continue training "
+                              f"use --test {path.parent / 'model.npz'}, or continue training "
                               f"with --resume {path.parent}")
     if kind == "resume" and not is_resume:
         raise CheckpointError(f"{path} is a model (model.npz), not a resume checkpoint: "
@@ -468,7 +468,7 @@ def _train_in(run_dir, args, family, argv):
         diverged = str(e)
         print(f"training diverged: {e}. {likely_cause(config, run, splits)}", file=sys.stderr)
         if run.best is None:
-            print(f"no epoch completed, so no model was saved ({checkpoint} holds the "
+            print(f"no epoch ended without diverging, so no model was saved ({checkpoint} holds the "
                   f"initial state).", file=sys.stderr)
             return 1
         print(f"the last good model is kept: {run_dir / 'model.npz'} "
@@ -500,10 +500,11 @@ def likely_cause(config, run, splits):
             return (f"The {name} images contain NaN or inf values: fix the data files "
                     f"(the learning rate is not to blame).")
     if config.l2 * run.optimizer.lr >= 1:
+        factor = 1 - config.l2 * run.optimizer.lr
         return (f"The L2 strength is too large for this learning rate: lr·l2 = "
-                f"{run.optimizer.lr:g}·{config.l2:g} ≥ 1, so each step shrinks the weights "
-                f"past zero (W ← (1 − lr·l2)·W − lr·g); try a smaller --l2 "
-                f"(e.g. {config.l2 / 100:g}).")
+                f"{run.optimizer.lr:g}·{config.l2:g} ≥ 1, so the decay term alone multiplies "
+                f"the weights by 1 − lr·l2 = {factor:.3g} each step (W ← (1 − lr·l2)·W − "
+                f"lr·g), overshooting zero; try a smaller --l2 (e.g. {config.l2 / 100:g}).")
     return (f"The learning rate {run.optimizer.lr:g} is probably too large: try a smaller "
             f"--lr (e.g. {config.lr / 10:g}).")
 
@@ -512,8 +513,9 @@ def _interrupted(family, run_dir, saved_epoch):
     if saved_epoch == 0:
         return (f"interrupted before the first epoch finished: no trained epoch was saved; "
                 f"{family.prog} --resume {run_dir} starts again from epoch 1")
-    return (f"interrupted: epochs 1–{saved_epoch} are saved in {run_dir / 'last.npz'}; "
-            f"continue with {family.prog} --resume {run_dir}")
+    saved = "epoch 1 is" if saved_epoch == 1 else f"epochs 1–{saved_epoch} are"
+    return (f"interrupted: {saved} saved in {run_dir / 'last.npz'}; continue with "
+            f"{family.prog} --resume {run_dir}")
 
 
 def _check_resume_flags(args, config, family, argv, done):
@@ -575,7 +577,8 @@ def test(args, family):
     model.load_state_dict(params)
     bad = non_finite(params)
     splits = load_data(config, args, family)
-    loss, acc = evaluate(model, splits.x_test, splits.y_test, config.loss)
+    with np.errstate(all="ignore" if bad else "warn"):   # NaN weights: warned about below
+        loss, acc = evaluate(model, splits.x_test, splits.y_test, config.loss)
     val_acc = saved.get("val_acc")
     shown = f"{val_acc:.4f}" if isinstance(val_acc, (int, float)) else "unknown"
     print(f"{path}: {model} trained on {config.dataset} "

@@ -48,9 +48,12 @@ def atomic_write(path, write, mode=None):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno and e.filename is None:
+            # a failed write (e.g. a full disk) names no file: name the one being written
+            raise type(e)(e.errno, e.strerror, str(path)) from None
         raise
     return path
 
@@ -109,6 +112,9 @@ def check_writable_dir(folder):
     while not probe.exists() and probe.parent != probe:
         probe = probe.parent
     if not probe.is_dir():
+        if probe == folder:
+            raise UsageError(f"{folder} is a file, not a directory; choose another output "
+                             f"path")
         raise UsageError(f"{probe} is a file, so the folder {folder} cannot be made there; "
                          f"choose another output path")
     try:

@@ -71,13 +71,17 @@ EXPLOSION_FACTOR = 10
 
 
 def check_loss(value, n_classes, epoch, batch):
-    """Raise Diverged if a batch loss is not finite or has exploded (see the docstring)."""
+    """Raise Diverged if a loss is not finite or has exploded (see the docstring).
+
+    batch: the batch number, or "validation" for the loss on the validation set."""
+    where = (f"epoch {epoch + 1}, batch {batch}" if batch != "validation"
+             else f"the end of epoch {epoch + 1} (validation loss)")
     if not math.isfinite(value):
-        raise Diverged(f"the loss became {value} at epoch {epoch + 1}, batch {batch}")
+        raise Diverged(f"the loss became {value} at {where}")
     limit = EXPLOSION_FACTOR * math.log(max(n_classes, 2))
     if value > limit:
-        raise Diverged(f"the loss exploded to {value:.4g} at epoch {epoch + 1}, batch "
-                       f"{batch} (more than {EXPLOSION_FACTOR}·ln {n_classes} = {limit:.1f})")
+        raise Diverged(f"the loss exploded to {value:.4g} at {where} (more than "
+                       f"{EXPLOSION_FACTOR}·ln {n_classes} = {limit:.1f})")
 
 
 def check_parameters(model, epoch):
@@ -168,6 +172,10 @@ class Run:
         self.best = None            # {"epoch", "val_loss", "val_acc", "params"}
         self.bad_epochs = 0         # epochs since the validation accuracy last improved
 
+    def model_classes(self):
+        """K, the number of classes: the size of the last parameter (the output bias)."""
+        return self.model.parameters()[-1].shape[0]
+
     @property
     def epoch(self):
         return len(self.history)
@@ -194,6 +202,8 @@ class Run:
                     bar.close()
             check_parameters(self.model, epoch)
             val_loss, val_acc = evaluate(self.model, splits.x_val, splits.y_val, c.loss)
+            if len(splits.x_val):
+                check_loss(val_loss, self.model_classes(), epoch, "validation")
             row = {"epoch": epoch + 1, "lr": self.optimizer.lr,
                    "train_loss": train_loss, "train_acc": train_acc,
                    "val_loss": val_loss, "val_acc": val_acc,
