@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import atomic_write
+from .files import atomic_write
 from .layer_stats import LayerStatistics
 from .training import Callback, evaluate
 

@@ -22,7 +22,9 @@ EPOCH_TAGS = {"train_loss": "running_train_loss", "train_acc": "running_train_ac
 
 
 class TensorBoardMissing(RuntimeError):
-    """tensorboardX is not installed."""
+    """tensorboardX is not installed (a user's mistake: one line, exit 2)."""
+
+    user_error = True
 
 
 def summary_writer(logdir):

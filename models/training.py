@@ -11,6 +11,12 @@
 The batch order of epoch e depends only on (seed, e), so a run resumed from a
 checkpoint after epoch e continues exactly as the uninterrupted run would have.
 
+Divergence stops training (`Diverged`) rather than letting it finish at chance level:
+when a batch's loss is NaN or infinite, when it exceeds EXPLOSION_FACTOR · ln K
+(K classes; ten times the loss of a uniform guess, 23.0 for ten classes: a network
+that was learning never gets there), or when a parameter is not finite at the end of
+an epoch. The best parameters kept so far are therefore always finite.
+
 Watching a run: a `Callback` is told when training starts, after every backward pass
 (gradients known, parameters not yet moved), after every optimiser step, at the end of
 every epoch and when training stops. The loop itself keeps one: `IterationHistory`,
@@ -65,7 +71,32 @@ class Config:
 
 
 class Diverged(RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite, or exploded, or a parameter stopped being finite."""
+
+
+EXPLOSION_FACTOR = 10
+
+
+def check_loss(value, n_classes, epoch, batch):
+    """Raise Diverged if a loss is not finite or has exploded (see the docstring).
+
+    batch: the batch number, or "validation" for the loss on the validation set."""
+    where = (f"epoch {epoch + 1}, batch {batch}" if batch != "validation"
+             else f"the end of epoch {epoch + 1} (validation loss)")
+    if not math.isfinite(value):
+        raise Diverged(f"the loss became {value} at {where}")
+    limit = EXPLOSION_FACTOR * math.log(max(n_classes, 2))
+    if value > limit:
+        raise Diverged(f"the loss exploded to {value:.4g} at {where} (more than "
+                       f"{EXPLOSION_FACTOR}·ln {n_classes} = {limit:.1f})")
+
+
+def check_parameters(model, epoch):
+    """Raise Diverged if any parameter holds NaN or inf after `epoch`."""
+    for name, p in model.named_parameters().items():
+        if not np.isfinite(p.data).all():
+            raise Diverged(f"parameter {name} holds non-finite values after epoch "
+                           f"{epoch + 1}")
 
 
 # ---- watching a run: the callback interface ------------------------------------------
@@ -157,7 +188,13 @@ def build_model(config, n_inputs=784, n_classes=10):
 
 
 def data_loss(logits, y, loss_name):
-    """The loss on the data: softmax cross-entropy, or MSE against one-hot targets."""
+    """The loss on the data: softmax cross-entropy, or MSE against one-hot targets.
+
+    Both are means over the batch, so an empty batch has no loss: that is an error
+    here (`evaluate` returns NaN for an empty set instead)."""
+    if logits.shape[0] == 0:
+        raise ValueError(f"data_loss: the batch is empty (logits of shape {logits.shape}); "
+                         f"a mean over no examples is undefined")
     if loss_name == "cross_entropy":
         return tape.cross_entropy(logits, y)
     if loss_name == "mse":
@@ -194,6 +231,9 @@ def train_epoch(model, optimizer, x, y, config, epoch, progress=None, callbacks=
     The accuracy is the running one: each mini-batch is scored by the weights of the
     moment, before its own step.
     """
+    if len(x) == 0:
+        raise ValueError("train_epoch: the training set is empty; there is nothing to "
+                         "learn from (check --train-size and --val-size)")
     weights = model.weights()
     order = batch_order(len(x), config.seed, epoch)
     first_iteration = epoch * steps_per_epoch(len(x), config.batch_size)
@@ -206,8 +246,7 @@ def train_epoch(model, optimizer, x, y, config, epoch, progress=None, callbacks=
         objective = loss + l2_penalty(weights, config.l2) if config.l2 else loss
         value = float(loss.data)
         batch = start // config.batch_size + 1
-        if not math.isfinite(value):
-            raise Diverged(f"the loss became {value} at epoch {epoch + 1}, batch {batch}")
+        check_loss(value, logits.shape[1], epoch, batch)
         optimizer.zero_grad()
         objective.backward()
         hits = int((logits.data.argmax(axis=1) == yb).sum())
@@ -233,9 +272,9 @@ class Run:
     per-step history, is always the first of them.
     """
 
-    def __init__(self, config, n_inputs=784, n_classes=10, callbacks=()):
+    def __init__(self, config, n_inputs=784, n_classes=10, model=None, callbacks=()):
         self.config = config
-        self.model = build_model(config, n_inputs, n_classes)
+        self.model = model if model is not None else build_model(config, n_inputs, n_classes)
         self.optimizer = make_optimizer(config.optimizer, self.model.parameters(),
                                         config.lr, config.momentum)
         self.history = []
@@ -248,6 +287,10 @@ class Run:
             raise ValueError(f"Run: two callbacks share a name: {names}")
         self.steps_per_epoch = None  # known once fit() has seen the training set
         self._log, self._bar = print, None
+
+    def model_classes(self):
+        """K, the number of classes: the size of the last parameter (the output bias)."""
+        return self.model.parameters()[-1].shape[0]
 
     @property
     def epoch(self):
@@ -291,7 +334,10 @@ class Run:
                     if self._bar is not None:
                         self._bar.close()
                     self._bar = None
+                check_parameters(self.model, epoch)
                 val_loss, val_acc = evaluate(self.model, splits.x_val, splits.y_val, c.loss)
+                if len(splits.x_val):
+                    check_loss(val_loss, self.model_classes(), epoch, "validation")
                 row = {"epoch": epoch + 1, "lr": self.optimizer.lr,
                        "train_loss": train_loss, "train_acc": train_acc,
                        "val_loss": val_loss, "val_acc": val_acc,
@@ -333,12 +379,16 @@ class Run:
         arrays.update({f"optim/{k}": v for k, v in self.optimizer.state_dict().items()})
         if self.best is not None:
             arrays.update({f"best/{k}": v for k, v in self.best["params"].items()})
+        watched = {}                # the callbacks' arrays, and their shapes for the loader
         for callback in self.callbacks:
             if callback.name:
-                arrays.update({f"watch/{callback.name}/{k}": v
-                               for k, v in callback.state_dict().items()})
+                for k, v in callback.state_dict().items():
+                    v = np.asarray(v)
+                    watched[f"watch/{callback.name}/{k}"] = v
+        arrays.update(watched)
         best = None if self.best is None else {k: v for k, v in self.best.items() if k != "params"}
-        return arrays, {"history": self.history, "best": best, "bad_epochs": self.bad_epochs}
+        return arrays, {"history": self.history, "best": best, "bad_epochs": self.bad_epochs,
+                        "watch": {k: [list(v.shape), v.dtype.str] for k, v in watched.items()}}
 
     def restore(self, arrays, state):
         self.model.load_state_dict(_strip(arrays, "param/"))

@@ -6,9 +6,9 @@ import re
 import numpy as np
 import pytest
 
-from models import datasets, twolayer
-from models.idx import write_idx
+from models import command, twolayer
 from models.monitor import load_arrays
+from tests.fake_data import write_dataset
 
 N_TRAIN, N_VAL, BATCH = 300, 60, 32
 STEPS = -(-(N_TRAIN - N_VAL) // BATCH)          # 8 steps per epoch
@@ -16,16 +16,9 @@ STEPS = -(-(N_TRAIN - N_VAL) // BATCH)          # 8 steps per epoch
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    """IDX files of 300 training and 100 test 'images' whose class is their brightest band."""
+    """A generated MNIST of 300 training and 100 test images (tests/fake_data.py)."""
     folder = tmp_path_factory.mktemp("data")
-    rng = np.random.default_rng(0)
-    for split, n in (("train", N_TRAIN), ("test", 100)):
-        y = rng.integers(0, 10, n)
-        x = rng.integers(0, 60, (n, 28, 28))
-        for i, label in enumerate(y):
-            x[i, 2 * label:2 * label + 3] += 190
-        write_idx(folder / "mnist" / datasets.FILES[f"{split}_images"], x.astype(np.uint8))
-        write_idx(folder / "mnist" / datasets.FILES[f"{split}_labels"], y.astype(np.uint8))
+    write_dataset(folder, n_train=N_TRAIN)
     return folder
 
 
@@ -105,7 +98,7 @@ def test_resumed_run_has_the_same_history_as_an_uninterrupted_one(data_dir, tmp_
 def test_bad_monitoring_flags_fail_before_any_data_is_loaded(flags, message, capsys, monkeypatch):
     def no_data(*args, **kwargs):
         raise AssertionError("data was loaded")
-    monkeypatch.setattr(twolayer, "load_data", no_data)
+    monkeypatch.setattr(command, "load_data", no_data)
     with pytest.raises(SystemExit) as exit:
         twolayer.main(flags)
     assert exit.value.code == 2

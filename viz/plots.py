@@ -15,6 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from models.files import save_figure
+
 # one colour per class (matplotlib's tab10), cycled past ten classes
 CLASS_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -30,9 +32,10 @@ def _figure(width, height):
 
 
 def _save(fig, path, dpi=110):
+    """Write the figure atomically (a temporary file renamed into place): a run killed
+    while drawing never leaves a 0-byte or half-written PNG under the real name."""
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi)
+        save_figure(fig, path, dpi=dpi)
     return fig
 
 
@@ -409,39 +412,36 @@ def _cli_parser():
 
 
 def main(argv=None):
-    import sys
-    from models.checkpoint import CheckpointError, load_checkpoint
-    from models.datasets import CLASS_NAMES
-
+    """Exit code: 0, or 2 with one line on stderr for a missing or unreadable input."""
+    from models.errors import UsageError, run_command
     args = _cli_parser().parse_args(argv)
-    source = Path(args.source)
-    run_dir = source if source.is_dir() else None
-    model_path = source / "model.npz" if run_dir else source
 
-    def fail(message):
-        print(f"error: {message}", file=sys.stderr)
-        return 2
-
-    if not source.exists():
-        return fail(f"no such file or directory: {source} (give a run directory or a "
-                    f"model .npz saved by models.twolayer)")
-    if run_dir and not model_path.is_file():
-        return fail(f"{run_dir} holds no model.npz: is it a run directory of models.twolayer?")
-    try:
+    def draw(_):
+        from models.checkpoint import load_checkpoint
+        from models.datasets import CLASS_NAMES
+        source = Path(args.source)
+        run_dir = source if source.is_dir() else None
+        model_path = source / "model.npz" if run_dir else source
+        if not source.exists():
+            raise UsageError(f"no such file or directory: {source} (give a run directory "
+                             f"or a model .npz saved by models.twolayer)")
+        if run_dir and not model_path.is_file():
+            raise UsageError(f"{run_dir} holds no model.npz: is it a run directory of "
+                             f"models.twolayer?")
         params, saved = load_checkpoint(model_path)
-    except CheckpointError as e:
-        return fail(str(e))
-    dataset = saved.get("config", {}).get("dataset")
-    out = Path(args.out) if args.out else model_path.parent
-    try:
-        written = draw_model_figures(params, out, CLASS_NAMES.get(dataset))
-        if run_dir:
-            written += _draw_run_figures(run_dir, out)
-    except ValueError as e:
-        return fail(f"{model_path}: {e}")
-    for path in written:
-        print(path)
-    return 0
+        dataset = saved.get("config", {}).get("dataset")
+        out = Path(args.out) if args.out else model_path.parent
+        try:
+            written = draw_model_figures(params, out, CLASS_NAMES.get(dataset))
+            if run_dir:
+                written += _draw_run_figures(run_dir, out)
+        except (ValueError, KeyError) as e:
+            raise UsageError(f"{model_path}: cannot draw it: {e}") from None
+        for path in written:
+            print(path)
+        return 0
+
+    return run_command(draw)
 
 
 def _draw_run_figures(run_dir, out):
