@@ -20,6 +20,6 @@ from .shapes import reshape, transpose, broadcast_to, sum_to, unbroadcast, conca
 from .losses import softmax, log_softmax, cross_entropy, mse, one_hot
 from .backward import gradients
 from .functional import grad, value_and_grad
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 
 __version__ = "0.1.0"
