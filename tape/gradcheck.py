@@ -124,8 +124,8 @@ def _compare(i, original, analytic, numeric, atol, rtol, order):
         name = getattr(original, "name", None)
         label = f"input {i}" + (f" ({name!r})" if name else "")
         raise GradcheckError(
-            f"gradcheck failed for the {what} of {label} of shape {numeric.shape} at index "
-            f"{tuple(int(k) for k in worst)}: tape {analytic[worst]:.10g}, "
+            f"gradcheck failed for {label} of shape {numeric.shape} at index "
+            f"{tuple(int(k) for k in worst)}: tape {what} {analytic[worst]:.10g}, "
             f"finite differences {numeric[worst]:.10g} "
             f"(|difference| {abs(analytic[worst] - numeric[worst]):.3g} > "
             f"atol {atol:g} + rtol {rtol:g} × |finite difference|)")
