@@ -4,8 +4,8 @@
 - `reference`: the same computation in plain numpy, float64
 - `cases`:     a hypothesis strategy drawing (inputs, params): float64 input arrays,
                and the constants (axis, labels, an index, a condition) that go with them
-- `kinks`:     where the op is not differentiable; the cases stay 0.05 away from those
-               values (a number), or have no ties ("ties": max, maximum)
+- `kinks`:     where the op is not differentiable; the cases keep input `kinked_input`
+               0.05 away from those values, or have no ties ("ties": max, maximum)
 
 tests/test_ops.py runs every row: forward against the reference, gradcheck of first and
 second order, float32 kept in values and in gradients of both orders, inputs in
@@ -36,6 +36,7 @@ class Op:
     reference: Callable
     cases: st.SearchStrategy
     kinks: tuple = ()
+    kinked_input: int = 0         # which input the kinks are about (divide: the denominator)
     label: str = ""               # tells apart several rows of one op
     out_dtype: object = None      # the result's dtype if not the inputs' (cast)
     gradcheck: dict = field(default_factory=dict)   # eps/atol/rtol, if not the defaults
@@ -218,7 +219,8 @@ OPS = [
     Op("add", tape.add, np.add, binary()),
     Op("subtract", tape.subtract, np.subtract, binary()),
     Op("multiply", tape.multiply, np.multiply, binary()),
-    Op("divide", tape.divide, np.divide, binary(right=away_from_zero), kinks=(0.0,)),
+    Op("divide", tape.divide, np.divide, binary(right=away_from_zero), kinks=(0.0,),
+       kinked_input=1),
     Op("negative", tape.negative, np.negative, elementwise(arrays)),
     Op("power", tape.power, np.power, binary(left=positive, right=lambda s: arrays(s, -1.5, 1.5)),
        kinks=(0.0,), label="tensor-exponent"),

@@ -68,6 +68,32 @@ def test_the_table_has_the_ops_of_the_course():
             "cross_entropy", "mse", "matmul", "getitem", "abs"} <= names
 
 
+@pytest.mark.parametrize("op", [op for op in OPS if op.kinks and op.kinks != "ties"],
+                         ids=[op.id for op in OPS if op.kinks and op.kinks != "ties"])
+@FORWARD
+@given(data=st.data())
+def test_the_cases_stay_away_from_the_kinks(op, data):
+    inputs, _ = data.draw(op.cases)
+    x = np.asarray(inputs[op.kinked_input])
+    for kink in op.kinks:
+        assert np.all(np.abs(x - kink) > 0.05 - 1e-12), f"{op.id}: an input at its kink {kink}"
+
+
+@pytest.mark.parametrize("op", [op for op in OPS if op.kinks == "ties"],
+                         ids=[op.id for op in OPS if op.kinks == "ties"])
+@FORWARD
+@given(data=st.data())
+def test_the_cases_of_max_and_maximum_have_no_ties(op, data):
+    inputs, params = data.draw(op.cases)
+    if len(inputs) == 2:
+        a, b = np.broadcast_arrays(*inputs)
+        assert np.all(np.abs(a - b) > 0.05)
+    else:
+        (x,) = inputs
+        winners = x == np.max(x, axis=params["axis"], keepdims=True)
+        assert np.all(winners.sum(axis=params["axis"]) == 1)
+
+
 # ---- forward ------------------------------------------------------------------------------
 
 @rows
