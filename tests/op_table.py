@@ -180,7 +180,7 @@ def same_shape_pair(draw):
     return (draw(arrays(shape)), draw(arrays(shape))), {}
 
 
-INDICES = [1, -1, slice(1, 3), slice(None, None, -1), (slice(None), 2), (Ellipsis, 0),
+INDICES = [1, -1, (1, 2), (-1, 0), slice(1, 3), slice(None, None, -1), (slice(None), 2), (Ellipsis, 0),
            (1, slice(0, 4, 2)), (slice(None), None), np.array([0, 2, 2, 1]), [2, 0, 0],
            (np.array([0, 1, 1]), np.array([3, 0, 0])), (slice(None), np.array([3, 3, 1])),
            np.array([[0, 0], [2, 1]])]
@@ -283,6 +283,7 @@ OPS = [
 
 # Public callables of `tape` that are not operations on tensors.
 NOT_OPS = {"tensor", "primitive", "is_recording", "grad", "value_and_grad", "gradients",
+           "backward", "entries_reaching", "broadcast_axes", "listing",
            "gradcheck", "numerical_gradient", "one_hot", "unbroadcast"}
 # Rows reached through a Tensor operator rather than a name of `tape`.
 OPERATORS = {"getitem": "__getitem__", "abs": "__abs__"}
