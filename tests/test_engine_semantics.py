@@ -183,6 +183,23 @@ def test_tape_gradient_and_grad_give_0d_ndarrays_for_0d_inputs(dtype):
         assert float(gradient) == 7.0
 
 
+@pytest.mark.parametrize("step", [
+    lambda x: x[0] * 2.0,                                   # getitem's rule gets g = 2.0
+    lambda x: x[0].astype(np.float64) * 2.0,                # cast's rule gets g = 2.0
+    lambda x: tape.softmax(x)[1] * 2.0,                     # then softmax's
+    lambda x: tape.concatenate([x, x])[3] * 2.0,
+], ids=["getitem", "cast", "softmax", "concatenate"])
+def test_a_0d_adjoint_that_numpy_gives_as_a_scalar_still_flows_back(step):
+    # in a plain backward, g * 2.0 with g a 0-d array is a numpy scalar (np.float64),
+    # not an ndarray; the next rule must still get an array (.dtype, .astype, .ndim)
+    x = tape.tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    step(x).backward()
+    assert type(x.grad) is np.ndarray and x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad, tape.numerical_gradient(
+        lambda v: float(step(tape.tensor(v.astype(np.float32))).data), x.data, eps=1e-3),
+        rtol=1e-3, atol=1e-4)
+
+
 # ---- 6. keep_adjoints with backward() ---------------------------------------------------------
 
 def _small_loss(a, b):
@@ -433,10 +450,11 @@ def test_writing_through_data_is_the_escape_hatch_and_is_not_detected():
     (lambda t: np.exp(t), r"tape\.exp"),
     (lambda t: np.log(t), r"tape\.log"),
     (lambda t: np.tanh(t), r"tape\.tanh"),
-    (lambda t: np.maximum(t, 0.0), r"tape\.maximum"),
+    (lambda t: np.sqrt(t), r"tape\.sqrt"),
+    (lambda t: np.max(t), r"tape\.max|\.max\(\)"),
     (lambda t: np.sum(t), r"tape\.sum|\.sum\(\)"),
     (lambda t: np.mean(t), r"tape\.mean|\.mean\(\)"),
-], ids=["exp", "log", "tanh", "maximum", "sum", "mean"])
+], ids=["exp", "log", "tanh", "sqrt", "max", "sum", "mean"])
 def test_numpy_functions_on_a_tensor_say_which_tape_function_to_use(call, advice):
     t = tape.tensor(np.array([1.0, 2.0]), requires_grad=True)
     with pytest.raises(TypeError, match=advice) as error:
@@ -444,6 +462,20 @@ def test_numpy_functions_on_a_tensor_say_which_tape_function_to_use(call, advice
     # Python's own complaint ("Tensor.sum() got an unexpected keyword argument 'out'")
     # also contains ".sum()", but tells the student nothing
     assert "unexpected keyword" not in str(error.value)
+
+
+def test_a_numpy_ufunc_the_tape_has_an_op_for_either_refuses_or_records():
+    # np.maximum(t, 0) may be the tape's maximum (as ndarray * t is the tape's multiply);
+    # what it must not do is give values with no gradient
+    t = tape.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    try:
+        out = np.maximum(t, 0.0)
+    except TypeError as error:
+        assert "tape.maximum" in str(error)
+        return
+    assert isinstance(out, tape.Tensor) and out.requires_grad
+    out.sum().backward()
+    np.testing.assert_array_equal(t.grad, [1.0, 0.0])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
