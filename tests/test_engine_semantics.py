@@ -71,6 +71,16 @@ def test_power_near_zero_keeps_its_ordinary_derivatives():
     assert float(tape.grad(lambda t: 2.0 ** t)(3.0)) == pytest.approx(8 * np.log(2), rel=1e-12)
 
 
+def test_power_mixed_second_derivative_at_exponent_zero_is_one_over_x():
+    # ∂²(xʸ)/∂x∂y = xʸ⁻¹(1 + y ln x) = 1/x at y = 0, in either order, for x ≠ 0;
+    # keeping 0·∞ out of the rule at x = 0 must not change it elsewhere
+    x, y = np.array([0.5, 2.0, 4.0]), np.zeros(3)
+    dx_then_dy = tape.grad(lambda y: tape.grad(lambda x: tape.power(x, y).sum())(x).sum())(y)
+    dy_then_dx = tape.grad(lambda x: tape.grad(lambda y: tape.power(x, y).sum())(y).sum())(x)
+    np.testing.assert_allclose(dy_then_dx, 1 / x, rtol=1e-12)
+    np.testing.assert_allclose(dx_then_dy, 1 / x, rtol=1e-12)
+
+
 # ---- 3. float32 stays float32 -----------------------------------------------------------------
 
 OTHERS = {
