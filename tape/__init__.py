@@ -5,6 +5,7 @@
 - `primitive.py`   how an op is defined: a numpy forward plus one vjp rule per input
 - `arithmetic.py`, `activations.py`, `reductions.py`, `shapes.py`, `losses.py`
                    the ops, each with its gradient rule beside it
+- `conv.py`        conv2d, max_pool2d, avg_pool2d: im2col and one matrix product
 - `backward.py`    the reverse sweep (backpropagation)
 - `functional.py`  `grad`, `value_and_grad`
 - `gradcheck.py`   finite-difference checking
@@ -16,6 +17,7 @@ from .primitive import Primitive, primitive
 from .arithmetic import add, subtract, multiply, divide, negative, power, matmul, linear, cast
 from .activations import exp, log, sqrt, tanh, sigmoid, relu, leaky_relu, hardtanh, maximum, where
 from .reductions import sum, mean, max
+from .conv import conv2d, conv_transpose2d, max_pool2d, avg_pool2d
 from .shapes import reshape, transpose, broadcast_to, sum_to, unbroadcast, concatenate, stack
 from .losses import softmax, log_softmax, cross_entropy, mse, one_hot
 from .backward import gradients
