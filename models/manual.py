@@ -349,3 +349,61 @@ def max_pool_backward_naive(dout, cache):
                     p, q = np.unravel_index(np.argmax(window), window.shape)
                     dx[n, c, i * stride + p, j * stride + q] += dout[n, c, i, j]
     return dx
+
+
+def _count(params, prefix):
+    """How many layers conv1, conv2, ... (or fc1, fc2, ...) the parameters hold."""
+    count = 0
+    while f"{prefix}{count + 1}.W" in params:
+        count += 1
+    return count
+
+
+def cnn_loss_and_grads(params, X, y, activation="relu", l2=0.0, in_shape=(1, 28, 28)):
+    """Loss and gradients of the CNN of models/nn.py, by hand, with the naive layers above.
+
+    Parameters conv1.W, conv1.b, ..., fc1.W, fc1.b, ... (a dict of arrays). Forward:
+        per convolution l:  A ← maxpool₂( f( conv(A, W_l, b_l) ) )   ('same' padding)
+        then flatten, and the MLP's  A ← f(A W + b), the last layer without f.
+    Backward: the same layers in reverse, each backward taking the adjoint of its output.
+    Softmax cross-entropy; l2 adds ½λΣ‖W‖² over every kernel and weight matrix.
+    """
+    forward, backward = _activation(activation)
+    n_conv, n_fc = _count(params, "conv"), _count(params, "fc")
+    A = X.reshape(len(X), *in_shape)
+    caches = []
+    for l in range(1, n_conv + 1):
+        W, b = params[f"conv{l}.W"], params[f"conv{l}.b"]
+        Z, conv_cache = conv_forward_naive(A, W, b, stride=1, pad=W.shape[2] // 2)
+        A, act_cache = forward(Z)
+        A, pool_cache = max_pool_forward_naive(A, 2, 2, 2)
+        caches.append((conv_cache, act_cache, pool_cache))
+    pooled_shape = A.shape
+    A = A.reshape(len(A), -1)                       # flatten
+    fc_caches, fc_act_caches = [], []
+    for l in range(1, n_fc + 1):
+        A, cache = affine_forward(A, params[f"fc{l}.W"], params[f"fc{l}.b"])
+        fc_caches.append(cache)
+        if l < n_fc:
+            A, act_cache = forward(A)
+            fc_act_caches.append(act_cache)
+    value, delta = softmax_cross_entropy(A, y)
+
+    grads = {}
+    for l in range(n_fc, 0, -1):
+        delta, grads[f"fc{l}.W"], grads[f"fc{l}.b"] = affine_backward(delta, fc_caches[l - 1])
+        if l > 1:
+            delta = backward(delta, fc_act_caches[l - 2])
+    delta = delta.reshape(pooled_shape)             # un-flatten
+    for l in range(n_conv, 0, -1):
+        conv_cache, act_cache, pool_cache = caches[l - 1]
+        delta = backward(max_pool_backward_naive(delta, pool_cache), act_cache)
+        delta, grads[f"conv{l}.W"], grads[f"conv{l}.b"] = conv_backward_naive(delta, conv_cache)
+
+    if l2:
+        weights = {k: v for k, v in params.items() if k.endswith(".W")}
+        penalty, dWs = l2_penalty(weights, l2)
+        value += penalty
+        for name, dW in dWs.items():
+            grads[name] += dW
+    return value, grads

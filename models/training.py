@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 import tape
-from .nn import MLP, l2_penalty
+from .nn import CNN, MLP, l2_penalty
 from .optim import make_optimizer
 from .schedules import learning_rate
 
@@ -28,7 +28,11 @@ from .schedules import learning_rate
 class Config:
     """Everything that defines a training run (saved in every checkpoint)."""
     dataset: str = "mnist"
+    model: str = "mlp"         # "mlp" (hidden) or "cnn" (channels, kernel, fc)
     hidden: list = field(default_factory=lambda: [1024])
+    channels: list = field(default_factory=lambda: [32, 64])
+    kernel: int = 5
+    fc: list = field(default_factory=lambda: [1024])
     activation: str = "relu"
     init: str = "he"
     loss: str = "cross_entropy"
@@ -62,9 +66,31 @@ class Diverged(RuntimeError):
 
 
 def build_model(config, n_inputs=784, n_classes=10):
-    init = config.init
-    return MLP([n_inputs, *config.hidden, n_classes], config.activation, init,
-               seed=config.seed, dtype=np.dtype(config.dtype))
+    """The network the config describes: an MLP, or a CNN on square one-channel images."""
+    dtype = np.dtype(config.dtype)
+    if config.model == "cnn":
+        side = math.isqrt(n_inputs)
+        if side * side != n_inputs:
+            raise ValueError(f"a CNN needs square images, but the inputs have {n_inputs} pixels")
+        return CNN(config.channels, config.kernel, config.fc, config.activation,
+                   in_shape=(1, side, side), n_classes=n_classes, init=config.init,
+                   seed=config.seed, dtype=dtype)
+    if config.model != "mlp":
+        raise ValueError(f"unknown model {config.model!r}: choose 'mlp' or 'cnn'")
+    return MLP([n_inputs, *config.hidden, n_classes], config.activation, config.init,
+               seed=config.seed, dtype=dtype)
+
+
+def model_from_parameters(config, params):
+    """The model of a saved config, sized by its saved parameters, with them loaded."""
+    if config.model == "cnn":
+        n_classes = params[f"fc{len(config.fc) + 1}.b"].shape[0]
+        model = build_model(config, 784, n_classes)
+    else:
+        model = build_model(config, params["W1"].shape[0],
+                            params[f"b{len(config.hidden) + 1}"].shape[0])
+    model.load_state_dict(params)
+    return model
 
 
 def data_loss(logits, y, loss_name):
@@ -76,10 +102,11 @@ def data_loss(logits, y, loss_name):
     raise ValueError(f"unknown loss {loss_name!r}: choose 'cross_entropy' or 'mse'")
 
 
-def evaluate(model, x, y, loss_name="cross_entropy", batch_size=10000):
+def evaluate(model, x, y, loss_name="cross_entropy", batch_size=None):
     """(mean loss, accuracy) of the model on (x, y), without recording anything."""
     if len(x) == 0:
         return float("nan"), float("nan")
+    batch_size = batch_size or getattr(model, "eval_batch_size", 10000)
     total_loss, correct = 0.0, 0
     with tape.no_grad():
         for i in range(0, len(x), batch_size):

@@ -8,6 +8,10 @@
 
 A run directory holds model.npz (the best-validation parameters and the config),
 last.npz (everything needed to resume), metrics.json and the plots.
+
+Everything but the model's own flags is shared with `python -m models.cnn`: a front end
+is a `Family` (its name, defaults, model flags, gradient check and plots), and `main`
+runs train / test / resume for any family.
 """
 
 import argparse
@@ -17,6 +21,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -25,10 +30,23 @@ from .nn import ACTIVATIONS
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint
 from .optim import OPTIMIZERS
 from .schedules import SCHEDULES
-from .training import Config, Diverged, Run, build_model, evaluate
+from .training import Config, Diverged, Run, evaluate, model_from_parameters
 
 DATASETS = ("mnist", "fashion-mnist")
 DEFAULTS = Config()
+
+
+class Family(NamedTuple):
+    """What differs between the command-line front ends: one per kind of model."""
+    name: str                            # "mlp" or "cnn", as in Config.model
+    prog: str
+    description: str
+    defaults: Config
+    add_model_arguments: Callable        # (argument group, defaults): the model's flags
+    validate_model: Callable             # (args, fail): reject bad values of those flags
+    model_config: Callable               # args -> {Config field: value} for the model
+    check_grads: Callable                # args -> exit code
+    draw_plots: Callable                 # (run_dir, run, config)
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -40,18 +58,16 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def parser():
-    p = argparse.ArgumentParser(
-        prog="python -m models.twolayer",
-        description="Train (or test, or gradient-check) the two-layer MNIST classifier, "
-                    "built from tape operations.",
-        formatter_class=_Help)
+def parser(family=None):
+    family = family or MLP_FAMILY
+    p = argparse.ArgumentParser(prog=family.prog, description=family.description,
+                                formatter_class=_Help)
     mode = p.add_argument_group("what to do (default: train)")
     mode.add_argument("--test", metavar="MODEL.npz",
                       help="load a saved model and print its test accuracy and loss")
     mode.add_argument("--check-grads", action="store_true",
                       help="compare hand-derived, tape and finite-difference gradients of "
-                           "the two-layer net on one batch; exit 1 on disagreement")
+                           f"the {family.name.upper()} on one batch; exit 1 on disagreement")
     mode.add_argument("--resume", metavar="RUN_DIR",
                       help="continue the run saved in RUN_DIR (its last.npz)")
 
@@ -70,8 +86,7 @@ def parser():
                       help="train on a seeded subset of this many images (0: all)")
 
     model = p.add_argument_group("model")
-    model.add_argument("--hidden", type=int, nargs="+", default=DEFAULTS.hidden,
-                       metavar="N", help="hidden layer sizes; two or more give a deeper MLP")
+    family.add_model_arguments(model, DEFAULTS)
     model.add_argument("--activation", choices=list(ACTIVATIONS), default=DEFAULTS.activation,
                        help="activation of the hidden layers (leaky_relu: slope 0.01)")
     model.add_argument("--init", choices=("he", "xavier"), default=DEFAULTS.init,
@@ -98,7 +113,7 @@ def parser():
     opt.add_argument("--decay", type=float, default=DEFAULTS.decay,
                      help="decay for the inverse_time schedule: lr / (1 + decay·epoch)")
     opt.add_argument("--epochs", type=int, default=None,
-                     help=f"number of epochs (default {DEFAULTS.epochs}; with --resume: "
+                     help=f"number of epochs (default {family.defaults.epochs}; with --resume: "
                           f"the saved run's)")
     opt.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size,
                      help="images per mini-batch")
@@ -113,17 +128,25 @@ def parser():
                      help="run directory (default: runs/<timestamp>)")
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
     out.add_argument("--no-plots", action="store_true", help="do not draw the PNG plots")
+    # the family's own defaults (what --help shows, too)
+    p.set_defaults(**{a.dest: getattr(family.defaults, a.dest) for a in p._actions
+                      if a.dest in Config.__dataclass_fields__ and a.dest != "epochs"})
+    if family.defaults.lr is None:
+        p._option_string_actions["--lr"].help += (
+            " (default: the optimiser's own: "
+            + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
     return p
 
 
-def validate(args, p):
+def validate(args, p, family=None):
     """Reject bad values before any data is loaded."""
+    family = family or MLP_FAMILY
+
     def fail(message):
         p.error(message)
-    if args.lr <= 0:
+    if args.lr is not None and args.lr <= 0:
         fail(f"--lr must be positive, got {args.lr}")
-    if any(h < 1 for h in args.hidden):
-        fail(f"--hidden sizes must be at least 1, got {args.hidden}")
+    family.validate_model(args, fail)
     if args.epochs is not None and args.epochs < 1:
         fail(f"--epochs must be at least 1, got {args.epochs}")
     if args.batch_size < 1:
@@ -154,10 +177,21 @@ def validate(args, p):
         fail("choose at most one of --test, --check-grads and --resume")
 
 
-def config_from(args):
-    fields = {name: getattr(args, name) for name in Config.__dataclass_fields__}
-    fields["epochs"] = args.epochs or DEFAULTS.epochs
+def config_from(args, family=None):
+    family = family or MLP_FAMILY
+    fields = family.defaults.to_dict()
+    fields.update({name: getattr(args, name) for name in Config.__dataclass_fields__
+                   if hasattr(args, name)})
+    fields.update(family.model_config(args))
+    fields["epochs"] = args.epochs or family.defaults.epochs
+    if fields["lr"] is None:          # --lr not given: the optimiser's own default
+        fields["lr"] = DEFAULT_LR[fields["optimizer"]]
     return Config(**fields)
+
+
+# the learning rate each optimiser starts from when --lr is not given (models.cnn)
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adam": 1e-3,
+              "adagrad": 1e-2, "rmsprop": 1e-3}
 
 
 def load_data(dataset, args, val_size, seed, dtype):
@@ -183,7 +217,8 @@ def versions():
 
 # ---- the three modes -----------------------------------------------------------------
 
-def train(args):
+def train(args, family=None):
+    family = family or MLP_FAMILY
     if args.resume:
         run_dir = Path(args.resume)
         arrays, saved = load_checkpoint(run_dir / "last.npz")
@@ -193,7 +228,7 @@ def train(args):
         print(f"resuming {run_dir} after epoch {len(saved['state']['history'])} "
               f"of {config.epochs}")
     else:
-        config = config_from(args)
+        config = config_from(args, family)
         run_dir = Path(args.out) if args.out else _new_run_dir()
         run_dir.mkdir(parents=True, exist_ok=True)
 
@@ -240,7 +275,7 @@ def train(args):
     atomic_write(run_dir / "metrics.json",
                  lambda f: f.write(json.dumps(metrics, indent=2).encode()))
     if not args.no_plots:
-        draw_plots(run_dir, run, config)
+        family.draw_plots(run_dir, run, config)
     print(f"best validation accuracy {run.best['val_acc']:.4f} at epoch "
           f"{run.best['epoch']}; saved {run_dir / 'model.npz'}")
     print(f"test accuracy: {test_acc:.4f}  test loss: {test_loss:.4f}")
@@ -266,8 +301,7 @@ def test(args):
               f"models.twolayer (no config)", file=sys.stderr)
         return 2
     config = Config.from_dict(saved["config"])
-    model = build_model(config, params["W1"].shape[0], params[f"b{len(config.hidden) + 1}"].shape[0])
-    model.load_state_dict(params)
+    model = model_from_parameters(config, params)
     splits = load_data(config.dataset, args, config.val_size, config.seed, config.dtype)
     loss, acc = evaluate(model, splits.x_test, splits.y_test, config.loss)
     print(f"{args.test}: {model} trained on {config.dataset} "
@@ -289,6 +323,25 @@ def draw_plots(run_dir, run, config):
         plot_weight_images(run.model.layers[0].W.data, path=run_dir / "weights.png")
 
 
+# ---- the two-layer net's own part ------------------------------------------------------
+
+def add_mlp_arguments(group, defaults):
+    group.add_argument("--hidden", type=int, nargs="+", default=defaults.hidden,
+                       metavar="N", help="hidden layer sizes; two or more give a deeper MLP")
+
+
+def validate_mlp(args, fail):
+    if any(h < 1 for h in args.hidden):
+        fail(f"--hidden sizes must be at least 1, got {args.hidden}")
+
+
+MLP_FAMILY = Family(
+    "mlp", "python -m models.twolayer",
+    "Train (or test, or gradient-check) the two-layer MNIST classifier, built from tape "
+    "operations.", DEFAULTS, add_mlp_arguments, validate_mlp,
+    lambda args: {"model": "mlp", "hidden": args.hidden}, check_grads, draw_plots)
+
+
 def _new_run_dir():
     base = Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir, k = base, 1
@@ -298,16 +351,17 @@ def _new_run_dir():
     return run_dir
 
 
-def main(argv=None):
-    p = parser()
+def main(argv=None, family=None):
+    family = family or MLP_FAMILY
+    p = parser(family)
     args = p.parse_args(argv)
-    validate(args, p)
+    validate(args, p, family)
     try:
         if args.test:
             return test(args)
         if args.check_grads:
-            return check_grads(args)
-        return train(args)
+            return family.check_grads(args)
+        return train(args, family)
     except (FileNotFoundError, ConnectionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
