@@ -293,6 +293,13 @@ class CNN(Classifier):
         self.channels, self.kernel, self.fc = channels, int(kernel), fc
         self.activation_name, self.in_shape = activation_name, tuple(in_shape)
         self.sequence = []            # the layers in the order forward calls them
+
+        def numbered_activation():    # ReLU1, ReLU2, ...: one box each in a drawing
+            act = activation(activation_name)
+            count = sum(isinstance(layer, Activation) for layer in self.sequence)
+            act.label = f"{type(act).__name__}{count + 1}"
+            return act
+
         c, h, w = self.in_shape
         for i, c_out in enumerate(channels, start=1):
             conv = Conv2d(c, c_out, kernel, init=init, rng=rng, dtype=dtype, label=f"Conv{i}")
@@ -303,7 +310,7 @@ class CNN(Classifier):
                                  f"{self.in_shape[1]}×{self.in_shape[2]} image to nothing; "
                                  f"use fewer --channels")
             setattr(self, f"conv{i}", conv)
-            self.sequence += [conv, activation(activation_name), pool]
+            self.sequence += [conv, numbered_activation(), pool]
             c = c_out
         self.sequence.append(Flatten())
         sizes = [c * h * w, *fc, n_classes]
@@ -312,7 +319,7 @@ class CNN(Classifier):
             setattr(self, f"fc{i}", layer)
             self.sequence.append(layer)
             if i < len(sizes) - 1:
-                self.sequence.append(activation(activation_name))
+                self.sequence.append(numbered_activation())
 
     def forward(self, x):
         if x.ndim == 2:                       # flattened images, as the MLP takes them
