@@ -35,6 +35,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .primitive import as_array, primitive
 from .reductions import sum as tape_sum
+from .tape import is_recording
 
 
 # ---- the arguments -----------------------------------------------------------------
@@ -117,14 +118,16 @@ def _as_matrix(g):
 
 # ---- convolution --------------------------------------------------------------------
 
-@primitive(name="conv2d")
+@primitive(name="conv2d", saves=True)
 def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0)):
     cols, (ho, wo) = im2col(x, w.shape[2:], stride, padding)
     y = w.reshape(len(w), -1) @ cols                                    # Y = W·X̂  (C_out, N·Ho·Wo)
     y = y.reshape(len(w), len(x), ho, wo)
     if b is not None:
         y += b.reshape(-1, 1, 1, 1)                                     # + b, in place
-    return y.transpose(1, 0, 2, 3)                                      # (N, C_out, Ho, Wo)
+    # X̂ is kept for dW = G·X̂ᵀ, so that backward need not build it again: it is the
+    # largest buffer of the step, and building it is a third of the forward's time
+    return y.transpose(1, 0, 2, 3), cols                                # (N, C_out, Ho, Wo)
 
 
 @primitive(name="conv_transpose2d")
@@ -140,18 +143,32 @@ def _conv_transpose2d(g, w, shape, stride=(1, 1), padding=(0, 0)):
 def _conv2d_weight_grad(x, g, shape, stride=(1, 1), padding=(0, 0)):
     """dw: G·X̂ᵀ, the correlation of the input with the output's adjoint."""
     cols, _ = im2col(x, shape[2:], stride, padding)
-    return (_as_matrix(g) @ cols.T).reshape(shape)                     # dW = G·X̂ᵀ
+    return _weight_product(_as_matrix(g), cols, shape)
 
 
-def _bias_grad(g, ans, x, w, b, stride, padding):
+def _weight_product(G, cols, shape):
+    """dW = G·X̂ᵀ. (X̂·Gᵀ)ᵀ holds the same numbers, and OpenBLAS computes these long,
+    thin products several times faster with the matrix of more rows on the left
+    (benchmarks/cnn.py measures both), so that is the order used."""
+    if len(cols) > len(G):
+        return (cols @ G.T).T.reshape(shape)
+    return (G @ cols.T).reshape(shape)
+
+
+def _weight_grad(g, ans, x, w, b, stride, padding, saved):
+    if is_recording():        # backward is itself recorded (create_graph): a tape op
+        return _conv2d_weight_grad(x, g, shape=np.shape(w), stride=stride, padding=padding)
+    return _weight_product(_as_matrix(g), saved, np.shape(w))          # X̂ kept by the forward
+
+
+def _bias_grad(g, ans, x, w, b, stride, padding, saved):
     return tape_sum(g, axis=(0, 2, 3))                                  # db = Σ_{n,i,j} g
 
 
 _conv2d.defvjp(
-    lambda g, ans, x, w, b, stride, padding:                            # dx = Wᵀ·G, col2im
+    lambda g, ans, x, w, b, stride, padding, saved:                     # dx = Wᵀ·G, col2im
         _conv_transpose2d(g, w, shape=np.shape(x), stride=stride, padding=padding),
-    lambda g, ans, x, w, b, stride, padding:                            # dw = G·X̂ᵀ
-        _conv2d_weight_grad(x, g, shape=np.shape(w), stride=stride, padding=padding),
+    _weight_grad,                                                       # dw = G·X̂ᵀ
     _bias_grad)
 
 _conv_transpose2d.defvjp(
@@ -213,15 +230,25 @@ def _pool_arguments(x, kernel_size, stride, op):
 
 @primitive(name="max_pool2d", saves=True)
 def _max_pool2d(x, kernel, stride):
-    windows = _windows(x, kernel, stride, (0, 0))                   # (N, C, Ho, Wo, kh, kw)
-    n, c, ho, wo, kh, kw = windows.shape
-    flat = windows.reshape(n, c, ho, wo, kh * kw)
-    first = flat.argmax(axis=-1)                # the first maximum, in reading order
-    out = np.take_along_axis(flat, first[..., None], axis=-1)[..., 0]
+    (kh, kw), (sh, sw) = kernel, stride
+    n, c, h, w = x.shape
+    ho, wo = (h - kh) // sh + 1, (w - kw) // sw + 1
+
+    def at(p, q):               # the pixel at offset (p, q) of every window: a strided view
+        return x[:, :, p:p + sh * (ho - 1) + 1:sh, q:q + sw * (wo - 1) + 1:sw]
+
+    out = at(0, 0).copy()
+    first = np.zeros(out.shape, dtype=np.intp)   # offset p·kw + q of each window's maximum
+    for p in range(kh):                          # offsets in reading order: only a strictly
+        for q in range(kw):                      # larger value takes over, so in a tie the
+            if p or q:                           # first maximum keeps the gradient
+                candidate = at(p, q)
+                larger = candidate > out
+                np.copyto(out, candidate, where=larger)
+                first[larger] = p * kw + q
     # where each winner sits in x, as one flat index into x.ravel()
-    h, w = x.shape[2:]
-    rows = np.arange(ho).reshape(-1, 1) * stride[0] + first // kw
-    cols = np.arange(wo) * stride[1] + first % kw
+    rows = np.arange(ho).reshape(-1, 1) * sh + first // kw
+    cols = np.arange(wo) * sw + first % kw
     planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
     return out, planes + rows * w + cols
 
