@@ -229,8 +229,10 @@ def parser():
     p.add_argument("--batch-size", type=int, default=128, help="images per training step")
     p.add_argument("--rounds", type=int, default=5, help="rounds of tape-then-PyTorch steps")
     p.add_argument("--steps", type=int, default=5, help="steps per contestant per round")
-    p.add_argument("--memory", action="store_true",
-                   help="also measure the memory of a training run on Fashion-MNIST")
+    p.add_argument("--parts", nargs="+", choices=("step", "layers", "memory"),
+                   default=["step", "layers"],
+                   help="what to measure: the training step against PyTorch, each "
+                        "convolution alone, the memory of a training run on Fashion-MNIST")
     p.add_argument("--memory-epochs", type=int, default=3, help="epochs of that run")
     p.add_argument("--memory-train-size", type=int, default=5000,
                    help="training images of that run (the whole dataset stays loaded)")
@@ -251,6 +253,8 @@ def main(argv=None):
             return 2
     results = {"batch_size": args.batch_size}
     try:
+        if "step" not in args.parts:
+            raise LookupError
         import torch  # noqa: F401  (only to know whether the comparison can run)
         print(f"1. training step at batch {args.batch_size}, tape vs PyTorch "
               f"(median of {args.steps} steps per round):")
@@ -260,6 +264,22 @@ def main(argv=None):
               f"ratio {s['median_ratio']:.2f} (goal ≤ 1.5)")
     except ImportError:
         print("1. PyTorch is not installed: no comparison (pip install torch to run it)")
+    except LookupError:
+        pass
+    if "layers" in args.parts:
+        layer_table(args, results)
+    if "memory" in args.parts:
+        print(f"3. memory of {args.memory_epochs} epochs on {args.memory_train_size} "
+              f"Fashion-MNIST images:")
+        results["memory"] = memory(args.memory_epochs, args.memory_train_size,
+                                   log=lambda line: print("   " + line))
+    if args.json:
+        from models.checkpoint import atomic_write
+        atomic_write(args.json, lambda f: f.write(json.dumps(results, indent=2).encode()))
+    return 0
+
+
+def layer_table(args, results):
     print(f"2. each convolution at batch {args.batch_size}, milliseconds (medians):")
     results["layers"] = per_layer(args.batch_size)
     print(f"   {'layer':<6} {'im2col':>7} {'W·X̂':>7} {'forward':>8} {'fwd/W·X̂':>9} "
@@ -270,15 +290,6 @@ def main(argv=None):
               f"{r['backward_input'] * 1e3:10.1f} {r['backward_weight'] * 1e3:11.1f} "
               f"{r['weight_product_as_written'] * 1e3:7.1f} "
               f"{r['weight_product_as_computed'] * 1e3:9.1f}")
-    if args.memory:
-        print(f"3. memory of {args.memory_epochs} epochs on {args.memory_train_size} "
-              f"Fashion-MNIST images:")
-        results["memory"] = memory(args.memory_epochs, args.memory_train_size,
-                                   log=lambda line: print("   " + line))
-    if args.json:
-        from models.checkpoint import atomic_write
-        atomic_write(args.json, lambda f: f.write(json.dumps(results, indent=2).encode()))
-    return 0
 
 
 if __name__ == "__main__":
