@@ -193,13 +193,13 @@ def per_layer(batch_size, repeat=7):
 
 def memory(epochs, train_size, log=print):
     """Peak RSS of CNN training after the data is loaded, and the RSS after each epoch."""
+    from models.cnn import CNNConfig, build_model
     from models.datasets import load_dataset
     from models.nn import CNN
-    from models.training import Config, Run
+    from models.training import Run
     splits = load_dataset("fashion-mnist", download=False)
     dataset = sum(a.nbytes for a in splits[:6])
-    config = Config(model="cnn", optimizer="adam", lr=LR, l2=0.0, epochs=epochs,
-                    train_size=train_size)
+    config = CNNConfig(epochs=epochs, train_size=train_size)
     keep = np.random.default_rng([config.seed, 1]).permutation(len(splits.x_train))
     splits = splits._replace(x_train=splits.x_train[np.sort(keep[:train_size])],
                              y_train=splits.y_train[np.sort(keep[:train_size])])
@@ -208,7 +208,7 @@ def memory(epochs, train_size, log=print):
     im2col = 32 * 25 * largest_batch * 14 * 14 * 4
     reset_peak_rss()
     after = []
-    run = Run(config)
+    run = Run(config, model=build_model(config, (28, 28), 10))
     run.fit(splits, on_epoch=lambda run, improved: after.append(current_rss_mb()),
             progress=False, log=lambda line: None)
     peak = peak_rss_mb()

@@ -12,25 +12,27 @@ import tape
 
 
 class Module:
-    """Base class: parameters are found by walking the attributes."""
+    """Base class: parameters are found by walking the attributes, into submodules and
+    into the lists, tuples and dicts that hold them (`self.layers = [Linear(4, 3), ...]`
+    gives `layers.0.W`, `layers.0.b`, ...), as PyTorch's Module does."""
 
     label = None   # the name drawn around this module's entries; defaults to the class name
 
-    def __call__(self, x):
+    def __call__(self, *args, **kwargs):
         with tape.scope(self.label or type(self).__name__):
-            return self.forward(x)
+            return self.forward(*args, **kwargs)
 
-    def forward(self, x):
+    def forward(self, *args, **kwargs):
         raise NotImplementedError
 
     def named_parameters(self):
-        """{name: Tensor} for every parameter, in a fixed order."""
-        found = {}
+        """{name: Tensor} for every parameter, in a fixed order (each tensor once)."""
+        found, seen = {}, set()
         for attr, value in vars(self).items():
-            if isinstance(value, tape.Tensor) and value.requires_grad:
-                found[attr] = value
-            elif isinstance(value, Module):
-                found.update({f"{attr}.{k}": v for k, v in value.named_parameters().items()})
+            for name, p in _parameters_in(value, attr):
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    found[name] = p
         return found
 
     def parameters(self):
@@ -57,6 +59,22 @@ class Module:
                 raise ValueError(f"{type(self).__name__}.load_state_dict: {name} has shape "
                                  f"{value.shape} in the state but {p.shape} in the model")
             p.data[...] = value
+
+
+def _parameters_in(value, name):
+    """(name, tensor) for the parameters held by an attribute's value."""
+    if isinstance(value, tape.Tensor):
+        if value.requires_grad:
+            yield name, value
+    elif isinstance(value, Module):
+        for k, p in value.named_parameters().items():
+            yield f"{name}.{k}", p
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _parameters_in(item, f"{name}.{i}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _parameters_in(item, f"{name}.{key}")
 
 
 # ---- initialisation ------------------------------------------------------------------
@@ -209,6 +227,38 @@ def activation(name):
                          f"{', '.join(ACTIVATIONS)}") from None
 
 
+SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(dtype, who):
+    """float32 or float64; anything else is refused with the reason."""
+    dtype = np.dtype(dtype)
+    if dtype not in SUPPORTED_DTYPES:
+        why = (" (float16's range ends at 65504, so softmax and the loss overflow, and its "
+               "3 significant digits lose small updates)" if dtype == np.float16 else "")
+        raise ValueError(f"{who}: dtype {dtype} is not supported{why}; use float32 or float64")
+    return dtype
+
+
+def as_input(x, dtype, who):
+    """The input batch in the model's dtype.
+
+    An ndarray (or list) of another type — integer pixels, booleans, float64 data for a
+    float32 model — is converted to the model's dtype, values unchanged (integer pixels
+    are *not* rescaled to [0, 1]). A Tensor of another dtype is refused rather than
+    converted, since converting it would cut it off the tape.
+    """
+    if isinstance(x, tape.Tensor):
+        if x.dtype != dtype:
+            raise TypeError(f"{who}: the input Tensor is {x.dtype} but the model is {dtype}; "
+                            f"convert it first, e.g. tape.tensor(x.data.astype('{dtype}'))")
+        return x
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: inputs must be numbers, got dtype {x.dtype}")
+    return x.astype(dtype, copy=False)
+
+
 class Classifier(Module):
     """A module mapping a batch of inputs to class scores (logits): what the trainer takes.
 
@@ -242,6 +292,7 @@ class MLP(Classifier):
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"MLP needs at least an input and an output size, all "
                              f"positive; got {sizes}")
+        self.dtype = check_dtype(dtype, "MLP")
         rng = np.random.default_rng(seed)
         self.sizes = sizes
         self.activation_name = activation_name
@@ -252,6 +303,10 @@ class MLP(Classifier):
             layer.W.name, layer.b.name = f"W{i}", f"b{i}"
 
     def forward(self, x):
+        x = as_input(x, self.dtype, "MLP")
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise ValueError(f"MLP: expected inputs of shape (batch, {self.sizes[0]}), got "
+                             f"{tuple(x.shape)}")
         for layer, act in zip(self.layers, self.activations):
             x = act(layer(x))
         return self.layers[-1](x)
@@ -289,6 +344,7 @@ class CNN(Classifier):
         if not channels or min(channels + fc + [kernel, n_classes]) < 1:
             raise ValueError(f"CNN needs at least one convolution and positive sizes; got "
                              f"channels {channels}, kernel {kernel}, fc {fc}")
+        self.dtype = check_dtype(dtype, "CNN")
         rng = np.random.default_rng(seed)
         self.channels, self.kernel, self.fc = channels, int(kernel), fc
         self.activation_name, self.in_shape = activation_name, tuple(in_shape)
@@ -309,7 +365,7 @@ class CNN(Classifier):
                 raise ValueError(f"CNN: {len(channels)} convolution+pooling stages shrink a "
                                  f"{self.in_shape[1]}×{self.in_shape[2]} image to nothing; "
                                  f"use fewer --channels")
-            setattr(self, f"conv{i}", conv)
+            setattr(self, f"conv{i}", conv)      # model.conv1, model.conv2, ...
             self.sequence += [conv, numbered_activation(), pool]
             c = c_out
         self.sequence.append(Flatten())
@@ -322,11 +378,25 @@ class CNN(Classifier):
                 self.sequence.append(numbered_activation())
 
     def forward(self, x):
-        if x.ndim == 2:                       # flattened images, as the MLP takes them
-            x = x.reshape(len(x), *self.in_shape)
+        x = as_input(x, self.dtype, "CNN")
+        c, h, w = self.in_shape
+        if x.ndim == 2 and x.shape[1] == c * h * w or x.ndim == 3 and x.shape[1:] == (h, w):
+            x = x.reshape(len(x), c, h, w)    # flattened images, as the MLP takes them
+        if x.shape[1:] != self.in_shape:
+            raise ValueError(f"CNN: expected images of shape (batch, {c}, {h}, {w}) (or "
+                             f"(batch, {c * h * w}) flattened), got {tuple(x.shape)}")
         for layer in self.sequence:
             x = layer(x)
         return x
+
+    def named_parameters(self):
+        """conv1.W, conv1.b, ..., fc1.W, fc1.b, ...: the layers by name, in order."""
+        found = {}
+        for layer in self.sequence:
+            if isinstance(layer, (Conv2d, Linear)):
+                found[f"{layer.label.lower()}.W"], found[f"{layer.label.lower()}.b"] = \
+                    layer.W, layer.b
+        return found
 
     def weights(self):
         """The convolution kernels and weight matrices: what L2 regularisation penalises."""

@@ -8,7 +8,9 @@ A mask such as `x > 0` is a constant: it has no gradient of its own.
 
 import numpy as np
 
-from .primitive import as_array, primitive
+from .primitive import primitive
+from .shapes import same_float, unbroadcast
+from .tensor import as_array
 
 
 @primitive
@@ -55,8 +57,8 @@ sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))  # d σ = σ(1 − σ)
 
 @primitive
 def relu(x):
-    # max(x, 0) taken against an array of zeros: numpy's vectorised loop for maximum
-    # needs two arrays; against the number 0 it falls back to a scalar loop, 2-3× slower
+    # Plain form: np.maximum(x, 0). Taken against an array of zeros instead, because
+    # numpy's vectorised loop for maximum needs two arrays (the README's Speed section)
     zeros = np.zeros_like(x)
     return np.maximum(x, zeros, out=zeros)
 
@@ -69,7 +71,7 @@ def leaky_relu(x, slope=0.01):
     slope = float(slope)                  # a numpy float64 slope would make float32 float64
     if 0 < slope <= 1:                    # then the larger of z and slope·z is the one
         return np.maximum(x, x * slope)   # (slope 0 would turn ∞ into max(∞, 0·∞) = nan)
-    return np.where(x > 0, x, x * slope)  # right for any slope, but 20× slower
+    return np.where(x > 0, x, x * slope)  # the plain form: right for any slope, slower
 
 
 def _slopes(x, slope):
@@ -100,7 +102,7 @@ hardtanh.defvjp(lambda g, ans, x, min_val=-1.0, max_val=1.0: g * _inside(x, min_
 
 @primitive
 def maximum(x, y):
-    return np.maximum(x, y)
+    return np.maximum(*same_float(x, y))
 
 
 def _share(x, y, sign):
@@ -110,8 +112,8 @@ def _share(x, y, sign):
     return np.where(first, 1.0, np.where(x == y, 0.5, 0.0)).astype(np.result_type(x, y))
 
 
-maximum.defvjp(lambda g, ans, x, y: g * _share(x, y, +1),
-               lambda g, ans, x, y: g * _share(x, y, -1))
+maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _share(x, y, +1), x),
+               lambda g, ans, x, y: unbroadcast(g * _share(x, y, -1), y))
 
 
 @primitive
@@ -121,5 +123,5 @@ def where(condition, x, y):
 
 
 where.defvjp(None,
-             lambda g, ans, c, x, y: where(c, g, 0 * g),
-             lambda g, ans, c, x, y: where(c, 0 * g, g))
+             lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), x),
+             lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), y))

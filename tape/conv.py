@@ -33,9 +33,9 @@ were, and the vjp of that scatter is the gather again.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .primitive import as_array, primitive
+from .primitive import primitive
 from .reductions import sum as tape_sum
-from .tape import is_recording
+from .tensor import Tensor, as_array
 
 
 # ---- the arguments -----------------------------------------------------------------
@@ -156,7 +156,7 @@ def _weight_product(G, cols, shape):
 
 
 def _weight_grad(g, ans, x, w, b, stride, padding, saved):
-    if is_recording():        # backward is itself recorded (create_graph): a tape op
+    if isinstance(g, Tensor):     # backward is itself recorded (create_graph): a tape op
         return _conv2d_weight_grad(x, g, shape=np.shape(w), stride=stride, padding=padding)
     return _weight_product(_as_matrix(g), saved, np.shape(w))          # X̂ kept by the forward
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tape
-from models import cnn, training, twolayer
+from models import cnn, command, training
 from models.checkpoint import load_checkpoint
 from models.nn import CNN, Conv2d, Flatten, MaxPool2d
 
@@ -40,7 +40,7 @@ def test_conv2d_same_padding_needs_an_odd_kernel():
 
 
 def test_maxpool_halves_and_flatten_makes_rows():
-    x = np.arange(2 * 3 * 4 * 4, dtype=np.float32).reshape(2, 3, 4, 4)
+    x = tape.tensor(np.arange(2 * 3 * 4 * 4, dtype=np.float32).reshape(2, 3, 4, 4))
     pooled = MaxPool2d(2)(x)
     assert pooled.shape == (2, 3, 2, 2)
     np.testing.assert_array_equal(Flatten()(pooled).data, pooled.data.reshape(2, 12))
@@ -97,15 +97,25 @@ def setattr_path(model, name, value):
 # ---- the command ----------------------------------------------------------------------------
 
 def test_cnn_defaults_are_adam_at_each_optimisers_own_learning_rate():
-    assert cnn.DEFAULTS.optimizer == "adam"
-    p = twolayer.parser(cnn.CNN_FAMILY)
-    config = twolayer.config_from(p.parse_args([]), cnn.CNN_FAMILY)
-    assert (config.model, config.optimizer, config.lr) == ("cnn", "adam", 1e-3)
-    assert (config.channels, config.kernel, config.fc) == ([32, 64], 5, [1024])
-    assert twolayer.config_from(p.parse_args(["--optimizer", "adagrad"]),
-                                cnn.CNN_FAMILY).lr == 0.01
-    assert twolayer.config_from(p.parse_args(["--optimizer", "adagrad", "--lr", "0.3"]),
-                                cnn.CNN_FAMILY).lr == 0.3
+    p = cnn.parser()
+
+    def config(*flags):
+        return command.config_from(p.parse_args(list(flags)), cnn.FAMILY)
+
+    assert (config().optimizer, config().lr) == ("adam", 1e-3)
+    assert (config().channels, config().kernel, config().fc) == ([32, 64], 5, [1024])
+    assert config("--optimizer", "adagrad").lr == 0.01
+    assert config("--optimizer", "momentum").lr == 0.01
+    assert config("--optimizer", "adagrad", "--lr", "0.3").lr == 0.3
+
+
+def test_parameter_shapes_match_the_model_built_for_any_architecture():
+    for flags in ([], ["--channels", "8", "16", "32"], ["--kernel", "3", "--fc", "64", "32"]):
+        config = command.config_from(cnn.parser().parse_args(flags), cnn.FAMILY)
+        model = cnn.build_model(config, (28, 28), 10)
+        built = {k: p.shape for k, p in model.named_parameters().items()}
+        assert cnn.parameter_shapes(config, (28, 28), 10) == built
+        assert list(cnn.parameter_shapes(config, (28, 28), 10)) == list(built)
 
 
 @needs_fashion
@@ -117,7 +127,8 @@ def test_train_then_test_prints_the_same_figures_and_saves_plots(tmp_path, capsy
     accuracy = float(trained.split()[2])
     assert accuracy > 0.5            # chance is 0.1
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["config"]["model"] == "cnn" and metrics["config"]["channels"] == [4, 8]
+    assert metrics["config"]["channels"] == [4, 8] and metrics["config"]["optimizer"] == "adam"
+    assert load_checkpoint(tmp_path / "model.npz")[1]["family"] == "cnn"
     for png in ("curves.png", "filters.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert cnn.main(["--test", str(tmp_path / "model.npz"), "--no-download"]) == 0
@@ -161,10 +172,10 @@ def test_check_grads_of_a_small_cnn_agrees_to_1e_6(capsys):
 
 @pytest.mark.parametrize("flags, message", [
     (["--kernel", "4"], "--kernel must be an odd number"),
-    (["--channels", "8", "0"], "--channels must all be at least 1"),
-    (["--fc", "0"], "--fc sizes must be at least 1"),
+    (["--channels", "8", "0"], "--channels must all be between 1 and"),
+    (["--fc", "0"], "--fc sizes must be between 1 and"),
     (["--channels", "1", "2", "3", "4", "5"], "at most 4"),
-    (["--lr", "0"], "--lr must be positive"),
+    (["--lr", "0"], "--lr must be a positive"),
     (["--hidden", "10"], "unrecognized arguments: --hidden"),
 ])
 def test_bad_cnn_flags_fail_with_one_line_before_any_data_is_loaded(flags, message, capsys,
@@ -172,7 +183,7 @@ def test_bad_cnn_flags_fail_with_one_line_before_any_data_is_loaded(flags, messa
     def no_data(*args, **kwargs):
         raise AssertionError("data was loaded")
 
-    monkeypatch.setattr(twolayer, "load_data", no_data)
+    monkeypatch.setattr(command, "load_data", no_data)
     with pytest.raises(SystemExit) as exit:
         cnn.main(flags)
     assert exit.value.code == 2

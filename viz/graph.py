@@ -8,8 +8,10 @@ micrograd's "data | grad"), a node per operation, edges from inputs through the
 operation to its output. Entries recorded inside a module (a `Linear` layer) are drawn
 inside a box labelled with the module; `collapse=True` draws each module as one node.
 
-Draw before `backward()` frees the entries, or pass `retain_graph=True` to it: a freed
-entry no longer knows its inputs and is drawn as a stub.
+A `Tape` keeps the entries it recorded whole, so `draw(t)` shows the whole graph after
+`backward()` too. Drawn from a tensor, draw before `backward()` frees the entries (or
+pass `retain_graph=True` to it): a freed entry no longer knows its inputs and is drawn
+as a stub that says so.
 
     python -m viz.graph --model twolayer --out graph.svg [--collapse]
     python -m viz.graph --model cnn --out cnn.svg [--collapse]
@@ -23,10 +25,10 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
-from tape.backward import entries_reaching
-from tape.shapes import broadcast_axes
-from tape.tape import _Names, describe
-from tape.tensor import Tensor
+from models.errors import run_command
+from models.files import atomic_write, check_writable_dir
+from tape import Tensor, broadcast_axes, entries_reaching
+from tape.listing import Names, constant_text
 
 STYLE = {
     "parameter": {"fillcolor": "#cfe2ff", "color": "#3d6fb6"},
@@ -42,6 +44,14 @@ BROADCASTING = {"add", "subtract", "multiply", "divide", "power", "maximum", "wh
 
 class GraphvizMissing(RuntimeError):
     """The `dot` program of Graphviz is not installed."""
+
+    user_error = True
+
+
+class UnknownFormat(ValueError):
+    """The output file's extension names no format Graphviz is asked to write."""
+
+    user_error = True
 
 
 def entries_of(root):
@@ -82,7 +92,7 @@ class _Builder:
         self.show_values = show_values
         self.max_value_size = max_value_size
         self.out_id = id(out_tensor) if out_tensor is not None else None
-        self.names = _Names()
+        self.names = Names()
         self.nodes = {}           # scope tuple -> list of (node id, attrs)
         self.edges = []
         self.drawn = set()
@@ -134,7 +144,7 @@ class _Builder:
 
     def value_node(self, tensor, scope):
         node_id = f"t{id(tensor)}"
-        name = self.names.of(describe(tensor))
+        name = self.names.of(tensor)
         kind = self.kind(tensor)
         shape = "ellipse" if kind == "input" and tensor.size == 1 else "box"
         self.add_node(scope, node_id, label=self.value_label(tensor, name), shape=shape,
@@ -143,7 +153,7 @@ class _Builder:
 
     def constant_node(self, value, entry, argnum):
         node_id = f"c{entry.index}_{argnum}"
-        text = describe(value)["constant"]
+        text = constant_text(value)
         self.add_node(self.group(entry), node_id, label=_html(text), shape="plaintext",
                       style="", fontcolor="#555555")
         return node_id
@@ -163,10 +173,11 @@ class _Builder:
         params = ", ".join(f"{k}={v}" for k, v in entry.params.items()
                            if v is not None and v is not False and not isinstance(v, np.ndarray))
         label = entry.op.name + (f"\n{params}" if params else "")
-        if entry.freed:
-            label += "\n(freed by backward)"
+        stub = entry.inputs is None          # freed by backward, and on no Tape
+        if stub:
+            label += "\n(freed by backward: draw before it,\nor record in a tape.Tape())"
         self.add_node(scope, op_id, label=label, shape="ellipse", **STYLE["op"],
-                      **({"style": "filled,dashed"} if entry.freed else {}))
+                      **({"style": "filled,dashed"} if stub else {}))
         out = entry.out()
         if out is not None:
             self.edges.append((op_id, self.value_node(out, scope), {}))
@@ -188,7 +199,7 @@ class _Builder:
         inside = [x for e in self.entries if self.group(e) == scope for x in (e.inputs or ())
                   if isinstance(x, Tensor) and x._entry is None and self.leaf_scope(x) == scope]
         params = ", ".join(dict.fromkeys(
-            f"{self.names.of(describe(p))} {'×'.join(map(str, p.shape))}" for p in inside))
+            f"{self.names.of(p)} {'×'.join(map(str, p.shape))}" for p in inside))
         label = f"{scope[-1]}\n{' → '.join(ops)}" + (f"\n({params})" if params else "")
         self.add_node(scope[:-1], module_id, label=label, **STYLE["module"])
         for argnum, x in enumerate(entry.inputs or ()):
@@ -254,22 +265,23 @@ def render(graph, path):
     """Write `graph` to `path`; the format follows the extension (svg, png, pdf, dot, gv)."""
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt not in ("svg", "png", "pdf", "dot", "gv"):
+        raise UnknownFormat(f"render: unknown format {path.suffix or '(no extension)'!r} "
+                            f"for {path}; use .svg, .png, .pdf or .dot")
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a directory", str(path))
     if fmt in ("dot", "gv"):
-        path.write_text(graph.source)
-        return path
-    if fmt not in ("svg", "png", "pdf"):
-        raise ValueError(f"render: unknown format {path.suffix!r}; use .svg, .png, .pdf or .dot")
+        return atomic_write(path, lambda f: f.write(graph.source.encode()))
     if shutil.which("dot") is None:
         source = path.with_suffix(".dot")
-        source.write_text(graph.source)
+        atomic_write(source, lambda f: f.write(graph.source.encode()))
         raise GraphvizMissing(
             f"the Graphviz program `dot` is not installed, so {path.name} could not be "
             f"drawn. Install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew "
             f"install graphviz; others: https://graphviz.org/download/). The graph's "
             f"source was written to {source}.")
-    path.write_bytes(graph.pipe(format=fmt))
-    return path
+    drawing = graph.pipe(format=fmt)        # Graphviz draws in memory; then one rename
+    return atomic_write(path, lambda f: f.write(drawing))
 
 
 # ---- the command ----------------------------------------------------------------------------
@@ -318,6 +330,11 @@ def cnn_example(batch=2):
 
 
 def main(argv=None):
+    """The command; a mistake (bad --out, no Graphviz) is one line and exit code 2."""
+    return run_command(_draw_command, argv)
+
+
+def _draw_command(argv):
     p = argparse.ArgumentParser(prog="python -m viz.graph",
                                 description="Draw a computation graph with Graphviz.")
     p.add_argument("--model", choices=("twolayer", "cnn", "scalar"), default="twolayer",
@@ -328,6 +345,11 @@ def main(argv=None):
                    help="output file; the format follows the extension (.svg .png .pdf .dot)")
     p.add_argument("--collapse", action="store_true", help="draw each module as one node")
     args = p.parse_args(argv)
+    if Path(args.out).is_dir():
+        p.error(f"--out {args.out} is a directory; give a file name such as graph.svg")
+    if Path(args.out).suffix.lstrip(".").lower() not in ("svg", "png", "pdf", "dot", "gv"):
+        p.error(f"--out {args.out}: unknown format; end the name in .svg, .png, .pdf or .dot")
+    check_writable_dir(Path(args.out).parent)
     if args.model == "scalar":
         root, keep_alive = scalar_example()      # noqa: F841 (o must outlive the drawing)
     elif args.model == "cnn":
@@ -337,11 +359,7 @@ def main(argv=None):
     title = {"scalar": "o = tanh(x1·w1 + x2·w2 + b)",
              "cnn": "one training step of the CNN (5×5 convolutions, 2×2 max-pooling)",
              "twolayer": "one training step of the two-layer net"}[args.model]
-    try:
-        path = render(draw(root, collapse=args.collapse, title=title), args.out)
-    except GraphvizMissing as e:
-        print(f"error: {e}")
-        return 1
+    path = render(draw(root, collapse=args.collapse, title=title), args.out)
     print(f"wrote {path}")
     return 0
 
