@@ -81,7 +81,7 @@ def test_conv2d_dx_is_the_full_convolution_of_dout_with_the_flipped_kernel():
     tape.conv2d(X, w).backward(dout)
     # the 'full' convolution: dout padded by k − 1 = 2, slid under the kernel turned 180°
     full = tape.conv2d(np.pad(dout, ((0, 0), (0, 0), (2, 2), (2, 2))), w[:, :, ::-1, ::-1].copy())
-    np.testing.assert_allclose(X.grad, full.data, atol=1e-12)
+    np.testing.assert_allclose(X.grad, full, atol=1e-12)
 
 
 def test_conv2d_db_is_the_sum_of_dout_over_batch_and_pixels():
@@ -97,9 +97,9 @@ def test_conv2d_db_is_the_sum_of_dout_over_batch_and_pixels():
 def test_conv_transpose2d_is_the_adjoint_of_conv2d(case):
     # ⟨conv2d(x, w), g⟩ = ⟨x, conv_transpose2d(g, w)⟩ for every x and g
     x, w, _, stride, padding = case
-    y = tape.conv2d(x, w, stride=stride, padding=padding).data
+    y = tape.conv2d(x, w, stride=stride, padding=padding)       # arrays in: an array out
     g = np.random.default_rng(2).standard_normal(y.shape)
-    dx = tape.conv_transpose2d(g, w, x.shape, stride=stride, padding=padding).data
+    dx = tape.conv_transpose2d(g, w, x.shape, stride=stride, padding=padding)
     assert np.vdot(y, g) == pytest.approx(np.vdot(x, dx), rel=1e-10, abs=1e-10)
 
 
@@ -215,7 +215,7 @@ def test_avg_pool2d_and_its_gradient_rule_equal_finite_differences(data):
         data.draw(st.one_of(st.none(), st.integers(1, 3)))
     x = np.random.default_rng(data.draw(st.integers(0, 99))).standard_normal(
         (2, 1, data.draw(st.integers(kh, 5)), data.draw(st.integers(kw, 5))))
-    y = tape.avg_pool2d(x, (kh, kw), stride).data
+    y = tape.avg_pool2d(x, (kh, kw), stride)
     windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
     s = stride or (kh, kw)
     s = (s, s) if isinstance(s, int) else s

@@ -58,7 +58,7 @@ Y = (W_mat @ X_hat + b[:, None]).reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3)
 loops, cache = conv_forward_naive(x, w, b, stride=1, pad=pad)
 print("matrix product vs naive loops: max |difference| =", np.abs(Y - loops).max())
 print("tape.conv2d    vs naive loops: max |difference| =",
-      np.abs(tape.conv2d(x, w, b, padding=pad).data - loops).max())
+      np.abs(tape.conv2d(x, w, b, padding=pad) - loops).max())   # arrays in: an array out
 
 # %% [markdown]
 # ## The backward pass, derived
