@@ -85,7 +85,7 @@ class TorchCNN:
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
-        return float(loss)
+        return loss.item()
 
 
 def time_steps(net, data, steps, start):

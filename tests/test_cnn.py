@@ -138,7 +138,8 @@ def test_train_then_test_prints_the_same_figures_and_saves_plots(tmp_path, capsy
 @needs_fashion
 def test_cnn_resume_after_an_interrupt_equals_an_uninterrupted_run(tmp_path, capsys,
                                                                    monkeypatch):
-    args = TINY + ["--train-size", "600", "--epochs", "2", "--batch-size", "64"]
+    args = TINY + ["--train-size", "600", "--epochs", "2", "--batch-size", "64",
+                   "--channels", "2", "4", "--fc", "16"]
     assert cnn.main(args + ["--out", str(tmp_path / "straight")]) == 0
     straight = last_line(capsys)
 
