@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import optuna
@@ -70,16 +71,47 @@ def open_storage(url):
     if scheme == "postgresql":
         engine["connect_args"] = {"connect_timeout": 10}
     try:
-        return optuna.storages.RDBStorage(
-            url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
-            grace_period=3 * HEARTBEAT_SECONDS,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback())
+        for attempt in range(5):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    return optuna.storages.RDBStorage(
+                        with_installed_driver(url), engine_kwargs=engine,
+                        heartbeat_interval=HEARTBEAT_SECONDS,
+                        grace_period=3 * HEARTBEAT_SECONDS,
+                        heartbeat_stale_trial_callback=(
+                            optuna.storages.RetryHeartbeatStaleTrialCallback()))
+            except Exception as e:
+                # workers started at once on a new database race to create Optuna's
+                # tables; the loser finds them made a moment later
+                if "duplicate" not in str(e).lower() or attempt == 4:
+                    raise
+                time.sleep(0.5 + attempt)
     except ImportError as e:
-        raise StudyError(f"--storage {scheme}: the database driver is missing ({e}); "
-                         f"install it, e.g. pip install psycopg2-binary") from None
+        cause = e.__cause__ or e
+        raise StudyError(f"--storage {scheme}: the database driver is missing ({cause}); "
+                         f"install one, e.g. pip install psycopg2-binary (PostgreSQL) or "
+                         f"pymysql (MySQL)") from None
     except Exception as e:          # sqlalchemy's errors: bad URL, refused, unknown host
         reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
         raise StudyError(f"cannot reach the storage {hide_password(url)}: {reason}") from None
+
+
+DRIVERS = {"postgresql": ("psycopg", "psycopg2"), "mysql": ("MySQLdb", "pymysql")}
+
+
+def with_installed_driver(url):
+    """postgresql://... names no driver and SQLAlchemy picks its default (psycopg 3);
+    use whichever of the usual drivers is installed (psycopg2-binary is the usual one)."""
+    scheme, rest = url.split("://", 1)
+    if scheme not in DRIVERS:
+        return url
+    import importlib.util
+    for module in DRIVERS[scheme]:
+        if importlib.util.find_spec(module) is not None:
+            driver = {"MySQLdb": "mysqldb"}.get(module, module)
+            return f"{scheme}+{driver}://{rest}"
+    return url
 
 
 def load_study(url, name, experiment, create=False):

@@ -34,6 +34,7 @@ import warnings
 from argparse import Namespace
 from pathlib import Path
 
+import numpy as np
 import optuna
 from optuna.trial import TrialState
 
@@ -306,8 +307,9 @@ class Objective:
             splits = load_splits(self.command, config, e.data)
             run = self.command.module.Run(config, splits.x_train.shape[1], 10)
             try:
-                run.fit(splits, on_epoch=self._on_epoch(trial), progress=False,
-                        log=lambda *_: None)
+                with np.errstate(over="ignore", invalid="ignore"):   # divergence is recorded
+                    run.fit(splits, on_epoch=self._on_epoch(trial), progress=False,
+                            log=lambda *_: None)
             except self.command.module.Diverged as error:
                 diverged = str(error)
         except optuna.TrialPruned as pruned:
