@@ -7,7 +7,8 @@ maximum was attained (ties share it equally).
 
 import numpy as np
 
-from .primitive import as_array, primitive
+from .primitive import primitive
+from .tensor import as_array
 from .shapes import broadcast_to, reshape
 
 
