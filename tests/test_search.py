@@ -213,3 +213,40 @@ def test_a_study_is_not_mixed_with_other_fixed_flags(data_dir, tmp_path, capsys)
     assert search.main(base + ["--epochs", "2"]) == 2
     err = capsys.readouterr().err
     assert "was run with other settings (--epochs differ)" in err
+
+
+def test_ctrl_c_marks_the_trial_interrupted_and_the_rerun_runs_it_again(data_dir, tmp_path):
+    args = flags(data_dir, tmp_path, "--epochs", "20", "--grid", "lr=0.05,0.1")
+    proc = command(args)
+
+    def running_mid_trial():
+        if not (tmp_path / "study.journal").exists() or not optuna.get_all_study_summaries(
+                open_storage(str(tmp_path / "study.journal"))):
+            return None
+        trials = study_of(tmp_path).get_trials(states=(TrialState.RUNNING,))
+        return [t for t in trials if len(t.intermediate_values) >= 2]
+    victim = wait_for(running_mid_trial)[0]
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "run the same command again to continue" in err
+    interrupted = study_of(tmp_path).trials[victim.number]
+    assert interrupted.state == TrialState.FAIL
+    assert interrupted.user_attrs["outcome"] == "interrupted"
+
+    rerun = command(args)
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    study = study_of(tmp_path)
+    assert sorted(t.params["lr"] for t in study.trials if t.state == TrialState.COMPLETE) == [0.05, 0.1]
+
+
+def test_every_search_and_compare_flag_is_in_the_readme():
+    from models import compare
+    from models.commands import TrainingCommand
+    readme = (ROOT / "README.md").read_text()
+    twolayer_flags = {f for a in TrainingCommand("twolayer").training_actions()
+                      for f in a.option_strings}
+    for front_end in (search, compare):
+        for action in front_end.parser(TrainingCommand("twolayer"))._actions:
+            for flag in set(action.option_strings) - twolayer_flags - {"-h", "--help"}:
+                assert flag in readme, f"{front_end.__name__} {flag}"
