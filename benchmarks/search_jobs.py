@@ -6,12 +6,15 @@ rounds (1, 2, 1, 2, ...), so that both see the same machine: on a shared machine
 speed drifts within minutes. Each round's throughput is the number of trials over the
 command's whole wall time (start-up, data loading and the report included: what a user
 waits for); the ratio is taken between neighbouring rounds and its median reported,
-with the spread.
+with the spread. The CPU seconds per trial of each mode are measured too: on a machine
+shared with other work, two processes get a larger share of the cores than one, so the
+wall-time ratio alone can exceed 2.
 """
 
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,12 +45,21 @@ def one_run(args, jobs, folder):
            "--hidden", str(args.hidden), "--schedule", "constant", "--grid", f"lr={lrs}",
            "--jobs", str(jobs), "--out", str(folder), "--no-plots", "--no-progress"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    cpu = _children_cpu() - cpu_before
     if done.returncode != 0:
         sys.exit(f"models.search failed: {done.stderr.strip().splitlines()[-1]}")
-    return {"jobs": jobs, "seconds": seconds, "trials_per_hour": args.trials * 3600 / seconds}
+    return {"jobs": jobs, "seconds": seconds, "trials_per_hour": args.trials * 3600 / seconds,
+            "cpu_seconds": cpu, "cpu_seconds_per_trial": cpu / args.trials}
+
+
+def _children_cpu():
+    """CPU seconds (user + system) used so far by finished child processes and theirs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv=None):
@@ -59,8 +71,9 @@ def main(argv=None):
                 run = one_run(args, jobs, Path(tmp) / f"round{r}-jobs{jobs}")
                 runs.append(run)
                 print(f"round {r + 1}: --jobs {jobs}: {args.trials} trials in "
-                      f"{run['seconds']:.1f} s = {run['trials_per_hour']:.0f} trials/hour",
-                      flush=True)
+                      f"{run['seconds']:.1f} s = {run['trials_per_hour']:.0f} trials/hour "
+                      f"({run['cpu_seconds_per_trial']:.1f} CPU s per trial; load average "
+                      f"{os.getloadavg()[0]:.1f})", flush=True)
     one = [r["trials_per_hour"] for r in runs if r["jobs"] == 1]
     two = [r["trials_per_hour"] for r in runs if r["jobs"] == 2]
     ratios = [b / a for a, b in zip(one, two)]
@@ -68,8 +81,12 @@ def main(argv=None):
     print(f"\n--jobs 2 / --jobs 1 trials per hour: median {ratio:.2f}× "
           f"(rounds: {', '.join(f'{x:.2f}' for x in ratios)}); goal ≥ 1.7×: "
           f"{'met' if ratio >= 1.7 else 'not met'}")
-    print(f"cores: {len(os.sched_getaffinity(0))}; load average before the last round "
-          f"{os.getloadavg()[0]:.1f} (other processes share the machine)")
+    cpu1 = statistics.median(r["cpu_seconds_per_trial"] for r in runs if r["jobs"] == 1)
+    cpu2 = statistics.median(r["cpu_seconds_per_trial"] for r in runs if r["jobs"] == 2)
+    print(f"CPU seconds per trial: --jobs 1 {cpu1:.2f}, --jobs 2 {cpu2:.2f} (equal: two "
+          f"processes cost no extra work per trial); cores: {len(os.sched_getaffinity(0))}. "
+          f"A load average above the core count means other processes share the machine, "
+          f"and two workers then win more than their share of it: the ratio is inflated.")
     if args.json:
         Path(args.json).write_text(json.dumps({"runs": runs, "ratios": ratios,
                                                "median_ratio": ratio}, indent=2))

@@ -12,7 +12,7 @@ from .checkpoint import atomic_write, load_checkpoint
 from .commands import COMMANDS, CommandError, TrainingCommand
 from .searchspace import SpaceError, corner_values, searchable_flags
 from .studies import StudyError, load_study, run, storage_url
-from .trials import Experiment, load_splits
+from .trials import Experiment, forget_splits, load_splits
 
 
 class UsageError(ValueError):
@@ -140,8 +140,9 @@ def start(args, experiment, kind):
           f"storage {url if '://' not in url else url.split('@')[-1]}; folder {experiment.out}")
     codes = [0]
     if work_left(study, experiment):
-        if args.jobs == 1:
-            check_data(experiment)
+        check_data(experiment)
+        if args.jobs > 1:
+            forget_splits()             # the workers load their own copies
         codes = run(study, experiment, url, args.jobs, progress=not args.no_progress,
                     what=kind)
     return study, codes

@@ -252,6 +252,10 @@ def load_splits(command, config, data):
     return _SPLITS[key]
 
 
+def forget_splits():
+    _SPLITS.clear()
+
+
 def save_model(path, run, config, **extra):
     """The best epoch's parameters, loadable by `python -m models.twolayer --test`."""
     best = run.best
