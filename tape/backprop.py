@@ -87,10 +87,11 @@ def _sweep(output, seed, entries, retain_graph, create_graph, sources=()):
     with enable_grad() if create_graph else no_grad():
         for entry in reversed(entries):
             out = entry.out()
-            if out is None or id(out) not in adjoint:
+            slot = adjoint.pop(id(out), None) if out is not None else None
+            if slot is None:
                 continue   # nothing downstream depends on this entry
-            g = adjoint.pop(id(out))[1]
-            if id(out) in wanted:
+            g = slot[1]
+            if wanted and id(out) in wanted:
                 found[id(out)] = (out, g)
             if entry.freed or out._version > entry.index:
                 _refuse(entry, out)
@@ -102,14 +103,25 @@ def _sweep(output, seed, entries, retain_graph, create_graph, sources=()):
             else:
                 ans, inputs = out.data, [x.data if type(x) is Tensor else x
                                          for x in entry.inputs]
+            op, params = entry.op, entry.params
             for argnum, x in enumerate(entry.inputs):
-                if type(x) is Tensor:
-                    if x._version > entry.index:
-                        _refuse(entry, x)
-                    if x.requires_grad:
-                        gx = entry.op.vjp(argnum, g, ans, inputs, entry)
-                        _accumulate(adjoint, x, _checked(gx, x, entry, argnum, create_graph),
-                                    create_graph)
+                if type(x) is not Tensor:
+                    continue
+                if x._version > entry.index:
+                    _refuse(entry, x)
+                if not x.requires_grad:
+                    continue
+                if op.plain and argnum < len(op.vjps):
+                    gx = op.vjps[argnum](g, ans, *inputs, **params)
+                else:
+                    gx = op.vjp(argnum, g, ans, inputs, params, entry.saved)
+                if create_graph or gx.shape != x.data.shape or gx.dtype != x.data.dtype:
+                    gx = _checked(gx, x, entry, argnum, create_graph)
+                slot = adjoint.get(id(x))
+                if slot is None:
+                    adjoint[id(x)] = [x, gx, False]
+                else:
+                    _accumulate(slot, gx, create_graph)
     for key, (tensor, g, _) in adjoint.items():
         if tensor._entry is None or key in wanted:
             found[key] = (tensor, g)
@@ -149,13 +161,10 @@ def _checked(g, x, entry, argnum, create_graph):
     return g
 
 
-def _accumulate(adjoint, x, g, create_graph):
-    """Add g into x's adjoint. Shared arrays are never written: the first sum is a
-    fresh array, which later contributions may then update in place."""
-    slot = adjoint.get(id(x))
-    if slot is None:
-        adjoint[id(x)] = [x, g, False]
-    elif create_graph:
+def _accumulate(slot, g, create_graph):
+    """Add g into an adjoint slot [tensor, sum, owned]. Shared arrays are never written:
+    the first sum is a fresh array, which later contributions may update in place."""
+    if create_graph:
         slot[1] = slot[1] + g             # recorded: the sum is a tape operation
     elif slot[2]:
         slot[1] += g

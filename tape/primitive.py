@@ -38,7 +38,8 @@ class Primitive:
         self.name = name or forward.__name__
         self.saves = saves           # forward returns (output, what the rule will reuse)
         self.variadic = variadic     # one rule for every input, told the input's position
-        self.vjps = ()               # the rule for each input, in order (None: no gradient)
+        self.vjps = ()               # the rule for each input, in order
+        self.plain = False           # every input has a rule, called as rule(g, ans, *xs)
         self.__doc__ = forward.__doc__
         self.__name__ = self.name
 
@@ -48,9 +49,17 @@ class Primitive:
         `None` marks an input with no gradient (an index, a label array).
         """
         self.vjps = rules
+        self.plain = not (self.saves or self.variadic or None in rules)
         return self
 
     def __call__(self, *args, **params):
+        wrap = record = False
+        for a in args:
+            if type(a) is Tensor:
+                wrap = True
+                if a.requires_grad:
+                    record = True
+                    break
         # a numpy scalar becomes a Python number, which never widens a float32 array
         # (PyTorch's rule: np.float64(2.0) * x stays float32, as 2.0 * x does)
         result = self.forward(*[a.data if type(a) is Tensor else
@@ -59,33 +68,27 @@ class Primitive:
         saved = None
         if self.saves:
             result, saved = result
-        for a in args:
-            if type(a) is Tensor:
-                break
-        else:
+        if not wrap:
             return result           # arrays in, array out: how rules run in a plain backward
         out = Tensor._wrap(result)
-        if state.recording:
-            for a in args:
-                if type(a) is Tensor and a.requires_grad:
-                    out.requires_grad = True
-                    out._entry = Entry(self, args, params, out, saved)
-                    break
+        if record and state.recording:
+            out.requires_grad = True
+            out._entry = Entry(self, args, params, out, saved)
         return out
 
-    def vjp(self, argnum, g, ans, inputs, entry):
+    def vjp(self, argnum, g, ans, inputs, params, saved):
         """The gradient with respect to input `argnum`, given the output's adjoint g."""
-        rule = self.vjps[0] if self.variadic else (
-            self.vjps[argnum] if argnum < len(self.vjps) else None)
+        rules = self.vjps
+        rule = rules[0] if self.variadic else rules[argnum] if argnum < len(rules) else None
         if rule is None:
             raise NotImplementedError(
                 f"{self.name}: no gradient rule for input {argnum}; "
                 f"define one with {self.name}.defvjp(...)")
         if self.variadic:
-            return rule(argnum, g, ans, *inputs, **entry.params)
+            return rule(argnum, g, ans, *inputs, **params)
         if self.saves:
-            return rule(g, ans, *inputs, saved=entry.saved, **entry.params)
-        return rule(g, ans, *inputs, **entry.params)
+            return rule(g, ans, *inputs, saved=saved, **params)
+        return rule(g, ans, *inputs, **params)
 
     def __repr__(self):
         return f"<primitive {self.name}>"
