@@ -132,9 +132,12 @@ def draw(study, experiment, rows):
     title = f"search {study.study_name}"
     fig.plot_param_effects(rows, params, path=out / "val_acc_by_param.png",
                            title=f"Validation accuracy against each parameter ({title})")
+    complete = results.ranked_results(rows)
     if sum(not p.is_range for p in params) >= 2:
         fig.plot_heatmaps(rows, params, path=out / "heatmaps.png")
-    complete = results.ranked_results(rows)
+    elif len(params) >= 2 and len(complete) >= 3:
+        ranges = [p.name for p in params if p.is_range] + [p.name for p in params if not p.is_range]
+        fig.plot_contour(study, ranges[:2], path=out / "contour.png")
     varied = [p for p in params if len({str(r["params"][p.name]) for r in complete}) > 1]
     if len(varied) > 1 and len(complete) >= 3:
         try:

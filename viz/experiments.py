@@ -196,6 +196,28 @@ def plot_curves_overlay(runs, path=None, title=None):
     return fig
 
 
+def plot_contour(study, names, path=None, title=None):
+    """Validation accuracy over two sampled parameters (ranges), interpolated between the
+    trials, drawn by optuna.visualization.matplotlib: the heatmap of a --space search."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from optuna.visualization.matplotlib import plot_contour as optuna_contour
+    with matplotlib.rc_context():        # Optuna switches pyplot's style; keep it local
+        ax = optuna_contour(study, params=list(names), target_name="validation accuracy")
+        fig = ax.figure
+        ax.set_title(title or f"Validation accuracy over {names[0]} and {names[1]} "
+                              f"(dots: trials)")
+        fig.set_size_inches(7, 5)
+        fig.tight_layout()
+        try:
+            if path is not None:
+                save_png(fig, path)
+        finally:
+            plt.close(fig)
+    return fig
+
+
 def plot_importances(study, path=None, title=None):
     """Optuna's parameter importances (how much of the variation in validation accuracy
     each parameter explains), drawn by optuna.visualization.matplotlib."""
