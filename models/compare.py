@@ -22,8 +22,8 @@ from .trials import Experiment
 
 def parser(command):
     p = build_parser("python -m models.compare",
-                     "Train one configuration per value (or pair of values) of one or two "
-                     "training flags, test each, and compare them in one table and one "
+                     "Train one configuration per value (or pair of values) of one or two\n"
+                     "training flags, test each, and compare them in one table and one\n"
                      "figure of learning curves.", command,
                      epilog="example (report 001's activation table):\n  python -m "
                             "models.compare --dataset fashion-mnist --hidden 600 400 "

@@ -31,8 +31,8 @@ EXAMPLE = """examples:
 
 def parser(command):
     p = build_parser("python -m models.search",
-                     "Search hyperparameters of a training command with Optuna: every "
-                     "combination of listed values (--grid) or N trials drawn by TPE (--space).",
+                     "Search hyperparameters of a training command with Optuna: every\n"
+                     "combination of listed values (--grid), or N trials drawn by TPE (--space).",
                      command, epilog=EXAMPLE)
     s = p.add_argument_group("what to search")
     s.add_argument("--grid", nargs="+", metavar="NAME=V1,V2,...",
