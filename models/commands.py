@@ -1,21 +1,16 @@
-"""The training commands an experiment can run trials of, and what it needs from each.
+"""The training commands an experiment can run trials of (`--model NAME`).
 
-`python -m models.search --model NAME` accepts every training flag of the command NAME
-and trains each trial by calling its functions (no subprocess of the command line).
-A command module provides:
-
-    parser()                  its argparse parser; the groups "data", "model" and
-                              "optimisation" hold the training flags
-    validate(args, parser)    rejects bad values through parser.error(message)
-    config_from(args)         the Config of a run
-    load_data(dataset, args, val_size, seed, dtype) and subset(splits, config)
-    Run, evaluate, build_model  (models.training's contract)
-
-Adding a command is one line in COMMANDS.
+Each is a model family of the shared command (`models/command.py`): its module holds
+`FAMILY`, and the trials use the command's own functions — its flags, its checks of a
+config, its data loading, the model it builds, its model.npz — called directly, not as
+a subprocess of the command line. Adding a family is one line in COMMANDS.
 """
 
-import argparse
 import importlib
+from argparse import Namespace
+
+from . import command
+from .training import Run
 
 COMMANDS = {
     "twolayer": "models.twolayer",
@@ -27,12 +22,7 @@ TRAINING_GROUPS = ("data", "model", "optimisation")
 class CommandError(ValueError):
     """A value the training command itself refuses (the message is one line)."""
 
-
-class _Refusing(argparse.ArgumentParser):
-    """The command's parser, raising instead of printing usage and exiting."""
-
-    def error(self, message):
-        raise CommandError(message)
+    user_error = True
 
 
 class TrainingCommand:
@@ -40,40 +30,64 @@ class TrainingCommand:
         if name not in COMMANDS:
             raise CommandError(f"unknown model {name!r}: choose one of {', '.join(COMMANDS)}")
         self.name = name
-        self.module = importlib.import_module(COMMANDS[name])
+        self.family = importlib.import_module(COMMANDS[name]).FAMILY
+        self.prog = self.family.prog
+
+    def _groups(self):
+        return [g for g in command.parser(self.family)._action_groups
+                if g.title in TRAINING_GROUPS]
 
     def training_actions(self):
         """The argparse actions of the command's training flags, in its order."""
-        p = self.module.parser()
-        return [a for g in p._action_groups if g.title in TRAINING_GROUPS
-                for a in g._group_actions]
+        return [a for g in self._groups() for a in g._group_actions]
 
     def add_training_flags(self, parser):
         """Copy the command's training flags (with their groups and help) into `parser`."""
-        source = self.module.parser()
-        for group in source._action_groups:
-            if group.title in TRAINING_GROUPS:
-                target = parser.add_argument_group(f"training ({group.title}), fixed for "
-                                                   f"every trial")
-                for action in group._group_actions:
-                    target._add_action(action)
+        for group in self._groups():
+            target = parser.add_argument_group(f"training ({group.title}), fixed for every "
+                                               f"trial unless varied")
+            for action in group._group_actions:
+                target._add_action(action)
 
     def namespace(self, fixed, overrides=None):
-        """The command's full argument namespace: its defaults, the fixed flags, then
-        the varied ones."""
-        args = self.module.parser().parse_args([])
+        """The command's arguments: its defaults, then the fixed flags, then the varied."""
+        args = command.parser(self.family).parse_args([])
         for key, value in {**fixed, **(overrides or {})}.items():
             setattr(args, key, value)
         return args
 
+    def config(self, fixed, overrides=None):
+        return command.config_from(self.namespace(fixed, overrides), self.family)
+
     def check(self, fixed, overrides=None):
         """Raise CommandError if the command would refuse these values."""
-        args = self.namespace(fixed, overrides)
-        p = _Refusing(prog=f"python -m {COMMANDS[self.name]}")
-        self.module.validate(args, p)
+        problems = command.check_config(self.config(fixed, overrides), self.family)
+        if problems:
+            raise CommandError(problems[0])
 
-    def config(self, fixed, overrides=None):
-        return self.module.config_from(self.namespace(fixed, overrides))
+    # ---- what a trial does with it ---------------------------------------------------
 
-    def config_class(self):
-        return self.module.Config
+    def load_data(self, config, data):
+        args = Namespace(data_dir=data.get("data_dir"), no_download=not data.get("download", True))
+        return command.load_data(config, args, self.family)
+
+    def new_run(self, config):
+        model = self.family.build_model(config, command.IMAGE_SHAPE, command.N_CLASSES)
+        return Run(config, model=model)
+
+    def meta(self):
+        return {"family": self.family.name, "input_shape": list(command.IMAGE_SHAPE),
+                "n_classes": command.N_CLASSES}
+
+    def save_model(self, path, run, config, **extra):
+        """The best epoch's model.npz, as the command saves it (so --test loads it)."""
+        command.save_model(path, run, config, {**self.meta(), **extra})
+
+    def load_model(self, path):
+        """(model, config, saved metadata) of a model.npz of this family."""
+        from .checkpoint import load_checkpoint
+        params, saved = load_checkpoint(path, command.model_members(self.family, path))
+        config = command.config_from_dict(saved["config"], self.family, path)
+        model = self.family.build_model(config, command.IMAGE_SHAPE, command.N_CLASSES)
+        model.load_state_dict(params)
+        return model, config, saved

@@ -8,15 +8,13 @@ import json
 import sys
 from pathlib import Path
 
-from .checkpoint import atomic_write, load_checkpoint
+from .checkpoint import load_checkpoint
+from .errors import EXIT_INTERRUPTED, UsageError, is_user_error, report
+from .files import atomic_write
 from .commands import COMMANDS, CommandError, TrainingCommand
-from .searchspace import SpaceError, corner_values, searchable_flags
-from .studies import StudyError, load_study, run, storage_url
-from .trials import Experiment, forget_splits, load_splits
-
-
-class UsageError(ValueError):
-    """Bad input: printed as one line, exit code 2."""
+from .searchspace import corner_values, searchable_flags
+from .studies import load_study, run, storage_url
+from .trials import Experiment, load_splits
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -122,12 +120,21 @@ def prepare(args, experiment, kind):
     return study, url
 
 
-def check_data(experiment):
-    """Load the data once here, so that missing files stop the command before a trial."""
+def check_data(experiment, jobs):
+    """Missing data files stop the command here, before a trial. With one worker (this
+    process) the data is loaded now, for its trials; with several, the files are only
+    found (or downloaded once), and each worker loads its own copy."""
     config = experiment.command.config(experiment.fixed)
     try:
-        load_splits(experiment.command, config, experiment.data)
-    except (OSError, ValueError, ConnectionError) as e:
+        if jobs == 1:
+            load_splits(experiment.command, config, experiment.data)
+        else:
+            from .datasets import locate
+            locate(config.dataset, experiment.data.get("data_dir"),
+                   download=experiment.data.get("download", True))
+    except (OSError, ValueError, ConnectionError, UsageError) as e:
+        if not is_user_error(e) and not isinstance(e, ConnectionError):
+            raise
         raise UsageError(" ".join(str(e).split())) from None
 
 
@@ -140,9 +147,7 @@ def start(args, experiment, kind):
           f"storage {url if '://' not in url else url.split('@')[-1]}; folder {experiment.out}")
     codes = [0]
     if work_left(study, experiment):
-        check_data(experiment)
-        if args.jobs > 1:
-            forget_splits()             # the workers load their own copies
+        check_data(experiment, args.jobs)
         codes = run(study, experiment, url, args.jobs, progress=not args.no_progress,
                     what=kind)
     return study, codes
@@ -152,13 +157,15 @@ def main_guard(body, argv):
     """Run a front end: bad input → one line and exit code 2; Ctrl-C → 130."""
     try:
         return body(argv)
-    except (UsageError, SpaceError, StudyError, CommandError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("\ninterrupted: finished trials are saved; run the same command again to "
               "continue", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as error:          # noqa: BLE001 (only the user's mistakes, below)
+        if not is_user_error(error):
+            raise
+        report(error)
+        return 2
 
 
 # ---- the best trial's model ---------------------------------------------------------------
@@ -167,7 +174,7 @@ def keep_best_model(experiment, best, rows):
     """<out>/best/model.npz: the best trial's model (copied from its trial folder, or
     trained again from its configuration if it ran on another machine); the other
     trials' models are removed unless --keep-models."""
-    from .trials import save_model, train_config
+    from .trials import train_config
     target = experiment.out / "best" / "model.npz"
     source = experiment.trial_dir(best["trial"]) / "model.npz"
     have = None
@@ -187,7 +194,7 @@ def keep_best_model(experiment, best, rows):
                 experiment.fixed, {p.name: p.to_flag_value(best["params"][p.name])
                                    for p in experiment.params})
             run_ = train_config(experiment.command, config, experiment.data)
-            save_model(target, run_, config, trial=best["trial"])
+            experiment.command.save_model(target, run_, config, trial=best["trial"])
     if not experiment.keep_models:
         for r in rows:
             stale = experiment.trial_dir(r["trial"]) / "model.npz"

@@ -135,6 +135,11 @@ class Adam(Optimizer):
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adagrad", "rmsprop")
 
+# the per-parameter state each optimiser keeps once it has taken a step (what a
+# checkpoint must hold to resume it exactly)
+SLOTS = {"sgd": (), "momentum": ("velocity",), "nesterov": ("velocity",),
+         "adam": ("m", "v"), "adagrad": ("sum_sq",), "rmsprop": ("mean_sq",)}
+
 
 def make_optimizer(name, params, lr, momentum=0.9):
     """The optimiser called `name` (as on the command line)."""

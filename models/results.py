@@ -9,7 +9,7 @@ import math
 
 from optuna.trial import TrialState
 
-from .checkpoint import atomic_write
+from .files import atomic_write
 from .trials import outcome
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 class SpaceError(ValueError):
     """A parameter or value the search cannot use (the message is one line)."""
 
+    user_error = True
+
 
 @dataclass(frozen=True)
 class Param:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import optuna
 
-from .checkpoint import atomic_write
+from .files import atomic_write
 from .trials import finished_count, sweep, work_left
 
 HEARTBEAT_SECONDS = 20          # database workers write a heartbeat this often
@@ -36,6 +36,8 @@ optuna.logging.set_verbosity(optuna.logging.ERROR)
 
 class StudyError(ValueError):
     """The storage cannot be used, or the study holds another experiment (one line)."""
+
+    user_error = True
 
 
 def journal_path(out):

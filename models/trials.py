@@ -31,16 +31,16 @@ import socket
 import sys
 import time
 import warnings
-from argparse import Namespace
 from pathlib import Path
 
 import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from .checkpoint import atomic_write, save_checkpoint
 from .commands import TrainingCommand
+from .files import write_json
 from .searchspace import Param
+from .training import Diverged, evaluate
 
 RETRYABLE = ("killed", "interrupted")
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -245,43 +245,23 @@ def load_splits(command, config, data):
     if key not in _SPLITS:
         if len(_SPLITS) >= 2:
             _SPLITS.clear()
-        args = Namespace(data_dir=data.get("data_dir"), no_download=not data.get("download", True))
-        m = command.module
-        _SPLITS[key] = m.subset(m.load_data(config.dataset, args, config.val_size, config.seed,
-                                            config.dtype), config)
+        _SPLITS[key] = command.load_data(config, data)
     return _SPLITS[key]
-
-
-def forget_splits():
-    _SPLITS.clear()
-
-
-def save_model(path, run, config, **extra):
-    """The best epoch's parameters, loadable by `python -m models.twolayer --test`."""
-    best = run.best
-    save_checkpoint(path, best["params"],
-                    {"config": config.to_dict(), "epoch": best["epoch"],
-                     "val_acc": best["val_acc"], "val_loss": best["val_loss"], **extra})
 
 
 def train_config(command, config, data):
     """Train one configuration outside any study (the best trial, again, elsewhere)."""
     splits = load_splits(command, config, data)
-    run = command.module.Run(config, splits.x_train.shape[1], 10)
+    run = command.new_run(config)
     run.fit(splits, progress=False, log=lambda *_: None)
     return run
 
 
 def test_model(command, path, data):
     """(test loss, test accuracy) of a saved model: the one look at the test set."""
-    from .checkpoint import load_checkpoint
-    params, saved = load_checkpoint(path)
-    m = command.module
-    config = m.Config.from_dict(saved["config"])
+    model, config, _ = command.load_model(path)
     splits = load_splits(command, config, data)
-    model = m.build_model(config, splits.x_test.shape[1], 10)
-    model.load_state_dict(params)
-    return m.evaluate(model, splits.x_test, splits.y_test, config.loss)
+    return evaluate(model, splits.x_test, splits.y_test, config.loss)
 
 
 def best_value(study, exclude):
@@ -309,12 +289,12 @@ class Objective:
         run, diverged = None, None
         try:
             splits = load_splits(self.command, config, e.data)
-            run = self.command.module.Run(config, splits.x_train.shape[1], 10)
+            run = self.command.new_run(config)
             try:
                 with np.errstate(over="ignore", invalid="ignore"):   # divergence is recorded
                     run.fit(splits, on_epoch=self._on_epoch(trial), progress=False,
                             log=lambda *_: None)
-            except self.command.module.Diverged as error:
+            except Diverged as error:
                 diverged = str(error)
         except optuna.TrialPruned as pruned:
             self._finish(trial, record, "pruned", str(pruned), started, run)
@@ -361,17 +341,16 @@ class Objective:
             if e.test_each:
                 run.model.load_state_dict(best["params"])
                 splits = load_splits(self.command, config, e.data)
-                attrs["test_loss"], attrs["test_acc"] = self.command.module.evaluate(
+                attrs["test_loss"], attrs["test_acc"] = evaluate(
                     run.model, splits.x_test, splits.y_test, config.loss)
             # keep the model of a trial that is the best so far: the best trial's model
             # is then on disk when the study ends (the others are removed then)
             if e.keep_models or best["val_acc"] >= best_value(trial.study, trial.number):
-                save_model(folder / "model.npz", run, config, trial=trial.number)
+                self.command.save_model(folder / "model.npz", run, config, trial=trial.number)
         for key, value in attrs.items():
             trial.set_user_attr(key, value)
         record.update(attrs)
-        atomic_write(e.trial_dir(trial.number) / "metrics.json",
-                     lambda f: f.write(json.dumps(record, indent=2, default=float).encode()))
+        write_json(e.trial_dir(trial.number) / "metrics.json", record)
 
 
 def _median_at(trial, epoch):

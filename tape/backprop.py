@@ -101,8 +101,7 @@ def _sweep(output, seed, entries, retain_graph, create_graph, sources=()):
             if create_graph:
                 ans, inputs = out, entry.inputs
             else:
-                ans, inputs = out.data, [x.data if type(x) is Tensor else x
-                                         for x in entry.inputs]
+                ans, inputs = out.data, entry.values
             op, params = entry.op, entry.params
             for argnum, x in enumerate(entry.inputs):
                 if type(x) is not Tensor:

@@ -62,9 +62,9 @@ class Primitive:
                     break
         # a numpy scalar becomes a Python number, which never widens a float32 array
         # (PyTorch's rule: np.float64(2.0) * x stays float32, as 2.0 * x does)
-        result = self.forward(*[a.data if type(a) is Tensor else
-                                a.item() if isinstance(a, np.generic) else a
-                                for a in args], **params)
+        values = [a.data if type(a) is Tensor else
+                  a.item() if isinstance(a, np.generic) else a for a in args]
+        result = self.forward(*values, **params)
         saved = None
         if self.saves:
             result, saved = result
@@ -73,7 +73,7 @@ class Primitive:
         out = Tensor._wrap(result)
         if record and state.recording:
             out.requires_grad = True
-            out._entry = Entry(self, args, params, out, saved)
+            out._entry = Entry(self, args, values, params, out, saved)
         return out
 
     def vjp(self, argnum, g, ans, inputs, params, saved):

@@ -44,13 +44,14 @@ clock = itertools.count(1)       # entry numbers, and the times of in-place chan
 class Entry:
     """One line of the Wengert list: `out = op(*inputs, **params)`."""
 
-    __slots__ = ("index", "op", "inputs", "params", "out", "saved", "scope", "tapes",
-                 "freed")
+    __slots__ = ("index", "op", "inputs", "values", "params", "out", "saved", "scope",
+                 "tapes", "freed")
 
-    def __init__(self, op, inputs, params, out, saved):
+    def __init__(self, op, inputs, values, params, out, saved):
         self.index = next(clock)
         self.op = op                    # the Primitive: its name and its vjp rules
         self.inputs = inputs            # the arguments as given: Tensors and constants
+        self.values = values            # their values, as the forward saw them
         self.params = params            # keyword parameters (axis=..., slope=...)
         self.out = weakref.ref(out)     # weak: the output owns this entry, not the reverse
         self.saved = saved              # what the forward kept for the rule (see primitive)
@@ -65,7 +66,7 @@ class Entry:
         keeps its inputs, so the tape can still be printed and drawn whole."""
         if not self.tapes:
             self.inputs = None
-        self.saved = None
+        self.values = self.saved = None
         self.freed = True
 
     def __repr__(self):

@@ -68,7 +68,7 @@ def test_every_trial_is_in_the_tables_and_csv_even_diverged_ones(data_dir, tmp_p
     with open(tmp_path / "results.csv") as f:
         rows = {float(r["lr"]): r for r in csv.DictReader(f)}
     assert rows[0.1]["state"] == "COMPLETE" and rows[0.1]["outcome"] == "complete"
-    assert rows[1e6]["outcome"] == "diverged" and "the loss became" in rows[1e6]["reason"]
+    assert rows[1e6]["outcome"] == "diverged" and "at epoch 1" in rows[1e6]["reason"]
     # diverged in its first epoch: no result (FAIL); later: the epochs before count
     assert (rows[1e6]["state"], rows[1e6]["val_acc"] == "") in (("FAIL", True),
                                                                 ("COMPLETE", False))
@@ -178,13 +178,13 @@ def test_workers_limit_blas_threads_so_all_of_them_fit_the_cores():
 
 BAD = [
     (["--grid", "learning_rate=0.1"], "unknown parameter 'learning_rate'"),
-    (["--grid", "lr=0.1,-0.5"], "refuses lr=-0.5: --lr must be positive"),
+    (["--grid", "lr=0.1,-0.5"], "refuses lr=-0.5: --lr must be a positive finite number"),
     (["--grid", "hidden=64,abc"], "'abc' is not layer sizes such as 600x400"),
     (["--grid", "activation=relu,swish"], "'swish' is not a choice of --activation"),
     (["--grid", "lr="], "no values given"),
     (["--grid", "lr=0.1,0.1"], "listed more than once"),
     (["--lr", "0.1", "--grid", "lr=0.1,0.2"], "--lr is both fixed and varied"),
-    (["--epochs", "0", "--grid", "lr=0.1"], "--epochs must be at least 1"),
+    (["--epochs", "0", "--grid", "lr=0.1"], "--epochs must be between 1 and 100,000"),
     (["--space", "lr=0.1:0.01"], "LO must be less than HI"),
     (["--space", "lr=0.01:0.1"], "--space needs --trials N"),
     ([], "nothing to search"),
@@ -250,3 +250,15 @@ def test_every_search_and_compare_flag_is_in_the_readme():
         for action in front_end.parser(TrainingCommand("twolayer"))._actions:
             for flag in set(action.option_strings) - twolayer_flags - {"-h", "--help"}:
                 assert flag in readme, f"{front_end.__name__} {flag}"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_missing_data_is_one_line_and_exit_2_before_any_trial(tmp_path, capsys, jobs):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = search.main(flags(empty, tmp_path / "out", "--epochs", "1", "--jobs", jobs,
+                             "--grid", "lr=0.1,0.2"))
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "not available offline" in err
+    assert not (tmp_path / "out" / "trials").exists()

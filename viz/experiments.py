@@ -8,15 +8,14 @@ Every figure is titled and labelled, and written atomically as PNG.
 
 import itertools
 import math
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
+
+from models.files import save_figure
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -33,22 +32,8 @@ def _figure(width, height):
 
 
 def save_png(fig, path, dpi=100):
-    """Write the figure to `path` through a temporary file in the same folder, renamed
-    into place: a crash never leaves half a PNG under the real name."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)            # an ordinary file, not mkstemp's private one
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write the figure atomically (a temporary file renamed into place)."""
+    save_figure(fig, path, dpi=dpi)
     return fig
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
+from models.errors import run_command
+from models.files import atomic_write, check_writable_dir
 from tape import Tensor, broadcast_axes, entries_reaching
 from tape.listing import Names, constant_text
 
@@ -41,6 +43,14 @@ BROADCASTING = {"add", "subtract", "multiply", "divide", "power", "maximum", "wh
 
 class GraphvizMissing(RuntimeError):
     """The `dot` program of Graphviz is not installed."""
+
+    user_error = True
+
+
+class UnknownFormat(ValueError):
+    """The output file's extension names no format Graphviz is asked to write."""
+
+    user_error = True
 
 
 def entries_of(root):
@@ -254,22 +264,23 @@ def render(graph, path):
     """Write `graph` to `path`; the format follows the extension (svg, png, pdf, dot, gv)."""
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt not in ("svg", "png", "pdf", "dot", "gv"):
+        raise UnknownFormat(f"render: unknown format {path.suffix or '(no extension)'!r} "
+                            f"for {path}; use .svg, .png, .pdf or .dot")
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a directory", str(path))
     if fmt in ("dot", "gv"):
-        path.write_text(graph.source)
-        return path
-    if fmt not in ("svg", "png", "pdf"):
-        raise ValueError(f"render: unknown format {path.suffix!r}; use .svg, .png, .pdf or .dot")
+        return atomic_write(path, lambda f: f.write(graph.source.encode()))
     if shutil.which("dot") is None:
         source = path.with_suffix(".dot")
-        source.write_text(graph.source)
+        atomic_write(source, lambda f: f.write(graph.source.encode()))
         raise GraphvizMissing(
             f"the Graphviz program `dot` is not installed, so {path.name} could not be "
             f"drawn. Install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew "
             f"install graphviz; others: https://graphviz.org/download/). The graph's "
             f"source was written to {source}.")
-    path.write_bytes(graph.pipe(format=fmt))
-    return path
+    drawing = graph.pipe(format=fmt)        # Graphviz draws in memory; then one rename
+    return atomic_write(path, lambda f: f.write(drawing))
 
 
 # ---- the command ----------------------------------------------------------------------------
@@ -305,6 +316,11 @@ def twolayer_example(hidden=16, batch=8):
 
 
 def main(argv=None):
+    """The command; a mistake (bad --out, no Graphviz) is one line and exit code 2."""
+    return run_command(_draw_command, argv)
+
+
+def _draw_command(argv):
     p = argparse.ArgumentParser(prog="python -m viz.graph",
                                 description="Draw a computation graph with Graphviz.")
     p.add_argument("--model", choices=("twolayer", "scalar"), default="twolayer",
@@ -314,17 +330,18 @@ def main(argv=None):
                    help="output file; the format follows the extension (.svg .png .pdf .dot)")
     p.add_argument("--collapse", action="store_true", help="draw each module as one node")
     args = p.parse_args(argv)
+    if Path(args.out).is_dir():
+        p.error(f"--out {args.out} is a directory; give a file name such as graph.svg")
+    if Path(args.out).suffix.lstrip(".").lower() not in ("svg", "png", "pdf", "dot", "gv"):
+        p.error(f"--out {args.out}: unknown format; end the name in .svg, .png, .pdf or .dot")
+    check_writable_dir(Path(args.out).parent)
     if args.model == "scalar":
         root, keep_alive = scalar_example()      # noqa: F841 (o must outlive the drawing)
     else:
         root = twolayer_example()
     title = ("o = tanh(x1·w1 + x2·w2 + b)" if args.model == "scalar"
              else "one training step of the two-layer net")
-    try:
-        path = render(draw(root, collapse=args.collapse, title=title), args.out)
-    except GraphvizMissing as e:
-        print(f"error: {e}")
-        return 1
+    path = render(draw(root, collapse=args.collapse, title=title), args.out)
     print(f"wrote {path}")
     return 0
 
