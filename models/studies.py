@@ -60,7 +60,10 @@ def open_storage(url):
         path = Path(url)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            backend = optuna.storages.journal.JournalFileBackend(str(path))
+            # a process killed while appending leaves the lock file behind; Optuna breaks
+            # such a lock after its grace period (an append takes milliseconds)
+            lock = optuna.storages.journal.JournalFileSymlinkLock(str(path), grace_period=10)
+            backend = optuna.storages.journal.JournalFileBackend(str(path), lock_obj=lock)
             return optuna.storages.JournalStorage(backend)
         except OSError as e:
             raise StudyError(f"cannot open the journal file {path}: {e.strerror}") from None
