@@ -24,7 +24,7 @@ def parser(command):
     p = build_parser("python -m models.compare",
                      "Train one configuration per value (or pair of values) of one or two\n"
                      "training flags, test each, and compare them in one table and one\n"
-                     "figure of learning curves.", command,
+                     "figure of learning curves.",
                      epilog="example (report 001's activation table):\n  python -m "
                             "models.compare --dataset fashion-mnist --hidden 600 400 "
                             "--vary activation=relu,sigmoid,tanh,hardtanh")

@@ -33,7 +33,7 @@ def model_name(argv):
     return known.model
 
 
-def build_parser(prog, description, command, epilog=None):
+def build_parser(prog, description, epilog=None):
     p = OneLineParser(prog=prog, description=description, epilog=epilog,
                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", choices=list(COMMANDS), default="twolayer",

@@ -33,7 +33,7 @@ def parser(command):
     p = build_parser("python -m models.search",
                      "Search hyperparameters of a training command with Optuna: every\n"
                      "combination of listed values (--grid), or N trials drawn by TPE (--space).",
-                     command, epilog=EXAMPLE)
+                     epilog=EXAMPLE)
     s = p.add_argument_group("what to search")
     s.add_argument("--grid", nargs="+", metavar="NAME=V1,V2,...",
                    help="try every combination of these values (Optuna's GridSampler); "
