@@ -14,6 +14,7 @@ from .training import Run
 
 COMMANDS = {
     "twolayer": "models.twolayer",
+    "cnn": "models.cnn",
 }
 
 TRAINING_GROUPS = ("data", "model", "optimisation")

@@ -67,3 +67,13 @@ def test_bad_input_is_one_line_and_exit_2(data_dir, tmp_path, capsys, args, mess
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and message in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_cnn_is_one_model_name_away(data_dir, tmp_path, capsys):
+    args = ["--model", "cnn", "--data-dir", str(data_dir), "--no-download", "--val-size", "100",
+            "--epochs", "1", "--channels", "4", "--fc", "16", "--no-progress", "--no-plots",
+            "--out", str(tmp_path), "--vary", "kernel=3,5"]
+    assert compare.main(args) == 0
+    rows = table_rows(capsys.readouterr().out)
+    assert [r.split()[0] for r in rows] == ["kernel=3", "kernel=5"]
+    assert study_of(tmp_path).trials[0].user_attrs["test_acc"] is not None
