@@ -279,7 +279,8 @@ def parser():
                    help="train on the first N images only (0: all 55,000; for a quick look)")
     p.add_argument("--moons-backends", nargs="*", default=list(MOONS_BACKENDS),
                    choices=list(MOONS_BACKENDS), help="none: skip the make_moons step")
-    p.add_argument("--out", default=str(HERE / "results.json"))
+    p.add_argument("--out", default="runs/benchmarks/results.json",
+                   help="where the results are written as JSON (an untracked path by default)")
     return p
 
 
