@@ -166,6 +166,10 @@ def parser(family):
 RESUME_MAY_CHANGE = {"resume", "epochs", "data_dir", "no_download", "no_progress", "no_plots"}
 
 
+# the flags --test reads: where the model and the data are, and the display
+TEST_USES = {"test", "data_dir", "no_download", "no_progress"}
+
+
 def flag(field):
     """The command-line flag of a Config field: train_size -> --train-size."""
     return "--" + field.replace("_", "-")
@@ -260,6 +264,10 @@ def validate_flags(args, p, family, argv):
     if args.resume and args.out:
         p.error("--resume continues in its own run directory; --out cannot be used with it")
     if args.test:
+        useless = sorted(set(given_flags(argv, family)) - TEST_USES)
+        if useless:
+            p.error(f"{', '.join(flag(d) for d in useless)} cannot be used with --test: the "
+                    f"model is rebuilt from the config saved with it")
         return
     problems = check_config(config_from(args, family), family)
     if args.resume:          # the saved values are checked when last.npz is read
@@ -407,11 +415,17 @@ def train(args, family, argv):
     else:
         check_writable_dir(args.out or "runs")
         run_dir = RunDirectory.create(args.out, overwrite=args.overwrite)
+    saved = {"epoch": None}          # the last epoch written to last.npz by this process
     with run_dir:
-        return _train_in(run_dir, args, family, argv)
+        try:
+            return _train_in(run_dir, args, family, argv, saved)
+        except KeyboardInterrupt:
+            print("\n" + _interrupted(family, run_dir, saved["epoch"], args.resume),
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
 
 
-def _train_in(run_dir, args, family, argv):
+def _train_in(run_dir, args, family, argv, saved_epoch):
     checkpoint = run_dir / "last.npz"
     if args.resume:
         arrays, saved = load_checkpoint(checkpoint, resume_members(family, checkpoint))
@@ -444,13 +458,13 @@ def _train_in(run_dir, args, family, argv):
           f"l2 {config.l2} · batch {config.batch_size} · {config.epochs} epochs")
 
     meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": n_classes}
-    saved_epoch = [done]
+    saved_epoch["epoch"] = done if args.resume else None
 
     def save_state(run):
         arrays, state = run.training_state()
         save_checkpoint(checkpoint, arrays, {**meta, "config": config.to_dict(),
                                              "state": state, "versions": versions()})
-        saved_epoch[0] = run.epoch
+        saved_epoch["epoch"] = run.epoch
 
     def on_epoch(run, improved):
         if improved:
@@ -473,9 +487,6 @@ def _train_in(run_dir, args, family, argv):
             return 1
         print(f"the last good model is kept: {run_dir / 'model.npz'} "
               f"(epoch {run.best['epoch']}, all parameters finite)", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("\n" + _interrupted(family, run_dir, saved_epoch[0]), file=sys.stderr)
-        return EXIT_INTERRUPTED
 
     run.model.load_state_dict(run.best["params"])
     test_loss, test_acc = evaluate(run.model, splits.x_test, splits.y_test, config.loss)
@@ -509,7 +520,12 @@ def likely_cause(config, run, splits):
             f"--lr (e.g. {config.lr / 10:g}).")
 
 
-def _interrupted(family, run_dir, saved_epoch):
+def _interrupted(family, run_dir, saved_epoch, resumed):
+    if saved_epoch is None and not resumed:
+        return (f"interrupted before training started: nothing was saved; run the same "
+                f"command again (with --out {run_dir})")
+    if saved_epoch is None:
+        return f"interrupted before training resumed: {run_dir} is unchanged"
     if saved_epoch == 0:
         return (f"interrupted before the first epoch finished: no trained epoch was saved; "
                 f"{family.prog} --resume {run_dir} starts again from epoch 1")

@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .download import download as fetch
+from .files import remove_stale_temporaries
 from .idx import IDXError, read_idx
 
 FILES = {"train_images": "train-images-idx3-ubyte.gz",
@@ -138,6 +139,8 @@ def locate(name, data_dir=None, download=True, mirrors=None, system_dir=None):
         if system is not None and all((system / f).is_file() for f in FILES.values()):
             return {k: system / f for k, f in FILES.items()}
     missing = [k for k, path in files.items() if not path.is_file()]
+    if missing:        # downloads killed more than an hour ago left these behind
+        remove_stale_temporaries(folder, FILES.values(), older_than=3600)
     if missing and not download:
         raise FileNotFoundError(_offline_help(name, folder, [files[k].name for k in missing]))
     for key in missing:

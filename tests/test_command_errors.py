@@ -478,3 +478,36 @@ def test_benchmark_out_is_checked_before_benchmarking(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit:
         bench.main(["--out", str(tmp_path), "--rounds", "1"])
     assert exit.value.code == 2 and "is a directory" in capsys.readouterr().err
+
+
+def test_test_refuses_flags_it_would_ignore(trained):
+    line = one_line_error(run(["--test", str(trained / "model.npz"), "--hidden", "64",
+                               "--lr", "0.1"]))
+    assert "--hidden, --lr cannot be used with --test" in line
+
+
+def test_ctrl_c_while_the_data_loads_says_nothing_was_saved(data, tmp_path, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "load_data", interrupt)
+    code, _, err = run(flags(data, "--out", str(tmp_path / "run")))
+    assert code == 130
+    assert "interrupted before training started: nothing was saved" in err
+    monkeypatch.undo()
+    code, _, err = run(flags(data, "--out", str(tmp_path / "run")))     # no --overwrite
+    assert code == 0, err
+
+
+def test_old_partial_downloads_are_cleaned_up_recent_ones_kept(tmp_path):
+    from models import datasets
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    old = folder / ".train-images-idx3-ubyte.gz.x1.part"
+    recent = folder / ".train-images-idx3-ubyte.gz.x2.part"
+    for path in (old, recent):
+        path.write_bytes(b"partial")
+    os.utime(old, (0, 0))
+    with pytest.raises(FileNotFoundError, match="not available offline"):
+        datasets.locate("mnist", tmp_path, download=False)
+    assert not old.exists() and recent.exists()
