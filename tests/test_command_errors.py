@@ -511,3 +511,15 @@ def test_old_partial_downloads_are_cleaned_up_recent_ones_kept(tmp_path):
     with pytest.raises(FileNotFoundError, match="not available offline"):
         datasets.locate("mnist", tmp_path, download=False)
     assert not old.exists() and recent.exists()
+
+
+def test_os_errors_become_one_line_naming_the_file_and_what_to_do():
+    import errno
+    from models.errors import describe
+    denied = PermissionError(errno.EACCES, "Permission denied", "/data/train.gz")
+    assert describe(denied) == ("/data/train.gz: permission denied; choose a file or folder "
+                                "you may use, or change its permissions")
+    full = OSError(errno.ENOSPC, "No space left on device", "runs/a/last.npz")
+    assert describe(full).startswith("runs/a/last.npz: no space left on the device")
+    assert describe(MemoryError()).startswith("out of memory; use smaller sizes")
+    assert describe(ValueError("first line\nsecond line")) == "first line; second line"
