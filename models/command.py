@@ -33,7 +33,7 @@ from .files import check_writable_dir, write_json
 from .optim import OPTIMIZERS, SLOTS
 from .rundir import RunDirectory
 from .schedules import SCHEDULES
-from .training import Diverged, Run, evaluate
+from .training import COLUMNS, Diverged, Run, evaluate
 
 DATASETS = ("mnist", "fashion-mnist")
 LOSSES = ("cross_entropy", "mse")
@@ -387,8 +387,10 @@ def resume_members(family, path):
 
 
 def _check_state(state, path):
+    columns = [name for name, _ in COLUMNS]
     ok = (isinstance(state, dict) and isinstance(state.get("history"), list)
-          and all(isinstance(row, dict) and "epoch" in row for row in state["history"])
+          and all(isinstance(row, dict) and all(c in row for c in columns)
+                  for row in state["history"])
           and isinstance(state.get("bad_epochs"), int)
           and (state.get("best") is None or isinstance(state["best"], dict)))
     if ok and state["best"] is not None:
@@ -415,17 +417,17 @@ def train(args, family, argv):
     else:
         check_writable_dir(args.out or "runs")
         run_dir = RunDirectory.create(args.out, overwrite=args.overwrite)
-    saved = {"epoch": None}          # the last epoch written to last.npz by this process
+    progress = {"saved_epoch": None}    # the last epoch in last.npz, once it is known
     with run_dir:
         try:
-            return _train_in(run_dir, args, family, argv, saved)
+            return _train_in(run_dir, args, family, argv, progress)
         except KeyboardInterrupt:
-            print("\n" + _interrupted(family, run_dir, saved["epoch"], args.resume),
+            print("\n" + _interrupted(family, run_dir, progress["saved_epoch"], args.resume),
                   file=sys.stderr)
             return EXIT_INTERRUPTED
 
 
-def _train_in(run_dir, args, family, argv, saved_epoch):
+def _train_in(run_dir, args, family, argv, progress):
     checkpoint = run_dir / "last.npz"
     if args.resume:
         arrays, saved = load_checkpoint(checkpoint, resume_members(family, checkpoint))
@@ -448,23 +450,22 @@ def _train_in(run_dir, args, family, argv, saved_epoch):
         done = 0
 
     splits = load_data(config, args, family)
-    n_classes = N_CLASSES
     print(f"{config.dataset}: {len(splits.x_train)} train / {len(splits.x_val)} validation "
           f"/ {len(splits.x_test)} test images; run directory {run_dir}")
-    run = Run(config, model=family.build_model(config, IMAGE_SHAPE, n_classes))
+    run = Run(config, model=family.build_model(config, IMAGE_SHAPE, N_CLASSES))
     if args.resume:
         run.restore(arrays, saved["state"])
     print(f"model {run.model} · {config.optimizer} lr {config.lr} ({config.schedule}) · "
           f"l2 {config.l2} · batch {config.batch_size} · {config.epochs} epochs")
 
-    meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": n_classes}
-    saved_epoch["epoch"] = done if args.resume else None
+    meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": N_CLASSES}
+    progress["saved_epoch"] = done if args.resume else None
 
     def save_state(run):
         arrays, state = run.training_state()
         save_checkpoint(checkpoint, arrays, {**meta, "config": config.to_dict(),
                                              "state": state, "versions": versions()})
-        saved_epoch["epoch"] = run.epoch
+        progress["saved_epoch"] = run.epoch
 
     def on_epoch(run, improved):
         if improved:
@@ -482,8 +483,8 @@ def _train_in(run_dir, args, family, argv, saved_epoch):
         diverged = str(e)
         print(f"training diverged: {e}. {likely_cause(config, run, splits)}", file=sys.stderr)
         if run.best is None:
-            print(f"no epoch ended without diverging, so no model was saved ({checkpoint} holds the "
-                  f"initial state).", file=sys.stderr)
+            print(f"no epoch ended without diverging, so no model was saved ({checkpoint} "
+                  f"holds the initial state).", file=sys.stderr)
             return 1
         print(f"the last good model is kept: {run_dir / 'model.npz'} "
               f"(epoch {run.best['epoch']}, all parameters finite)", file=sys.stderr)
