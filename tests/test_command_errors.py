@@ -523,3 +523,21 @@ def test_os_errors_become_one_line_naming_the_file_and_what_to_do():
     assert describe(full).startswith("runs/a/last.npz: no space left on the device")
     assert describe(MemoryError()).startswith("out of memory; use smaller sizes")
     assert describe(ValueError("first line\nsecond line")) == "first line; second line"
+
+
+def test_a_validation_set_larger_than_the_data_is_one_line(data, tmp_path):
+    line = one_line_error(run(flags(data, "--out", str(tmp_path / "run"), "--val-size", "5000")))
+    assert "val_size must be between 0 and 299 (the training set has 300 images)" in line
+
+
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
+                    .exists(), reason="apt-get install dataset-fashion-mnist")
+def test_a_named_folder_without_the_files_says_which_copy_was_read(tmp_path, capsys):
+    from types import SimpleNamespace
+    from models.training import Config
+    args = SimpleNamespace(data_dir=str(tmp_path), no_download=True)
+    config = Config(dataset="fashion-mnist", train_size=100)
+    command.load_data(config, args, twolayer.FAMILY)
+    err = capsys.readouterr().err
+    assert f"note: {tmp_path} holds no fashion-mnist files, so the installed copy in " \
+           f"/usr/share/datasets/fashion-mnist was read" in err
