@@ -7,7 +7,17 @@
 - `layer_stats.py`  stats.png: each layer's statistics and weight histogram over training
 """
 
-from .graph import GraphvizMissing, draw, render
-from .sweep import format_sweep, sweep_table
+import importlib
 
-__all__ = ["draw", "render", "GraphvizMissing", "sweep_table", "format_sweep"]
+# imported when first used, so that `python -m viz.graph` runs graph.py once, as the
+# command, rather than after `import viz` has already loaded it (which Python warns about)
+_NAMES = {"draw": "graph", "render": "graph", "GraphvizMissing": "graph",
+          "sweep_table": "sweep", "format_sweep": "sweep"}
+
+__all__ = list(_NAMES)
+
+
+def __getattr__(name):
+    if name in _NAMES:
+        return getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+    raise AttributeError(f"module 'viz' has no attribute {name!r}")
