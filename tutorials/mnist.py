@@ -14,7 +14,7 @@ import numpy as np
 from models.check_grads import compare, format_table
 from models.datasets import load_dataset
 from models.training import Config, Run, evaluate
-from tutorials.output import setup
+from tutorials.output import setup, show
 from viz.plots import (plot_learning_curves, plot_weight_heatmaps, plot_weight_histograms,
                        plot_weight_images)
 
@@ -51,8 +51,8 @@ print(f"test accuracy {test_acc:.4f}, test loss {test_loss:.4f} "
 # which the course reports watch for to stop early or to pick the L2 strength.
 
 # %%
-plot_learning_curves(run.history, path=out / "curves.png",
-                     title=f"{dataset}, {train_size} training images: MLP [784, 256, 10]")
+show(plot_learning_curves(run.history, path=out / "curves.png",
+                          title=f"{dataset}, {train_size} training images: MLP [784, 256, 10]"))
 
 # %% [markdown]
 # ## What the first layer learned
@@ -62,10 +62,10 @@ plot_learning_curves(run.history, path=out / "curves.png",
 
 # %%
 params = run.model.state_dict()
-plot_weight_images(params["W1"], path=out / "weights.png")
-plot_weight_histograms(params, path=out / "histograms.png")
-plot_weight_heatmaps({"W2": params["W2"]}, path=out / "heatmap_W2.png",
-                     title="Second layer: hidden units (rows) → classes (columns)")
+show(plot_weight_images(params["W1"], path=out / "weights.png"))
+show(plot_weight_histograms(params, path=out / "histograms.png"))
+show(plot_weight_heatmaps({"W2": params["W2"]}, path=out / "heatmap_W2.png",
+                          title="Second layer: hidden units (rows) → classes (columns)"))
 
 # %% [markdown]
 # ## Hand-derived gradients against the tape
