@@ -6,6 +6,8 @@ next), returns it, and also writes it as a PNG when given `path=`.
 """
 
 import math
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +32,20 @@ def _figure(width, height):
 
 
 def _save(fig, path, dpi=110):
+    """Write the figure atomically: to a temporary file beside `path`, then renamed, so
+    an interrupted save never leaves a truncated image under the real name."""
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                fig.savefig(f, format=path.suffix.lstrip(".").lower() or "png", dpi=dpi)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
     return fig
 
 
@@ -145,11 +158,13 @@ def plot_decision_boundary(predict, X, y, ax=None, title=None, resolution=200, p
     return _save(fig, path)
 
 
-def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, resolution=150):
+def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, resolution=150,
+                                row_labels=None, col_labels=None):
     """One decision boundary per (title, predict) panel, all over the same points X, y.
 
     For a sweep, e.g. activation (rows) × hidden units (columns): pass the panels row by
-    row and ncols = the number of columns. One legend serves every panel.
+    row, ncols = the number of columns, and optionally `row_labels` (written left of
+    each row) and `col_labels` (above each column). One legend serves every panel.
     """
     if not panels:
         raise ValueError("plot_decision_boundary_grid: no panels (expected a list of "
@@ -160,18 +175,47 @@ def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, re
                              f"(title, predict), got {panel!r}")
     ncols = max(1, min(ncols, len(panels)))
     nrows = math.ceil(len(panels) / ncols)
-    fig = _figure(3.6 * ncols, 3.3 * nrows + 0.6)
+    for labels, n, what in ((row_labels, nrows, "row"), (col_labels, ncols, "column")):
+        if labels is not None and len(labels) != n:
+            raise ValueError(f"plot_decision_boundary_grid: {len(labels)} {what} labels "
+                             f"for {n} {what}s")
+    fig = _figure(3.6 * ncols + (0.5 if row_labels else 0), 3.3 * nrows + 0.6)
     axes = _grid(fig, len(panels), ncols)
-    for ax, (name, predict) in zip(axes, panels):
+    for k, (ax, (name, predict)) in enumerate(zip(axes, panels)):
+        row, col = divmod(k, ncols)
+        if col_labels is not None and row == 0:
+            name = f"{col_labels[col]}\n{name}"
         plot_decision_boundary(predict, X, y, ax=ax, title=name, resolution=resolution,
                                legend=False)
         ax.label_outer()                             # axis labels on the outer panels only
+        if row_labels is not None and col == 0:
+            ax.set_ylabel(f"{row_labels[row]}\n$x_2$", fontsize=11)
     labels = np.unique(np.asarray(y)).astype(int)
     handles = [Line2D([], [], ls="", marker="o", ms=6, mec="white",
                       color=CLASS_COLOURS[c % len(CLASS_COLOURS)]) for c in labels]
     fig.legend(handles, [f"class {c}" for c in labels], loc="outside lower center",
                ncols=len(labels), frameon=False)
     fig.suptitle(title or "Decision boundaries")
+    return _save(fig, path)
+
+
+def plot_points(X, y, path=None, title=None):
+    """The data alone: a scatter of the 2-D points, coloured by class."""
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),):
+        raise ValueError(f"plot_points needs points of shape (n, 2) and one label each, "
+                         f"got X {X.shape} and y {y.shape}")
+    fig = _figure(5.2, 4.6)
+    ax = fig.add_subplot()
+    for c in np.unique(y).astype(int):
+        pts = X[y == c]
+        ax.scatter(pts[:, 0], pts[:, 1], s=18, color=CLASS_COLOURS[c % len(CLASS_COLOURS)],
+                   edgecolor="white", linewidth=0.5, label=f"class {c} ({len(pts)} points)")
+    ax.set(xlabel="$x_1$", ylabel="$x_2$")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8, framealpha=0.85)
+    fig.suptitle(title or f"The data: {len(X)} points")
     return _save(fig, path)
 
 
