@@ -178,6 +178,8 @@ class MLP(Module):
                               weight_scale=weight_scale)
                        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))]
         self.activations = [activation(activation_name) for _ in sizes[2:]]
+        for i, act in enumerate(self.activations, start=1):
+            act.label = f"{type(act).__name__}{i}"     # one box per layer in a drawing
         for i, layer in enumerate(self.layers, start=1):
             layer.W.name, layer.b.name = f"W{i}", f"b{i}"
 

@@ -3,9 +3,19 @@
 - `graph.py`   `draw(tensor_or_tape)` → a graphviz.Digraph; `render(graph, path)` with `dot`
 - `sweep.py`   the reverse sweep as a table: each entry's incoming gradient (adjoint)
 - `plots.py`   learning curves, decision boundaries, weight images, histograms, heatmaps
+
+The names below are imported on first use, not here: `python -m viz.graph` then runs
+viz/graph.py once, as the command, rather than after importing it as a module.
 """
 
-from .graph import GraphvizMissing, draw, render
-from .sweep import format_sweep, sweep_table
+_LAZY = {"draw": "graph", "render": "graph", "GraphvizMissing": "graph",
+         "sweep_table": "sweep", "format_sweep": "sweep"}
 
-__all__ = ["draw", "render", "GraphvizMissing", "sweep_table", "format_sweep"]
+__all__ = list(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'viz' has no attribute {name!r}")

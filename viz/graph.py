@@ -11,12 +11,16 @@ inside a box labelled with the module; `collapse=True` draws each module as one 
 Draw before `backward()` frees the entries, or pass `retain_graph=True` to it: a freed
 entry no longer knows its inputs and is drawn as a stub.
 
+    python -m viz.graph --hidden 600 400 --collapse --out mlp.svg   # any MLP's architecture
     python -m viz.graph --model twolayer --out graph.svg [--collapse]
     python -m viz.graph --model scalar --out neuron.png
 """
 
 import argparse
+import os
 import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import graphviz
@@ -249,26 +253,45 @@ def _html(text):
 
 # ---- rendering ------------------------------------------------------------------------
 
+# the formats `dot` draws that this project offers; .dot / .gv write the source only
+FORMATS = ("svg", "png", "pdf", "jpg", "jpeg", "gif")
+
+
 def render(graph, path):
-    """Write `graph` to `path`; the format follows the extension (svg, png, pdf, dot, gv)."""
+    """Write `graph` to `path`; the format follows the extension (svg, png, pdf, jpg,
+    gif, or dot / gv for the source). The file is written to a temporary name and renamed
+    into place, so a failure never leaves a partial file."""
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
+    if fmt not in FORMATS + ("dot", "gv"):
+        raise ValueError(f"render: unknown format {path.suffix or '(no extension)'!r} for "
+                         f"{path.name}; use one of {', '.join('.' + f for f in FORMATS)}, .dot")
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt in ("dot", "gv"):
-        path.write_text(graph.source)
+        _write_atomically(path, graph.source.encode())
         return path
-    if fmt not in ("svg", "png", "pdf"):
-        raise ValueError(f"render: unknown format {path.suffix!r}; use .svg, .png, .pdf or .dot")
     if shutil.which("dot") is None:
         source = path.with_suffix(".dot")
-        source.write_text(graph.source)
+        _write_atomically(source, graph.source.encode())
         raise GraphvizMissing(
             f"the Graphviz program `dot` is not installed, so {path.name} could not be "
             f"drawn. Install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew "
             f"install graphviz; others: https://graphviz.org/download/). The graph's "
             f"source was written to {source}.")
-    path.write_bytes(graph.pipe(format=fmt))
+    _write_atomically(path, graph.pipe(format="jpg" if fmt == "jpeg" else fmt))
     return path
+
+
+def _write_atomically(path, data):
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 # ---- the command ----------------------------------------------------------------------------
@@ -290,39 +313,75 @@ def scalar_example():
     return t, o                         # the tape holds its outputs only weakly: keep o
 
 
-def twolayer_example(hidden=16, batch=8):
-    """One step of the two-layer net: loss = cross_entropy(MLP(x), y)."""
+def twolayer_example(hidden=16, batch=8, activation="relu"):
+    """One training step of an MLP: loss = cross_entropy(MLP(x), y).
+
+    hidden: one size (the two-layer net) or a list of sizes, one per hidden layer.
+    """
     import tape
     from models.nn import MLP
+    sizes = [784, *(hidden if isinstance(hidden, (list, tuple)) else [hidden]), 10]
     rng = np.random.default_rng(0)
     x = tape.tensor(rng.random((batch, 784), dtype=np.float32), name="x")
     y = rng.integers(0, 10, batch)
-    loss = tape.cross_entropy(MLP([784, hidden, 10])(x), y)
+    loss = tape.cross_entropy(MLP(sizes, activation)(x), y)
     loss.name = "loss"
     loss.backward(retain_graph=True)
     return loss
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m viz.graph",
-                                description="Draw a computation graph with Graphviz.")
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parser():
+    from models.nn import ACTIVATIONS
+    p = _OneLineParser(prog="python -m viz.graph",
+                       description="Draw a computation graph with Graphviz: one training "
+                                   "step of an MLP, or a scalar neuron.")
     p.add_argument("--model", choices=("twolayer", "scalar"), default="twolayer",
-                   help="twolayer: one training step of MLP [784, 16, 10]; "
+                   help="twolayer: one training step of MLP [784, *hidden, 10]; "
                         "scalar: o = tanh(x1·w1 + x2·w2 + b)")
+    p.add_argument("--hidden", type=int, nargs="+", default=[16], metavar="N",
+                   help="hidden layer sizes of the MLP (default 16); e.g. --hidden 600 400")
+    p.add_argument("--activation", choices=list(ACTIVATIONS), default="relu",
+                   help="activation of the MLP's hidden layers (default relu)")
     p.add_argument("--out", default="graph.svg",
-                   help="output file; the format follows the extension (.svg .png .pdf .dot)")
-    p.add_argument("--collapse", action="store_true", help="draw each module as one node")
+                   help="output file (default graph.svg); the format follows the extension: "
+                        + ", ".join("." + f for f in FORMATS) + ", .dot")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace --out if it exists (otherwise an existing file is kept "
+                        "and the command stops)")
+    p.add_argument("--collapse", action="store_true",
+                   help="draw each module (Linear1, ReLU1, ...) as one node: the architecture")
+    return p
+
+
+def main(argv=None):
+    p = parser()
     args = p.parse_args(argv)
+    out = Path(args.out)
+    if out.suffix.lstrip(".").lower() not in FORMATS + ("dot", "gv"):
+        p.error(f"--out {args.out}: unknown format {out.suffix or '(no extension)'!r}; "
+                f"use one of {', '.join('.' + f for f in FORMATS)}, .dot")
+    if out.is_dir():
+        p.error(f"--out {args.out} is a folder; give a file name such as {out / 'graph.svg'}")
+    if out.exists() and not args.overwrite:
+        p.error(f"{args.out} exists; pass --overwrite to replace it, or choose another --out")
+    if min(args.hidden) < 1:
+        p.error(f"--hidden sizes must be at least 1, got {args.hidden}")
     if args.model == "scalar":
         root, keep_alive = scalar_example()      # noqa: F841 (o must outlive the drawing)
+        title = "o = tanh(x1·w1 + x2·w2 + b)"
     else:
-        root = twolayer_example()
-    title = ("o = tanh(x1·w1 + x2·w2 + b)" if args.model == "scalar"
-             else "one training step of the two-layer net")
+        root = twolayer_example(args.hidden, activation=args.activation)
+        title = (f"one training step of MLP {[784, *args.hidden, 10]}, {args.activation}"
+                 + (" (each module as one node)" if args.collapse else ""))
     try:
-        path = render(draw(root, collapse=args.collapse, title=title), args.out)
+        path = render(draw(root, collapse=args.collapse, title=title), out)
     except GraphvizMissing as e:
-        print(f"error: {e}")
+        print(f"error: {e}", file=sys.stderr)
         return 1
     print(f"wrote {path}")
     return 0
