@@ -14,7 +14,7 @@ TUTORIALS = {
     "backprop_by_hand": ["softplus.png"],
     "decision_boundaries": ["moons_activation_width.png", "moons_depth.png",
                             "blobs_activation.png", "moons_training.gif"],
-    "mnist": ["curves.png", "weights.png", "histograms.png", "heatmap_W2.png"],
+    "mnist": ["curves.png", "weights.png", "weights_raw.png", "histograms.png", "heatmap_W2.png"],
 }
 
 

@@ -221,38 +221,62 @@ def plot_points(X, y, path=None, title=None):
 
 # ---- weights -------------------------------------------------------------------------
 
-def plot_weight_images(W, path=None, shape=(28, 28), ncols=16, max_images=64, title=None):
-    """Each hidden unit's incoming weights (a column of W, 784 values) as a 28×28 image.
+def plot_weight_images(W, path=None, shape=(28, 28), ncols=8, max_images=32, title=None,
+                       initial=None, largest=True):
+    """Hidden units' incoming weights (columns of W, 784 values each) as 28×28 images.
 
-    cs231n style: every image on its own symmetric scale ±max|w| (so faint units are as
-    visible as strong ones), red for positive weights, blue for negative, no ticks.
+    largest=True shows the `max_images` units whose weights have the largest norm ‖w‖
+    (strongest first); False, the first ones. With `initial` (W at initialisation), each
+    image is what training changed, W − W₀: a wide net's units start as random noise of
+    about the same size as everything they then learn, so W alone looks like noise while
+    W − W₀ shows the templates. One colour scale for all images (red positive, blue
+    negative, white zero), its numbers on the colour bar; each tile is titled with the
+    unit's index and norm.
     """
-    W = np.asarray(W)
+    W = np.asarray(W, dtype=np.float64)
     pixels = shape[0] * shape[1]
     if W.ndim != 2 or W.shape[0] != pixels:
         raise ValueError(f"plot_weight_images: W must have shape ({pixels}, hidden) to show "
                          f"{shape[0]}×{shape[1]} images, got {W.shape}")
-    n = min(W.shape[1], max_images)
-    if n == 0:
+    if W.shape[1] == 0:
         raise ValueError(f"plot_weight_images: W {W.shape} has no hidden units to show")
+    if initial is not None:
+        initial = np.asarray(initial, dtype=np.float64)
+        if initial.shape != W.shape:
+            raise ValueError(f"plot_weight_images: initial must have W's shape {W.shape}, "
+                             f"got {initial.shape}")
+        W = W - initial
+    norms = np.linalg.norm(W, axis=0)
+    n = min(W.shape[1], max_images)
+    units = np.argsort(-norms, kind="stable")[:n] if largest else np.arange(n)
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig = _figure(0.75 * ncols + 1.0, 0.75 * nrows + 0.8)
+    fig = _figure(1.05 * ncols + 1.4, 1.1 * nrows + 1.4)
+    # a shared scale, robust to a few extreme pixels (beyond it, colours saturate)
+    limit = float(np.percentile(np.abs(W[:, units]), 99.5)) or 1.0
     image = None
-    for k, ax in enumerate(_grid(fig, n, ncols)):
-        img = W[:, k].reshape(shape)
-        limit = float(np.abs(img).max()) or 1.0
-        image = ax.imshow(img, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
+    for ax, k in zip(_grid(fig, n, ncols), units):
+        image = ax.imshow(W[:, k].reshape(shape), cmap=DIVERGING, vmin=-limit, vmax=limit,
+                          interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(str(k), fontsize=6, pad=1.5)
-    # the colour bar shows the shared meaning of the colours, in units of each image's max
-    bar = fig.colorbar(image, ax=fig.axes, shrink=0.8, aspect=30, pad=0.01)
-    limit = image.norm.vmax
-    bar.set_ticks([-limit, 0, limit], labels=["−max|w|", "0", "+max|w|"])
+        ax.set_title(f"{k}: {norms[k]:.2f}", fontsize=7, pad=2)
+    what = "change since initialisation, W − W₀" if initial is not None else "weight"
+    bar = fig.colorbar(image, ax=fig.axes, shrink=0.85, aspect=30, pad=0.01)
+    bar.set_label(what, fontsize=8)
     bar.ax.tick_params(labelsize=7)
-    fig.suptitle(title or f"First-layer weights as {shape[0]}×{shape[1]} images: "
-                          f"hidden units 0–{n - 1} of {W.shape[1]} (red positive, blue negative)")
+    which = (f"the {n} hidden units with the largest ‖{'W − W₀' if initial is not None else 'w'}‖"
+             if largest else f"hidden units 0–{n - 1}") + f" of {W.shape[1]}"
+    fig.suptitle(title or (f"First-layer {'learning' if initial is not None else 'weights'} "
+                           f"as {shape[0]}×{shape[1]} images: {which} "
+                           f"(tile: unit index and norm)"), fontsize=10)
+    if initial is None:
+        note = ("Each unit starts as random noise; in a wide net each learns a small part, so its\n"
+                "weights stay close to that noise. Show W − W₀ (initial=) to see what was learned.")
+    else:
+        note = ("Red: pixels whose weight training raised, blue: lowered. The random start is taken\n"
+                "away: in a wide net it is noise as large as all that is learned, and hides it.")
+    fig.supxlabel(note, fontsize=8, color="0.3")
     return _save(fig, path)
 
 
