@@ -9,6 +9,7 @@ expected.
 import hashlib
 import http.client
 import os
+import socket
 import tempfile
 import urllib.error
 import urllib.request
@@ -18,7 +19,17 @@ CHUNK = 1 << 16
 
 
 class DownloadError(ConnectionError):
-    """No mirror delivered the file."""
+    """No mirror delivered the file. `failures` holds (url, reason) for each mirror."""
+
+    def __init__(self, message, failures=()):
+        super().__init__(message)
+        self.failures = list(failures)
+
+    @property
+    def offline(self):
+        """True when no mirror's name could even be looked up: no network at all."""
+        return bool(self.failures) and all(isinstance(reason, socket.gaierror)
+                                           for _, reason in self.failures)
 
 
 def download(urls, dest, md5=None, progress=True, timeout=30):
@@ -31,9 +42,10 @@ def download(urls, dest, md5=None, progress=True, timeout=30):
             _fetch(url, dest, md5, progress, timeout)
             return dest
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
-            failures.append(f"  {url}: {getattr(e, 'reason', None) or e}")
+            failures.append((url, getattr(e, "reason", None) or e))
     raise DownloadError(f"could not download {dest.name}; every mirror failed:\n"
-                        + "\n".join(failures))
+                        + "\n".join(f"  {url}: {reason}" for url, reason in failures),
+                        failures)
 
 
 def _fetch(url, dest, md5, progress, timeout):
