@@ -152,13 +152,18 @@ class Run:
             self.optimizer.lr = self.lr_at(epoch)
             started = time.perf_counter()
             bar = _progress_bar(steps, f"epoch {epoch + 1}/{c.epochs}", progress)
+            # overflow on the way to a diverging loss is reported once, by Diverged, not as
+            # a flood of numpy warnings
             try:
-                train_loss, train_acc = train_epoch(self.model, self.optimizer, splits.x_train,
-                                                    splits.y_train, c, epoch, bar)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    train_loss, train_acc = train_epoch(self.model, self.optimizer,
+                                                        splits.x_train, splits.y_train, c,
+                                                        epoch, bar)
             finally:
                 if bar is not None:
                     bar.close()
-            val_loss, val_acc = evaluate(self.model, splits.x_val, splits.y_val, c.loss)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                val_loss, val_acc = evaluate(self.model, splits.x_val, splits.y_val, c.loss)
             row = {"epoch": epoch + 1, "lr": self.optimizer.lr,
                    "train_loss": train_loss, "train_acc": train_acc,
                    "val_loss": val_loss, "val_acc": val_acc,
@@ -218,16 +223,34 @@ def _progress_bar(total, description, enabled):
                 disable=None, dynamic_ncols=True)
 
 
-COLUMNS = [("epoch", "{:>5d}"), ("lr", "{:>9.2e}"), ("train_loss", "{:>10.4f}"),
-           ("train_acc", "{:>9.4f}"), ("val_loss", "{:>8.4f}"), ("val_acc", "{:>7.4f}"),
-           ("seconds", "{:>7.1f}")]
+# (column, width, decimals): each column keeps its width whatever the value, so that a
+# diverging run's huge or non-finite losses do not shift the table
+COLUMNS = [("epoch", 5, None), ("lr", 9, "e"), ("train_loss", 10, 4), ("train_acc", 9, 4),
+           ("val_loss", 8, 4), ("val_acc", 7, 4), ("seconds", 7, 1)]
+
+
+def format_value(value, width, decimals):
+    """`value` in exactly `width` characters: fixed-point with `decimals` places, or in
+    scientific notation when that would be too wide; nan and inf as words."""
+    if decimals is None:
+        return f"{value:>{width}d}"
+    if not math.isfinite(value):
+        return f"{value:>{width}}"
+    if decimals == "e":
+        return f"{value:>{width}.2e}"
+    text = f"{value:>{width}.{decimals}f}"
+    if len(text) <= width:
+        return text
+    digits = max(0, width - (7 if value < 0 else 6))   # d.ddde+XX takes 6 plus the digits
+    return f"{value:>{width}.{digits}e}"
 
 
 def format_row(row, header=False):
     """One line of the per-epoch table (with the column names above the first)."""
-    line = "  ".join(fmt.format(row[name]) for name, fmt in COLUMNS)
+    widths = [max(width, len(name)) for name, width, _ in COLUMNS]
+    line = "  ".join(format_value(row[name], w, decimals)
+                     for (name, _, decimals), w in zip(COLUMNS, widths))
     if not header:
         return line
-    widths = [len(fmt.format(row[name])) for name, fmt in COLUMNS]
-    names = "  ".join(f"{name:>{w}}" for (name, _), w in zip(COLUMNS, widths))
+    names = "  ".join(f"{name:>{w}}" for (name, _, _), w in zip(COLUMNS, widths))
     return names + "\n" + line
