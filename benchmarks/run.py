@@ -317,7 +317,8 @@ def parser():
                    help="train on the first N images only (0: all 55,000; for a quick look)")
     p.add_argument("--moons-backends", nargs="*", default=list(MOONS_BACKENDS),
                    choices=list(MOONS_BACKENDS), help="none: skip the make_moons step")
-    p.add_argument("--out", default=str(HERE / "results.json"))
+    p.add_argument("--out", default="runs/benchmarks/results.json",
+                   help="where the results are written as JSON (an untracked path by default)")
     p.add_argument("--from-json", metavar="FILE",
                    help="measure nothing: print the table of a saved results file, "
                         "recomputed from its rounds")
@@ -366,6 +367,7 @@ def main(argv=None):
     print()
     print(markdown_table(report))
     out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(json.dumps(report, indent=2))
     tmp.replace(out)                       # a crash never leaves half a results file

@@ -11,25 +11,27 @@ import tape
 
 
 class Module:
-    """Base class: parameters are found by walking the attributes."""
+    """Base class: parameters are found by walking the attributes, into submodules and
+    into the lists, tuples and dicts that hold them (`self.layers = [Linear(4, 3), ...]`
+    gives `layers.0.W`, `layers.0.b`, ...), as PyTorch's Module does."""
 
     label = None   # the name drawn around this module's entries; defaults to the class name
 
-    def __call__(self, x):
+    def __call__(self, *args, **kwargs):
         with tape.scope(self.label or type(self).__name__):
-            return self.forward(x)
+            return self.forward(*args, **kwargs)
 
-    def forward(self, x):
+    def forward(self, *args, **kwargs):
         raise NotImplementedError
 
     def named_parameters(self):
-        """{name: Tensor} for every parameter, in a fixed order."""
-        found = {}
+        """{name: Tensor} for every parameter, in a fixed order (each tensor once)."""
+        found, seen = {}, set()
         for attr, value in vars(self).items():
-            if isinstance(value, tape.Tensor) and value.requires_grad:
-                found[attr] = value
-            elif isinstance(value, Module):
-                found.update({f"{attr}.{k}": v for k, v in value.named_parameters().items()})
+            for name, p in _parameters_in(value, attr):
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    found[name] = p
         return found
 
     def parameters(self):
@@ -56,6 +58,22 @@ class Module:
                 raise ValueError(f"{type(self).__name__}.load_state_dict: {name} has shape "
                                  f"{value.shape} in the state but {p.shape} in the model")
             p.data[...] = value
+
+
+def _parameters_in(value, name):
+    """(name, tensor) for the parameters held by an attribute's value."""
+    if isinstance(value, tape.Tensor):
+        if value.requires_grad:
+            yield name, value
+    elif isinstance(value, Module):
+        for k, p in value.named_parameters().items():
+            yield f"{name}.{k}", p
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _parameters_in(item, f"{name}.{i}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _parameters_in(item, f"{name}.{key}")
 
 
 # ---- initialisation ------------------------------------------------------------------

@@ -1,25 +1,39 @@
 """tape: reverse-mode automatic differentiation over numpy, one recorded entry per operation.
 
-- `tensor.py`      the Tensor: an ndarray with `.grad` and a link to the entry that made it
-- `tape.py`        the tape: `Entry`, the `Tape` context, `no_grad`
-- `primitive.py`   how an op is defined: a numpy forward plus one vjp rule per input
-- `arithmetic.py`, `activations.py`, `reductions.py`, `shapes.py`, `losses.py`
-                   the ops, each with its gradient rule beside it
-- `backward.py`    the reverse sweep (backpropagation)
-- `functional.py`  `grad`, `value_and_grad`
-- `gradcheck.py`   finite-difference checking
+Read it bottom-up; each layer uses only the ones above it in this list.
+
+The mechanism (no op in it):
+- `tape.py`       an `Entry` per recorded operation; the `Tape` context; `no_grad`,
+                  kept per thread
+- `tensor.py`     the Tensor: an ndarray with `.grad` and a link to the entry that made it
+- `primitive.py`  how an op is defined and recorded: a numpy forward plus one vjp rule
+                  per input
+- `backprop.py`   the reverse sweep (backpropagation): `backward`, `gradients`
+
+The ops, each with its gradient rule beside it:
+- `shapes.py`, `activations.py`, `arithmetic.py`, `reductions.py`, `losses.py`
+- `operators.py`  attaches `+ - * / ** @`, indexing and methods to Tensor
+
+On top:
+- `functional.py` `grad`, `value_and_grad` (nested gradients kept apart)
+- `listing.py`    the tape printed as a Wengert list
+- `gradcheck.py`  finite-difference checking
 """
 
 from .tape import Entry, Tape, enable_grad, is_recording, no_grad, scope
 from .tensor import Tensor, tensor
 from .primitive import Primitive, primitive
-from .arithmetic import add, subtract, multiply, divide, negative, power, matmul, linear, cast
+from .shapes import (reshape, transpose, broadcast_to, sum_to, unbroadcast, broadcast_axes,
+                     concatenate, stack, cast)
 from .activations import exp, log, sqrt, tanh, sigmoid, relu, leaky_relu, hardtanh, maximum, where
+from .arithmetic import (add, subtract, multiply, divide, negative, power, matmul, linear,
+                         absolute as abs)
 from .reductions import sum, mean, max
-from .shapes import reshape, transpose, broadcast_to, sum_to, unbroadcast, concatenate, stack
 from .losses import softmax, log_softmax, cross_entropy, mse, one_hot
-from .backward import gradients
+from . import operators  # noqa: F401  (gives Tensor its operators)
+from .backprop import backward, entries_reaching, gradients
 from .functional import grad, value_and_grad
+from .listing import listing
 from .gradcheck import GradcheckError, gradcheck
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -8,7 +8,9 @@ A mask such as `x > 0` is a constant: it has no gradient of its own.
 
 import numpy as np
 
-from .primitive import as_array, primitive
+from .primitive import primitive
+from .shapes import same_float, unbroadcast
+from .tensor import as_array
 
 
 @primitive
@@ -100,7 +102,7 @@ hardtanh.defvjp(lambda g, ans, x, min_val=-1.0, max_val=1.0: g * _inside(x, min_
 
 @primitive
 def maximum(x, y):
-    return np.maximum(x, y)
+    return np.maximum(*same_float(x, y))
 
 
 def _share(x, y, sign):
@@ -110,8 +112,8 @@ def _share(x, y, sign):
     return np.where(first, 1.0, np.where(x == y, 0.5, 0.0)).astype(np.result_type(x, y))
 
 
-maximum.defvjp(lambda g, ans, x, y: g * _share(x, y, +1),
-               lambda g, ans, x, y: g * _share(x, y, -1))
+maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _share(x, y, +1), x),
+               lambda g, ans, x, y: unbroadcast(g * _share(x, y, -1), y))
 
 
 @primitive
@@ -121,5 +123,5 @@ def where(condition, x, y):
 
 
 where.defvjp(None,
-             lambda g, ans, c, x, y: where(c, g, 0 * g),
-             lambda g, ans, c, x, y: where(c, 0 * g, g))
+             lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), x),
+             lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), y))

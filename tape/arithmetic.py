@@ -1,51 +1,56 @@
-"""Arithmetic: + - * / ** @ and their gradient rules.
+"""Arithmetic: + - * / ** @, abs, and their gradient rules.
 
 Each rule is the vector-Jacobian product for one input, `g` being the adjoint of the
-output. The rules may return a gradient in the output's (broadcast) shape; the sweep
-sums it back to the input's shape with `unbroadcast`.
+output. numpy may have broadcast an input to the output's shape (b of shape (3,) added
+to every row of a (4, 3) matrix); its gradient is then summed back over the stretched
+axes: `unbroadcast(g, x)`.
+
+Types follow PyTorch's rule: a number, a numpy scalar or an integer array never widens
+a float tensor, so float32 stays float32 (`shapes.same_float`).
 """
 
 import numpy as np
 
-from .primitive import as_array, primitive
-from .tensor import Tensor
-from . import activations, shapes
+from .primitive import primitive
+from .tensor import Tensor, as_array
+from .activations import log, where
+from .shapes import reshape, same_float, transpose, unbroadcast
 
 
 @primitive
 def add(x, y):
-    return np.add(x, y)
+    return np.add(*same_float(x, y))
 
 
-add.defvjp(lambda g, ans, x, y: g,                  # d(x + y)/dx = 1
-           lambda g, ans, x, y: g)                  # d(x + y)/dy = 1
+add.defvjp(lambda g, ans, x, y: unbroadcast(g, x),            # d(x + y)/dx = 1
+           lambda g, ans, x, y: unbroadcast(g, y))            # d(x + y)/dy = 1
 
 
 @primitive
 def subtract(x, y):
-    return np.subtract(x, y)
+    return np.subtract(*same_float(x, y))
 
 
-subtract.defvjp(lambda g, ans, x, y: g,             # d(x - y)/dx = 1
-                lambda g, ans, x, y: -g)            # d(x - y)/dy = -1
+subtract.defvjp(lambda g, ans, x, y: unbroadcast(g, x),       # d(x − y)/dx = 1
+                lambda g, ans, x, y: unbroadcast(-g, y))      # d(x − y)/dy = −1
 
 
 @primitive
 def multiply(x, y):
-    return np.multiply(x, y)
+    return np.multiply(*same_float(x, y))
 
 
-multiply.defvjp(lambda g, ans, x, y: g * y,         # d(xy)/dx = y
-                lambda g, ans, x, y: g * x)         # d(xy)/dy = x
+multiply.defvjp(lambda g, ans, x, y: unbroadcast(g * y, x),   # d(xy)/dx = y
+                lambda g, ans, x, y: unbroadcast(g * x, y))   # d(xy)/dy = x
 
 
 @primitive
 def divide(x, y):
-    return np.divide(x, y)
+    return np.divide(*same_float(x, y))
 
 
-divide.defvjp(lambda g, ans, x, y: g / y,           # d(x/y)/dx = 1/y
-              lambda g, ans, x, y: -g * ans / y)    # d(x/y)/dy = -x/y² = -(x/y)/y
+divide.defvjp(lambda g, ans, x, y: unbroadcast(g / y, x),           # d(x/y)/dx = 1/y
+              lambda g, ans, x, y: unbroadcast(-g * ans / y, y))    # d(x/y)/dy = −x/y²
 
 
 @primitive
@@ -58,39 +63,61 @@ negative.defvjp(lambda g, ans, x: -g)
 
 @primitive
 def power(x, y):
-    return np.power(x, y)
+    return np.power(*same_float(x, y))
 
 
-power.defvjp(
-    lambda g, ans, x, y: g * y * x ** (y - 1),             # d(xʸ)/dx = y·xʸ⁻¹
-    lambda g, ans, x, y: g * ans * activations.log(x))     # d(xʸ)/dy = xʸ·ln x
+def _power_x(g, ans, x, y):
+    # d(xʸ)/dx = y·xʸ⁻¹, and 0 where y = 0: x⁰ = 1 is constant, even at x = 0, where
+    # y·xʸ⁻¹ would be 0·∞. That case is kept out of the formula, not patched afterwards,
+    # so that the rule's own derivatives (d³x²/dx³ at 0) stay finite too.
+    if np.isscalar(y):                                  # x ** 2, x ** 0.5: the usual case
+        return np.zeros_like(as_array(x)) if y == 0 else g * y * x ** (y - 1)
+    safe_x = where(as_array(y) == 0, 1.0, x)
+    return unbroadcast(g * y * safe_x ** (y - 1), x)
+
+
+def _power_y(g, ans, x, y):
+    # d(xʸ)/dy = xʸ·ln x, and 0 where x = 0 (the limit of 0ʸ·ln 0 for y > 0)
+    safe_x = where(as_array(x) == 0, 1.0, x)
+    return unbroadcast(g * ans * log(safe_x), y)
+
+
+power.defvjp(_power_x, _power_y)
+
+
+@primitive
+def absolute(x):
+    return np.abs(x)
+
+
+absolute.defvjp(lambda g, ans, x: g * np.sign(as_array(x)))   # d|x| = sign(x), 0 at 0
 
 
 @primitive
 def matmul(x, w):
     try:
-        return np.matmul(x, w)
+        return np.matmul(*same_float(x, w))
     except ValueError:
         _check_matmul(x, w)       # say which shapes disagree, in the course's words
         raise
 
 
 def _matmul_x(g, ans, x, w):
-    if np.ndim(w) == 1:                      # x(..., n) @ w(n) -> (...): dX = g wᵀ
+    if np.ndim(as_array(w)) == 1:           # x(..., n) @ w(n) -> (...): dX = g wᵀ
         return _add_axis(g, -1) * w
-    if np.ndim(x) == 1:                      # x(n) @ W(..., n, m) -> (..., m): dx = W g
-        return _drop_axis(w @ _add_axis(g, -1), -1)
-    return g @ _swap_last(w)                 # dL/dX = G·Wᵀ
+    if np.ndim(as_array(x)) == 1:           # x(n) @ W(..., n, m) -> (..., m): dx = W g
+        return unbroadcast(_drop_axis(w @ _add_axis(g, -1), -1), x)
+    return unbroadcast(g @ _swap_last(w), x)        # dL/dX = G·Wᵀ
 
 
 def _matmul_w(g, ans, x, w):
-    if np.ndim(x) == 1 and np.ndim(w) == 1:  # x(n) @ w(n) -> (): dw = g x
+    if np.ndim(as_array(x)) == 1 and np.ndim(as_array(w)) == 1:   # x(n) @ w(n): dw = g x
         return g * x
-    if np.ndim(x) == 1:                      # x(n) @ W(..., n, m): dW = x gᵀ
+    if np.ndim(as_array(x)) == 1:           # x(n) @ W(..., n, m): dW = x gᵀ
         return _add_axis(x, -1) * _add_axis(g, -2)
-    if np.ndim(w) == 1:                      # X(..., k, n) @ w(n) -> (..., k): dw = Xᵀ g
-        return x * _add_axis(g, -1)          # summed to (n,) by unbroadcast
-    return _swap_last(x) @ g                 # dL/dW = Xᵀ·G
+    if np.ndim(as_array(w)) == 1:           # X(..., k, n) @ w(n) -> (..., k): dw = Xᵀ g
+        return unbroadcast(x * _add_axis(g, -1), w)
+    return unbroadcast(_swap_last(x) @ g, w)        # dL/dW = Xᵀ·G
 
 
 matmul.defvjp(_matmul_x, _matmul_w)
@@ -98,23 +125,21 @@ matmul.defvjp(_matmul_x, _matmul_w)
 
 def _swap_last(t):
     """Transpose the last two axes: `.T` for a matrix, batch axes left alone."""
-    if not isinstance(t, Tensor):
-        return np.swapaxes(t, -1, -2)     # a constant: no need to record anything
-    nd = t.ndim
-    return shapes.transpose(t, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
+    nd = np.ndim(as_array(t))
+    return transpose(t, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
 def _add_axis(t, axis):
     """A length-1 axis inserted at `axis` (-1: a column; -2: a row)."""
     shape = list(np.shape(as_array(t)))
-    shape.insert(len(shape) + 1 + axis if axis < 0 else axis, 1)
-    return shapes.reshape(t, shape=tuple(shape))
+    shape.insert(len(shape) + 1 + axis, 1)
+    return reshape(t, shape=tuple(shape))
 
 
 def _drop_axis(t, axis):
     shape = list(np.shape(as_array(t)))
     del shape[axis]
-    return shapes.reshape(t, shape=tuple(shape))
+    return reshape(t, shape=tuple(shape))
 
 
 @primitive
@@ -134,8 +159,8 @@ linear.defvjp(lambda g, ans, x, w, b: g @ _swap_last(w),    # dL/dX = Δ·Wᵀ
 
 
 def _ones_row(g):
-    """1ᵀ, to sum Δ over the batch as a product: BLAS does that 2-3× faster than
-    numpy's sum over axis 0, and adds up more precisely."""
+    """1ᵀ, to sum Δ over the batch as a product. Plain form: g.sum(axis=0); BLAS does
+    the product faster (see the README's Speed section) and adds up more precisely."""
     g = as_array(g)
     return np.ones(g.shape[0], dtype=g.dtype)
 
@@ -157,11 +182,3 @@ def _check_matmul(x, w):
         raise ValueError(
             f"matmul: shapes {xs} and {ws} have batch axes {xs[:-2]} and {ws[:-2]} that "
             f"do not broadcast together: each pair must be equal or one of them 1") from None
-
-
-@primitive
-def cast(x, dtype):
-    return x.astype(dtype, copy=False)
-
-
-cast.defvjp(lambda g, ans, x, dtype: cast(g, dtype=np.result_type(x)))

@@ -3,16 +3,46 @@
     dtanh = tape.grad(tape.tanh)          # x ↦ 1 − tanh²(x)
     d2tanh = tape.grad(dtanh)             # x ↦ −2 tanh(x)(1 − tanh²(x))
 
-Called with arrays, the gradient function returns arrays. Called with a Tensor that
-an outer gradient is tracking, it records its own backward pass on the tape and returns
-a Tensor, so the outer gradient can differentiate through it: that is how
-`grad(grad(f))` gives the second derivative.
+Called on its own, a gradient function returns arrays. Called while an outer gradient
+is being taken (inside the function that `grad(...)` is differentiating), it records
+its own backward pass on the tape and returns Tensors, so the outer gradient can
+differentiate through it: that is how `grad(grad(f))` gives the second derivative.
+
+Nesting needs one precaution. In
+
+    grad(lambda x: grad(lambda y: x * y)(x))(5.0)
+
+the inner function is differentiated with respect to *its* argument y, holding the
+outer x fixed: d(x·y)/dy = x, whose derivative in x is 1. Had the inner gradient used
+the outer x itself as its variable, it would have differentiated x·x and answered 2x,
+mixing the two perturbations ("perturbation confusion"). So every call of a gradient
+function gives its arguments fresh identities: `y = identity(x)`, a new node on the
+tape whose gradient is asked for, which still carries x's dependence outwards.
 """
+
+import threading
 
 import numpy as np
 
-from .backward import gradients
+from .backprop import gradients
+from .primitive import primitive
 from .tensor import Tensor
+
+
+@primitive
+def identity(x):
+    """x itself, as a new variable on the tape."""
+    return x
+
+
+identity.defvjp(lambda g, ans, x: g)         # d x / d x = 1
+
+
+class _Nesting(threading.local):
+    depth = 0           # how many gradient functions are evaluating f in this thread
+
+
+_nesting = _Nesting()
 
 
 def value_and_grad(f, argnums=0):
@@ -22,26 +52,33 @@ def value_and_grad(f, argnums=0):
 
     def value_and_gradient(*args):
         args = list(args)
-        nested = False
+        nested = _nesting.depth > 0 or any(
+            isinstance(args[i], Tensor) and args[i].requires_grad
+            for i in positions if i < len(args))
         for i in positions:
             if i >= len(args):
                 raise IndexError(f"argnums={argnums} but the function got {len(args)} arguments")
             a = args[i]
             if isinstance(a, Tensor) and a.requires_grad:
-                nested = True                    # an outer gradient is watching this input
+                args[i] = identity(a)             # a variable of its own (see above)
             else:
                 args[i] = Tensor(_as_float(a), requires_grad=True)
-        value = f(*args)
+        _nesting.depth += 1
+        try:
+            value = f(*args)
+        finally:
+            _nesting.depth -= 1
         if not isinstance(value, Tensor):
             raise TypeError(f"grad: f must return a Tensor, got {type(value).__name__}")
         if value.size != 1:
             raise ValueError(f"grad: f must return a scalar, got shape {value.shape}; "
                              f"reduce it with .sum() or .mean()")
+        sources = [args[i] for i in positions]
         if not value.requires_grad:     # f does not depend on its inputs at all
-            gs = [np.zeros_like(args[i].data) for i in positions]
+            gs = [np.zeros_like(s.data) for s in sources]
+            gs = [Tensor._wrap(g) for g in gs] if nested else gs
         else:
-            gs = gradients(value, [args[i] for i in positions], create_graph=nested,
-                           retain_graph=nested)
+            gs = gradients(value, sources, create_graph=nested)
         if not nested:
             value = value.data
         return value, (gs[0] if single else tuple(gs))

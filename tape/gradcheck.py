@@ -9,7 +9,7 @@ A function with a non-scalar output is checked through a fixed random projection
 
 import numpy as np
 
-from .backward import gradients
+from .backprop import gradients
 from .tensor import Tensor
 
 

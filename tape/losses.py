@@ -7,8 +7,8 @@ that is exactly its rule here, averaged over the batch: (softmax − onehot) / N
 
 import numpy as np
 
-from .primitive import as_array, primitive
-from .tape import is_recording
+from .primitive import primitive
+from .tensor import Tensor, as_array
 from .reductions import mean
 
 
@@ -69,7 +69,7 @@ def _check_labels(logits, labels):
     return labels
 
 
-@primitive(saves=True)
+@primitive(name="cross_entropy", saves=True)
 def _cross_entropy(logits, labels):
     labels = _check_labels(logits, labels)
     n, rows = len(labels), np.arange(len(labels))
@@ -86,7 +86,7 @@ def _cross_entropy(logits, labels):
     return loss, a.T                        # back to (N, K), kept for backward
 
 
-@primitive
+@primitive(name="cross_entropy_grad")
 def _cross_entropy_grad(logits, labels):
     """(a − y) / N: softmax minus the one-hot target, averaged over the batch."""
     return _cross_entropy.forward(logits, labels)[1]
@@ -96,20 +96,18 @@ def _cross_entropy_grad(logits, labels):
 _cross_entropy_grad.defvjp(
     lambda g, ans, logits, labels: softmax_vjp(g, softmax(logits, axis=1), axis=1) / len(labels),
     None)
-_cross_entropy_grad.name = "cross_entropy_grad"
 
 
 def _cross_entropy_vjp(g, ans, logits, labels, saved):
     # dL/dz = g · (a − y) / N. The forward already computed (a − y)/N: reuse it, unless
     # this backward pass is itself being recorded (for a second derivative), when it
     # must be a tape operation on the logits.
-    if is_recording():
+    if isinstance(g, Tensor):
         return g * _cross_entropy_grad(logits, labels)
     return g * saved
 
 
 _cross_entropy.defvjp(_cross_entropy_vjp, None)
-_cross_entropy.name = "cross_entropy"
 
 
 def cross_entropy(logits, labels):

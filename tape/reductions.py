@@ -7,7 +7,8 @@ maximum was attained (ties share it equally).
 
 import numpy as np
 
-from .primitive import as_array, primitive
+from .primitive import primitive
+from .tensor import as_array
 from .shapes import broadcast_to, reshape
 
 
@@ -21,8 +22,10 @@ def _kept_shape(shape, axis):
 
 def _spread(g, x, axis):
     """The adjoint of a reduction, put back on every element it came from."""
-    return broadcast_to(reshape(g, shape=_kept_shape(np.shape(as_array(x)), axis)),
-                        shape=np.shape(as_array(x)))
+    shape = np.shape(as_array(x))
+    if axis is not None:       # the reduced axes back as length-1 axes, to broadcast along
+        g = reshape(g, shape=_kept_shape(shape, axis))
+    return broadcast_to(g, shape=shape)
 
 
 @primitive

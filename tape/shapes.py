@@ -8,7 +8,8 @@ stretched an input to the output's shape, so the gradient is summed back.
 
 import numpy as np
 
-from .primitive import as_array, primitive
+from .primitive import primitive
+from .tensor import as_array
 
 
 # ---- broadcasting ------------------------------------------------------------------
@@ -33,11 +34,13 @@ sum_to.defvjp(lambda g, ans, x, shape: broadcast_to(g, shape=x.shape))
 broadcast_to.defvjp(lambda g, ans, x, shape: sum_to(g, shape=x.shape))
 
 
-def unbroadcast(g, shape):
-    """The gradient of a broadcast input: g summed back to the input's `shape`."""
-    if g.shape == tuple(shape):
+def unbroadcast(g, x):
+    """The gradient of a broadcast input x: g summed back to x's shape (`x` may also
+    be the shape itself)."""
+    shape = x if type(x) is tuple else x.shape      # an input that needs a gradient
+    if g.shape == shape:
         return g
-    return sum_to(g, shape=tuple(shape))
+    return sum_to(g, shape=shape)
 
 
 def broadcast_axes(input_shape, output_shape):
@@ -101,7 +104,7 @@ scatter_add.defvjp(lambda g, ans, dy, index, shape: getitem(g, index=index))
 
 # ---- joining -----------------------------------------------------------------------
 
-@primitive
+@primitive(name="concatenate", variadic=True)
 def _concatenate(*xs, axis=0):
     return np.concatenate(xs, axis=axis)
 
@@ -115,8 +118,7 @@ def _concatenate_vjp(argnum, g, ans, *xs, axis=0):
     return getitem(g, index=tuple(index))
 
 
-_concatenate.defvjp_argnum(_concatenate_vjp)
-_concatenate.name = "concatenate"
+_concatenate.defvjp(_concatenate_vjp)
 
 
 def concatenate(tensors, axis=0):
@@ -136,3 +138,25 @@ def stack(tensors, axis=0):
         shape = np.shape(as_array(t))
         expanded.append(reshape(t, shape=shape[:axis] + (1,) + shape[axis:]))
     return concatenate(expanded, axis=axis)
+
+
+# ---- types ---------------------------------------------------------------------------
+
+def same_float(x, y):
+    """x, y with an integer array converted to the float type of the other operand
+    (numpy alone would widen float32 to float64 beside an int64 array)."""
+    if type(x) is not np.ndarray or type(y) is not np.ndarray or x.dtype == y.dtype:
+        return x, y
+    if x.dtype.kind == "f" and y.dtype.kind in "iu":
+        return x, y.astype(x.dtype)
+    if y.dtype.kind == "f" and x.dtype.kind in "iu":
+        return x.astype(y.dtype), y
+    return x, y
+
+
+@primitive
+def cast(x, dtype):
+    return x.astype(dtype, copy=False)
+
+
+cast.defvjp(lambda g, ans, x, dtype: cast(g, dtype=np.result_type(as_array(x))))

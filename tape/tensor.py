@@ -4,19 +4,22 @@ A Tensor holds
 - `data`: the ndarray itself (optimisers update it in place),
 - `grad`: the accumulated gradient of the last backward() calls, an ndarray or None,
 - `requires_grad`: whether operations on it are recorded on the tape,
-- `_entry`: the tape entry that produced it (None for a leaf: an input or a parameter).
+- `_entry`: the tape entry that produced it (None for a leaf: an input or a parameter),
+- `_version`: when it was last changed in place (see `__iadd__` below).
 
-Operators (`+ - * / ** @`, indexing, `.sum()`, ...) call the primitives of the
-`arithmetic`, `reductions`, `shapes` and `activations` modules; comparisons give
-boolean tensors with no gradient.
+This module knows nothing of the operations: the arithmetic operators, indexing and
+methods such as `.sum()` are attached to the class by `operators.py`, after the ops
+are defined.
 """
 
 import numpy as np
 
+from .tape import clock, state
+
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "_entry", "name", "__weakref__")
-    __array_ufunc__ = None   # `ndarray + Tensor` calls Tensor.__radd__, not numpy
+    __slots__ = ("data", "grad", "requires_grad", "_entry", "_version", "name",
+                 "__weakref__")
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         data = np.asarray(data, dtype=dtype)
@@ -29,6 +32,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._entry = None
+        self._version = 0
         self.name = name
 
     @classmethod
@@ -39,6 +43,7 @@ class Tensor:
         t.grad = None
         t.requires_grad = False
         t._entry = None
+        t._version = 0
         t.name = None
         return t
 
@@ -83,32 +88,6 @@ class Tensor:
 
     __hash__ = object.__hash__   # tensors are dict keys by identity (optimiser state)
 
-    # ---- backward -----------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
-        """Accumulate d self / d leaf into `leaf.grad` for every leaf that needs it.
-
-        Gradients *add up* across calls, as in PyTorch: set `p.grad = None` (or call
-        the optimiser's `zero_grad()`) before each training step. The entries used
-        are freed afterwards; pass `retain_graph=True` to go back through them again.
-        """
-        reverse_sweep.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
-
-    # ---- arithmetic -----------------------------------------------------------------
-    def __add__(self, other): return arithmetic.add(self, other)
-    def __radd__(self, other): return arithmetic.add(other, self)
-    def __sub__(self, other): return arithmetic.subtract(self, other)
-    def __rsub__(self, other): return arithmetic.subtract(other, self)
-    def __mul__(self, other): return arithmetic.multiply(self, other)
-    def __rmul__(self, other): return arithmetic.multiply(other, self)
-    def __truediv__(self, other): return arithmetic.divide(self, other)
-    def __rtruediv__(self, other): return arithmetic.divide(other, self)
-    def __pow__(self, other): return arithmetic.power(self, other)
-    def __rpow__(self, other): return arithmetic.power(other, self)
-    def __matmul__(self, other): return arithmetic.matmul(self, other)
-    def __rmatmul__(self, other): return arithmetic.matmul(other, self)
-    def __neg__(self): return arithmetic.negative(self)
-    def __pos__(self): return self
-
     # ---- comparisons: boolean tensors, no gradient -----------------------------------
     def __lt__(self, other): return Tensor._wrap(self.data < _value(other))
     def __le__(self, other): return Tensor._wrap(self.data <= _value(other))
@@ -117,41 +96,41 @@ class Tensor:
     def __eq__(self, other): return Tensor._wrap(self.data == _value(other))
     def __ne__(self, other): return Tensor._wrap(self.data != _value(other))
 
-    # ---- shapes and reductions ----------------------------------------------------------
-    def __getitem__(self, index):
-        return shapes.getitem(self, index=_value_index(index))
+    # ---- backward -----------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Accumulate d self / d leaf into `leaf.grad` for every leaf that needs it.
 
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = shape[0]
-        return shapes.reshape(self, shape=tuple(shape))
+        Gradients *add up* across calls, as in PyTorch: set `p.grad = None` (or call
+        the optimiser's `zero_grad()`) before each training step. The entries used
+        are freed afterwards; pass `retain_graph=True` to go back through them again
+        (`create_graph=True`, for gradients of gradients, retains them by default).
+        """
+        from .backprop import backward       # the sweep is built on this module
+        backward(self, grad, retain_graph, create_graph)
 
-    def transpose(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = axes[0]
-        return shapes.transpose(self, axes=tuple(axes) if axes else None)
+    # ---- in-place updates: `with no_grad(): W -= lr * W.grad` ----------------------
+    def _in_place(self, ufunc, other, symbol):
+        other_data = _value(other)
+        needs_record = state.recording and (
+            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+        if not needs_record:
+            ufunc(self.data, other_data, out=self.data, casting="same_kind")
+            self._version = next(clock)   # backward checks no saved value changed since
+            return self
+        if self._entry is None and self.requires_grad:
+            raise RuntimeError(
+                f"`{symbol}=` on a leaf that requires grad would change it under the "
+                f"tape's feet: update parameters inside `with tape.no_grad():` (as "
+                f"optimisers do), or write to `.data` directly")
+        return ufunc_ops[ufunc](self, other)   # recorded: a new tensor, as `x = x + y`
 
-    T = property(lambda self: shapes.transpose(self, axes=None))
+    def __iadd__(self, other): return self._in_place(np.add, other, "+")
+    def __isub__(self, other): return self._in_place(np.subtract, other, "-")
+    def __imul__(self, other): return self._in_place(np.multiply, other, "*")
+    def __itruediv__(self, other): return self._in_place(np.true_divide, other, "/")
 
-    def sum(self, axis=None, keepdims=False):
-        return reductions.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
-        return reductions.mean(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return reductions.max(self, axis=axis, keepdims=keepdims)
-
-    def astype(self, dtype):
-        return arithmetic.cast(self, dtype=np.dtype(dtype))
-
-    # elementwise functions as methods, for chaining: x.exp().sum()
-    def exp(self): return activations.exp(self)
-    def log(self): return activations.log(self)
-    def sqrt(self): return activations.sqrt(self)
-    def tanh(self): return activations.tanh(self)
-    def sigmoid(self): return activations.sigmoid(self)
-    def relu(self): return activations.relu(self)
+ufunc_ops = {}      # numpy ufunc -> the tape op doing the same (filled by operators.py)
 
 
 def tensor(data, requires_grad=False, dtype=None, name=None):
@@ -166,15 +145,9 @@ def tensor(data, requires_grad=False, dtype=None, name=None):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
-def _value(x):
-    return x.data if isinstance(x, Tensor) else x
+def as_array(value):
+    """The ndarray (or Python scalar) behind a Tensor or a constant."""
+    return value.data if isinstance(value, Tensor) else value
 
 
-def _value_index(index):
-    if isinstance(index, tuple):
-        return tuple(_value(i) for i in index)
-    return _value(index)
-
-
-from . import activations, arithmetic, reductions, shapes  # noqa: E402  (they need Tensor)
-from . import backward as reverse_sweep  # noqa: E402
+_value = as_array

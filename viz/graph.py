@@ -8,8 +8,10 @@ micrograd's "data | grad"), a node per operation, edges from inputs through the
 operation to its output. Entries recorded inside a module (a `Linear` layer) are drawn
 inside a box labelled with the module; `collapse=True` draws each module as one node.
 
-Draw before `backward()` frees the entries, or pass `retain_graph=True` to it: a freed
-entry no longer knows its inputs and is drawn as a stub.
+A `Tape` keeps the entries it recorded whole, so `draw(t)` shows the whole graph after
+`backward()` too. Drawn from a tensor, draw before `backward()` frees the entries (or
+pass `retain_graph=True` to it): a freed entry no longer knows its inputs and is drawn
+as a stub that says so.
 
     python -m viz.graph --hidden 600 400 --collapse --out mlp.svg   # any MLP's architecture
     python -m viz.graph --model twolayer --out graph.svg [--collapse]
@@ -26,10 +28,8 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
-from tape.backward import entries_reaching
-from tape.shapes import broadcast_axes
-from tape.tape import _Names, describe
-from tape.tensor import Tensor
+from tape import Tensor, broadcast_axes, entries_reaching
+from tape.listing import Names, constant_text
 
 STYLE = {
     "parameter": {"fillcolor": "#cfe2ff", "color": "#3d6fb6"},
@@ -85,7 +85,7 @@ class _Builder:
         self.show_values = show_values
         self.max_value_size = max_value_size
         self.out_id = id(out_tensor) if out_tensor is not None else None
-        self.names = _Names()
+        self.names = Names()
         self.nodes = {}           # scope tuple -> list of (node id, attrs)
         self.edges = []
         self.drawn = set()
@@ -137,7 +137,7 @@ class _Builder:
 
     def value_node(self, tensor, scope):
         node_id = f"t{id(tensor)}"
-        name = self.names.of(describe(tensor))
+        name = self.names.of(tensor)
         kind = self.kind(tensor)
         shape = "ellipse" if kind == "input" and tensor.size == 1 else "box"
         self.add_node(scope, node_id, label=self.value_label(tensor, name), shape=shape,
@@ -146,7 +146,7 @@ class _Builder:
 
     def constant_node(self, value, entry, argnum):
         node_id = f"c{entry.index}_{argnum}"
-        text = describe(value)["constant"]
+        text = constant_text(value)
         self.add_node(self.group(entry), node_id, label=_html(text), shape="plaintext",
                       style="", fontcolor="#555555")
         return node_id
@@ -166,10 +166,11 @@ class _Builder:
         params = ", ".join(f"{k}={v}" for k, v in entry.params.items()
                            if v is not None and v is not False and not isinstance(v, np.ndarray))
         label = entry.op.name + (f"\n{params}" if params else "")
-        if entry.freed:
-            label += "\n(freed by backward)"
+        stub = entry.inputs is None          # freed by backward, and on no Tape
+        if stub:
+            label += "\n(freed by backward: draw before it,\nor record in a tape.Tape())"
         self.add_node(scope, op_id, label=label, shape="ellipse", **STYLE["op"],
-                      **({"style": "filled,dashed"} if entry.freed else {}))
+                      **({"style": "filled,dashed"} if stub else {}))
         out = entry.out()
         if out is not None:
             self.edges.append((op_id, self.value_node(out, scope), {}))
@@ -191,7 +192,7 @@ class _Builder:
         inside = [x for e in self.entries if self.group(e) == scope for x in (e.inputs or ())
                   if isinstance(x, Tensor) and x._entry is None and self.leaf_scope(x) == scope]
         params = ", ".join(dict.fromkeys(
-            f"{self.names.of(describe(p))} {'×'.join(map(str, p.shape))}" for p in inside))
+            f"{self.names.of(p)} {'×'.join(map(str, p.shape))}" for p in inside))
         label = f"{scope[-1]}\n{' → '.join(ops)}" + (f"\n({params})" if params else "")
         self.add_node(scope[:-1], module_id, label=label, **STYLE["module"])
         for argnum, x in enumerate(entry.inputs or ()):

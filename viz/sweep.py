@@ -9,17 +9,18 @@ gradient that flowed into its output (its adjoint).
 
 import numpy as np
 
+from tape.listing import assignment, rows as rows_of
+
 
 def sweep_table(t):
     """One row per entry, in the order backward visits them (last recorded first)."""
     if not t.keep_adjoints:
-        raise ValueError("sweep_table needs a Tape(keep_adjoints=True) on which gradient() "
-                         "was called")
-    lines = t.listing().splitlines()
+        raise ValueError("sweep_table needs a Tape(keep_adjoints=True) on which a backward "
+                         "sweep ran (t.gradient(...) or loss.backward())")
     rows = []
-    for step, (entry, line) in enumerate(zip(reversed(t.entries), reversed(lines)), start=1):
-        adjoint = t.adjoints.get(entry.index)
-        rows.append({"step": step, "entry": line.split("  ")[0].strip(),
+    for step, row in enumerate(reversed(rows_of(t.entries, t.adjoints)), start=1):
+        adjoint = row["adjoint"]
+        rows.append({"step": step, "entry": assignment(row),
                      "shape": np.shape(adjoint) if adjoint is not None else None,
                      "adjoint": adjoint})
     return rows
