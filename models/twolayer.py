@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 
 import tape
-from .nn import ACTIVATIONS
+from .nn import ACTIVATIONS, INITS
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint
 from .optim import OPTIMIZERS
 from .schedules import SCHEDULES
-from .training import Config, Diverged, Run, build_model, evaluate
+from .training import LOSSES, Config, Diverged, Run, build_model, evaluate
 
 DATASETS = ("mnist", "fashion-mnist")
 DEFAULTS = Config()
@@ -74,10 +74,14 @@ def parser():
                        metavar="N", help="hidden layer sizes; two or more give a deeper MLP")
     model.add_argument("--activation", choices=list(ACTIVATIONS), default=DEFAULTS.activation,
                        help="activation of the hidden layers (leaky_relu: slope 0.01)")
-    model.add_argument("--init", choices=("he", "xavier"), default=DEFAULTS.init,
-                       help="initial weights: He (Var 2/fan_in) or Xavier (Var 2/(fan_in+fan_out))")
-    model.add_argument("--loss", choices=("cross_entropy", "mse"), default=DEFAULTS.loss,
-                       help="softmax cross-entropy, or MSE against one-hot targets")
+    model.add_argument("--init", choices=INITS, default=DEFAULTS.init,
+                       help="initial weights: He (std √(2/fan_in)), Xavier (√(2/(fan_in+"
+                            "fan_out))), LeCun (√(1/fan_in)) or gaussian (std --weight-scale)")
+    model.add_argument("--weight-scale", type=float, default=DEFAULTS.weight_scale,
+                       help="standard deviation of --init gaussian (cs231n's weight_scale)")
+    model.add_argument("--loss", choices=LOSSES, default=DEFAULTS.loss,
+                       help="softmax cross-entropy; MSE against one-hot targets as the mean "
+                            "over all elements (mse) or as ½·Σ(y − ŷ)²/N (mse_half, report 002)")
     model.add_argument("--dtype", choices=("float32", "float64"), default=DEFAULTS.dtype,
                        help="floating-point type of the data, parameters and gradients")
 
@@ -134,6 +138,8 @@ def validate(args, p):
     if args.train_size < 0 or args.train_size > 60000 - args.val_size:
         fail(f"--train-size must be between 0 (all) and {60000 - args.val_size} "
              f"(60,000 minus --val-size), got {args.train_size}")
+    if not args.weight_scale > 0:
+        fail(f"--weight-scale must be positive, got {args.weight_scale}")
     if args.l2 < 0:
         fail(f"--l2 must be non-negative, got {args.l2}")
     if not 0 <= args.momentum < 1:
