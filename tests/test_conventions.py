@@ -112,3 +112,30 @@ def test_gaussian_init_with_weight_scale_sets_every_layer_and_leaves_biases_zero
 def test_gaussian_init_needs_a_positive_scale():
     with pytest.raises(ValueError, match="positive weight_scale"):
         init_weight(4, 3, "gaussian", np.random.default_rng(0), np.float32, weight_scale=0.0)
+
+
+# ---- the README's conversions, as whole training runs -----------------------------------
+
+def one_epoch(**config):
+    from models.datasets import Splits
+    from models.training import Config, Run
+    data = np.random.default_rng(3)
+    x = data.random((96, 784))
+    y = data.integers(0, 10, 96)
+    run = Run(Config(hidden=[16], epochs=1, batch_size=32, schedule="constant",
+                     dtype="float64", **config))
+    run.fit(Splits(x, y, x[:8], y[:8], x[:8], y[:8], tuple("0123456789")), progress=False,
+            log=lambda line: None)
+    return run.model.state_dict()
+
+
+@pytest.mark.parametrize("report, default", [
+    (dict(loss="mse_half", optimizer="sgd", lr=0.01, l2=1e-3),
+     dict(loss="mse", optimizer="sgd", lr=0.05, l2=2e-4)),             # 5× lr, ⅕ L2
+    (dict(optimizer="momentum_damped", lr=0.01, momentum=0.8),
+     dict(optimizer="momentum", lr=0.002, momentum=0.8)),               # lr·(1 − β)
+])
+def test_the_readmes_conversion_gives_the_same_training_run(report, default):
+    a, b = one_epoch(**report), one_epoch(**default)
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-9, atol=1e-12)
