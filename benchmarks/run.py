@@ -28,6 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from models.errors import run_command
+from models.files import check_writable_dir, write_json
+
 from .backends import BACKENDS, available
 from .flops import epoch_flops
 from .moons import STEPS as MOONS_BACKENDS, moons_benchmark
@@ -326,6 +329,11 @@ def parser():
 
 
 def main(argv=None):
+    """The command; a mistake in the flags or --out is one line and exit code 2."""
+    return run_command(_benchmark, argv)
+
+
+def _benchmark(argv):
     p = parser()
     args = p.parse_args(argv)
     if args.from_json:
@@ -339,6 +347,14 @@ def main(argv=None):
         return
     if min(args.rounds, args.processes) < 1:
         p.error("--rounds and --processes must be at least 1")
+    if min(args.batch_sizes) < 1:
+        p.error(f"--batch-sizes must all be at least 1, got {args.batch_sizes}")
+    if args.train_size < 0:
+        p.error(f"--train-size must be 0 (all) or positive, got {args.train_size}")
+    out = Path(args.out)
+    if out.is_dir():
+        p.error(f"--out {out} is a directory; give a file name such as results.json")
+    check_writable_dir(out.parent)          # now, not after an hour of benchmarking
     backends = [b for b in args.backends if available(b)]
     missing = sorted(set(args.backends) - set(backends))
     if missing:
@@ -366,13 +382,10 @@ def main(argv=None):
     print(format_report(report))
     print()
     print(markdown_table(report))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2))
-    tmp.replace(out)                       # a crash never leaves half a results file
+    write_json(out, report)                # atomic: a crash never leaves half a results file
     print(f"\nwrote {out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

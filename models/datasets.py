@@ -3,12 +3,17 @@
     splits = load_dataset("mnist")      # x_train (55000, 784) float32 in [0, 1], ...
 
 Where the files are looked for, in order:
+- a folder the user named: `data_dir` (--data-dir), else $TAPE_DATA_DIR, with a
+  subfolder per dataset. What the user names is what gets read;
 - Fashion-MNIST only: the Debian package `dataset-fashion-mnist`
   (/usr/share/datasets/fashion-mnist). Debian recompressed those files, so they are
-  checked by their IDX structure, not by the upstream checksums.
-- the cache folder: `data_dir`, else $TAPE_DATA_DIR, else $XDG_CACHE_HOME/tape-autodiff
-  (~/.cache/tape-autodiff), with a subfolder per dataset;
+  checked by their IDX structure, not by the upstream checksums;
+- the cache folder ($XDG_CACHE_HOME/tape-autodiff, ~/.cache/tape-autodiff), or the
+  named folder if there is one;
 - the public mirrors, tried in turn, each file checked against its known MD5.
+
+Files are checked as they are read: images must be (n, rows, cols) with finite values,
+labels (n,) integers in 0..9, as many labels as images; each error names the file.
 
 The validation set is a seeded random sample of the 60,000 training images, held out
 of training (55,000 / 5,000 / 10,000 by default, as in the course reports).
@@ -47,6 +52,14 @@ MD5 = {
                       "test_labels": "bb300cfdad3c16e7a12a480ee83cd310"},
 }
 
+# the upstream files' sizes in bytes: a download may not send more than this
+SIZES = {
+    "mnist": {"train_images": 9912422, "train_labels": 28881,
+              "test_images": 1648877, "test_labels": 4542},
+    "fashion-mnist": {"train_images": 26421880, "train_labels": 29515,
+                      "test_images": 4422102, "test_labels": 5148},
+}
+
 SYSTEM_DIRS = {"fashion-mnist": Path("/usr/share/datasets/fashion-mnist")}
 
 CLASS_NAMES = {
@@ -64,6 +77,7 @@ class Splits(NamedTuple):
     x_test: np.ndarray
     y_test: np.ndarray
     class_names: tuple
+    source: Path = None          # the folder the files were read from
 
 
 def cache_dir(data_dir=None):
@@ -99,23 +113,37 @@ def load_dataset(name, data_dir=None, download=True, val_size=5000, seed=0, flat
 
     return Splits(images(x_train[train]), y_train[train].astype(np.int64),
                   images(x_train[val]), y_train[val].astype(np.int64),
-                  images(x_test), y_test.astype(np.int64), CLASS_NAMES[name])
+                  images(x_test), y_test.astype(np.int64), CLASS_NAMES[name],
+                  files["train_images"].parent)
+
+
+def named_dir(data_dir=None):
+    """The folder the user named (--data-dir, else $TAPE_DATA_DIR), or None."""
+    if data_dir:
+        return Path(data_dir)
+    if os.environ.get("TAPE_DATA_DIR"):
+        return Path(os.environ["TAPE_DATA_DIR"])
+    return None
 
 
 def locate(name, data_dir=None, download=True, mirrors=None, system_dir=None):
     """{file key: path} of the four files, downloading what is missing if allowed."""
-    system = Path(system_dir) if system_dir else SYSTEM_DIRS.get(name)
-    if system is not None and all((system / f).is_file() for f in FILES.values()):
-        return {k: system / f for k, f in FILES.items()}
     folder = cache_dir(data_dir) / name
     files = {k: folder / f for k, f in FILES.items()}
+    named = named_dir(data_dir)
+    if named is not None and any(path.exists() for path in files.values()):
+        pass                 # the user's folder is what gets read, even if incomplete
+    else:
+        system = Path(system_dir) if system_dir else SYSTEM_DIRS.get(name)
+        if system is not None and all((system / f).is_file() for f in FILES.values()):
+            return {k: system / f for k, f in FILES.items()}
     missing = [k for k, path in files.items() if not path.is_file()]
     if missing and not download:
         raise FileNotFoundError(_offline_help(name, folder, [files[k].name for k in missing]))
     for key in missing:
         urls = [base + FILES[key] for base in (mirrors or MIRRORS[name])]
         try:
-            fetch(urls, files[key], MD5[name].get(key))
+            fetch(urls, files[key], MD5[name].get(key), size=SIZES[name].get(key))
         except DownloadError as e:
             raise DownloadError(_download_help(name, folder, e), e.failures) from None
     return files
@@ -152,18 +180,25 @@ def _pair(images_path, labels_path):
     if len(images) != len(labels):
         raise IDXError(f"{images_path} has {len(images)} images but {labels_path} has "
                        f"{len(labels)} labels; they must agree")
+    if labels.dtype.kind not in "iu":
+        raise IDXError(f"{labels_path}: labels must be integers (class ids 0..9), but the "
+                       f"file holds {labels.dtype} values")
     if labels.size and (labels.min() < 0 or labels.max() > 9):
         raise IDXError(f"{labels_path}: labels must be 0..9, found {labels.min()}..{labels.max()}")
+    if images.dtype.kind == "f" and not np.isfinite(images).all():
+        bad = int(images.size - np.isfinite(images).sum())
+        raise IDXError(f"{images_path}: {bad} pixel values are NaN or infinite; images "
+                       f"must be finite numbers")
     return images, labels
 
 
 def _offline_help(name, folder, missing):
-    lines = [f"{name} is not available offline: missing {', '.join(missing)} in {folder}.",
-             "Do one of:"]
+    """One line: what is missing where, and the ways to get it."""
+    ways = []
     if name == "fashion-mnist":
-        lines.append("  - install Debian's copy: apt-get install dataset-fashion-mnist")
-    lines += ["  - run once with network access (without --no-download) to download it,",
-              f"  - or copy the four files {', '.join(FILES.values())} into {folder}",
-              f"    (or point --data-dir / TAPE_DATA_DIR at a folder holding a "
-              f"'{name}' subfolder with them)."]
-    return "\n".join(lines)
+        ways.append("install Debian's copy (apt-get install dataset-fashion-mnist)")
+    ways += ["run once with network access (without --no-download) to download it",
+             f"or copy the four files {', '.join(FILES.values())} into {folder} (or point "
+             f"--data-dir / TAPE_DATA_DIR at a folder holding a '{name}' subfolder with them)"]
+    return (f"{name} is not available offline: missing {', '.join(missing)} in {folder}; "
+            + ", ".join(ways))

@@ -176,6 +176,38 @@ def activation(name):
                          f"{', '.join(ACTIVATIONS)}") from None
 
 
+SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(dtype, who):
+    """float32 or float64; anything else is refused with the reason."""
+    dtype = np.dtype(dtype)
+    if dtype not in SUPPORTED_DTYPES:
+        why = (" (float16's range ends at 65504, so softmax and the loss overflow, and its "
+               "3 significant digits lose small updates)" if dtype == np.float16 else "")
+        raise ValueError(f"{who}: dtype {dtype} is not supported{why}; use float32 or float64")
+    return dtype
+
+
+def as_input(x, dtype, who):
+    """The input batch in the model's dtype.
+
+    An ndarray (or list) of another type — integer pixels, booleans, float64 data for a
+    float32 model — is converted to the model's dtype, values unchanged (integer pixels
+    are *not* rescaled to [0, 1]). A Tensor of another dtype is refused rather than
+    converted, since converting it would cut it off the tape.
+    """
+    if isinstance(x, tape.Tensor):
+        if x.dtype != dtype:
+            raise TypeError(f"{who}: the input Tensor is {x.dtype} but the model is {dtype}; "
+                            f"convert it first, e.g. tape.tensor(x.data.astype('{dtype}'))")
+        return x
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: inputs must be numbers, got dtype {x.dtype}")
+    return x.astype(dtype, copy=False)
+
+
 class MLP(Module):
     """A multilayer perceptron: Linear → activation → ... → Linear (logits).
 
@@ -189,6 +221,7 @@ class MLP(Module):
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"MLP needs at least an input and an output size, all "
                              f"positive; got {sizes}")
+        self.dtype = check_dtype(dtype, "MLP")
         rng = np.random.default_rng(seed)
         self.sizes = sizes
         self.activation_name = activation_name
@@ -202,6 +235,10 @@ class MLP(Module):
             layer.W.name, layer.b.name = f"W{i}", f"b{i}"
 
     def forward(self, x):
+        x = as_input(x, self.dtype, "MLP")
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise ValueError(f"MLP: expected inputs of shape (batch, {self.sizes[0]}), got "
+                             f"{tuple(x.shape)}")
         for layer, act in zip(self.layers, self.activations):
             x = act(layer(x))
         return self.layers[-1](x)

@@ -153,6 +153,12 @@ OPTIMIZERS = ("sgd", "momentum", "momentum_damped", "nesterov", "adam", "adagrad
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "momentum_damped": 0.5, "nesterov": 0.05,
               "adam": 1e-3, "adagrad": 1e-2, "rmsprop": 1e-3}
 
+# the per-parameter state each optimiser keeps once it has taken a step (what a
+# checkpoint must hold to resume it exactly)
+SLOTS = {"sgd": (), "momentum": ("velocity",), "momentum_damped": ("velocity",),
+         "nesterov": ("velocity",),
+         "adam": ("m", "v"), "adagrad": ("sum_sq",), "rmsprop": ("mean_sq",)}
+
 
 def make_optimizer(name, params, lr, momentum=0.9):
     """The optimiser called `name` (as on the command line)."""

@@ -10,6 +10,12 @@
 
 The batch order of epoch e depends only on (seed, e), so a run resumed from a
 checkpoint after epoch e continues exactly as the uninterrupted run would have.
+
+Divergence stops training (`Diverged`) rather than letting it finish at chance level:
+when a batch's loss is NaN or infinite, when it exceeds EXPLOSION_FACTOR · ln K
+(K classes; ten times the loss of a uniform guess, 23.0 for ten classes: a network
+that was learning never gets there), or when a parameter is not finite at the end of
+an epoch. The best parameters kept so far are therefore always finite.
 """
 
 import math
@@ -59,7 +65,32 @@ class Config:
 
 
 class Diverged(RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite, or exploded, or a parameter stopped being finite."""
+
+
+EXPLOSION_FACTOR = 10
+
+
+def check_loss(value, n_classes, epoch, batch):
+    """Raise Diverged if a loss is not finite or has exploded (see the docstring).
+
+    batch: the batch number, or "validation" for the loss on the validation set."""
+    where = (f"epoch {epoch + 1}, batch {batch}" if batch != "validation"
+             else f"the end of epoch {epoch + 1} (validation loss)")
+    if not math.isfinite(value):
+        raise Diverged(f"the loss became {value} at {where}")
+    limit = EXPLOSION_FACTOR * math.log(max(n_classes, 2))
+    if value > limit:
+        raise Diverged(f"the loss exploded to {value:.4g} at {where} (more than "
+                       f"{EXPLOSION_FACTOR}·ln {n_classes} = {limit:.1f})")
+
+
+def check_parameters(model, epoch):
+    """Raise Diverged if any parameter holds NaN or inf after `epoch`."""
+    for name, p in model.named_parameters().items():
+        if not np.isfinite(p.data).all():
+            raise Diverged(f"parameter {name} holds non-finite values after epoch "
+                           f"{epoch + 1}")
 
 
 def build_model(config, n_inputs=784, n_classes=10):
@@ -78,7 +109,12 @@ def data_loss(logits, y, loss_name):
     mse_half   ½·Σ(y − ŷ)² / N, summed over the K outputs, averaged over the batch
                (report 002's ½(ŷ − y)ᵀ(ŷ − y)); it is K/2 times mse, 5× for ten classes,
                so its gradients are 5× larger: lr for mse_half ≈ lr for mse / 5.
-    """
+
+    All are means over the batch, so an empty batch has no loss: that is an error
+    here (`evaluate` returns NaN for an empty set instead)."""
+    if logits.shape[0] == 0:
+        raise ValueError(f"data_loss: the batch is empty (logits of shape {logits.shape}); "
+                         f"a mean over no examples is undefined")
     if loss_name == "cross_entropy":
         return tape.cross_entropy(logits, y)
     if loss_name not in LOSSES:
@@ -111,6 +147,9 @@ def batch_order(n, seed, epoch):
 
 def train_epoch(model, optimizer, x, y, config, epoch, progress=None):
     """One pass over the training set; returns (mean data loss, accuracy) seen in it."""
+    if len(x) == 0:
+        raise ValueError("train_epoch: the training set is empty; there is nothing to "
+                         "learn from (check --train-size and --val-size)")
     weights = model.weights()
     order = batch_order(len(x), config.seed, epoch)
     total_loss, correct, seen = 0.0, 0, 0
@@ -121,9 +160,7 @@ def train_epoch(model, optimizer, x, y, config, epoch, progress=None):
         loss = data_loss(logits, yb, config.loss)
         objective = loss + l2_penalty(weights, config.l2) if config.l2 else loss
         value = float(loss.data)
-        if not math.isfinite(value):
-            raise Diverged(f"the loss became {value} at epoch {epoch + 1}, "
-                           f"batch {start // config.batch_size + 1}")
+        check_loss(value, logits.shape[1], epoch, start // config.batch_size + 1)
         optimizer.zero_grad()
         objective.backward()
         optimizer.step()
@@ -139,14 +176,18 @@ def train_epoch(model, optimizer, x, y, config, epoch, progress=None):
 class Run:
     """The state of a training run: model, optimiser, history, the best epoch so far."""
 
-    def __init__(self, config, n_inputs=784, n_classes=10):
+    def __init__(self, config, n_inputs=784, n_classes=10, model=None):
         self.config = config
-        self.model = build_model(config, n_inputs, n_classes)
+        self.model = model if model is not None else build_model(config, n_inputs, n_classes)
         self.optimizer = make_optimizer(config.optimizer, self.model.parameters(),
                                         config.lr, config.momentum)
         self.history = []
         self.best = None            # {"epoch", "val_loss", "val_acc", "params"}
         self.bad_epochs = 0         # epochs since the validation accuracy last improved
+
+    def model_classes(self):
+        """K, the number of classes: the size of the last parameter (the output bias)."""
+        return self.model.parameters()[-1].shape[0]
 
     @property
     def epoch(self):
@@ -176,8 +217,11 @@ class Run:
             finally:
                 if bar is not None:
                     bar.close()
+            check_parameters(self.model, epoch)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 val_loss, val_acc = evaluate(self.model, splits.x_val, splits.y_val, c.loss)
+            if len(splits.x_val):
+                check_loss(val_loss, self.model_classes(), epoch, "validation")
             row = {"epoch": epoch + 1, "lr": self.optimizer.lr,
                    "train_loss": train_loss, "train_acc": train_acc,
                    "val_loss": val_loss, "val_acc": val_acc,

@@ -100,7 +100,7 @@ def test_every_mirror_failing_lists_each_url_and_why(server, tmp_path):
 def test_mnist_is_downloaded_on_first_use_and_then_read_from_the_cache(server, tmp_path, monkeypatch):
     url, handler = server
     rng = np.random.default_rng(0)
-    sums = {}
+    sums, sizes = {}, {}
     for key, name, n in [("train_images", datasets.FILES["train_images"], 60),
                          ("train_labels", datasets.FILES["train_labels"], 60),
                          ("test_images", datasets.FILES["test_images"], 20),
@@ -111,7 +111,9 @@ def test_mnist_is_downloaded_on_first_use_and_then_read_from_the_cache(server, t
         data = (tmp_path / "src" / name).read_bytes()
         handler.files[f"/mirror/{name}"] = data
         sums[key] = md5(data)
+        sizes[key] = len(data)
     monkeypatch.setitem(datasets.MD5, "mnist", sums)
+    monkeypatch.setitem(datasets.SIZES, "mnist", sizes)
     splits = datasets.load_dataset("mnist", data_dir=tmp_path / "cache", val_size=10,
                                    mirrors=[url + "/broken/", url + "/mirror/"])
     assert splits.x_train.shape == (50, 784) and splits.x_val.shape == (10, 784)

@@ -19,15 +19,14 @@ as a stub that says so.
 """
 
 import argparse
-import os
 import shutil
-import sys
-import tempfile
 from pathlib import Path
 
 import graphviz
 import numpy as np
 
+from models.errors import run_command
+from models.files import atomic_write, check_writable_dir
 from tape import Tensor, broadcast_axes, entries_reaching
 from tape.listing import Names, constant_text
 
@@ -45,6 +44,14 @@ BROADCASTING = {"add", "subtract", "multiply", "divide", "power", "maximum", "wh
 
 class GraphvizMissing(RuntimeError):
     """The `dot` program of Graphviz is not installed."""
+
+    user_error = True
+
+
+class UnknownFormat(ValueError):
+    """The output file's extension names no format Graphviz is asked to write."""
+
+    user_error = True
 
 
 def entries_of(root):
@@ -260,39 +267,27 @@ FORMATS = ("svg", "png", "pdf", "jpg", "jpeg", "gif")
 
 def render(graph, path):
     """Write `graph` to `path`; the format follows the extension (svg, png, pdf, jpg,
-    gif, or dot / gv for the source). The file is written to a temporary name and renamed
-    into place, so a failure never leaves a partial file."""
+    gif, or dot / gv for the source)."""
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in FORMATS + ("dot", "gv"):
-        raise ValueError(f"render: unknown format {path.suffix or '(no extension)'!r} for "
-                         f"{path.name}; use one of {', '.join('.' + f for f in FORMATS)}, .dot")
-    path.parent.mkdir(parents=True, exist_ok=True)
+        raise UnknownFormat(f"render: unknown format {path.suffix or '(no extension)'!r} "
+                            f"for {path}; use one of {', '.join('.' + f for f in FORMATS)} "
+                            f"or .dot")
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a directory", str(path))
     if fmt in ("dot", "gv"):
-        _write_atomically(path, graph.source.encode())
-        return path
+        return atomic_write(path, lambda f: f.write(graph.source.encode()))
     if shutil.which("dot") is None:
         source = path.with_suffix(".dot")
-        _write_atomically(source, graph.source.encode())
+        atomic_write(source, lambda f: f.write(graph.source.encode()))
         raise GraphvizMissing(
             f"the Graphviz program `dot` is not installed, so {path.name} could not be "
             f"drawn. Install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew "
             f"install graphviz; others: https://graphviz.org/download/). The graph's "
             f"source was written to {source}.")
-    _write_atomically(path, graph.pipe(format="jpg" if fmt == "jpeg" else fmt))
-    return path
-
-
-def _write_atomically(path, data):
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    drawing = graph.pipe(format="jpg" if fmt == "jpeg" else fmt)   # in memory; then one rename
+    return atomic_write(path, lambda f: f.write(drawing))
 
 
 # ---- the command ----------------------------------------------------------------------------
@@ -332,11 +327,18 @@ def twolayer_example(hidden=16, batch=8, activation="relu"):
 
 
 class _OneLineParser(argparse.ArgumentParser):
+    """A bad flag is one line (what, and where to look) and exit code 2."""
+
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def parser():
+def main(argv=None):
+    """The command; a mistake (bad --out, no Graphviz) is one line and exit code 2."""
+    return run_command(_draw_command, argv)
+
+
+def _draw_command(argv):
     from models.nn import ACTIVATIONS
     p = _OneLineParser(prog="python -m viz.graph",
                        description="Draw a computation graph with Graphviz: one training "
@@ -356,22 +358,18 @@ def parser():
                         "and the command stops)")
     p.add_argument("--collapse", action="store_true",
                    help="draw each module (Linear1, ReLU1, ...) as one node: the architecture")
-    return p
-
-
-def main(argv=None):
-    p = parser()
     args = p.parse_args(argv)
     out = Path(args.out)
+    if out.is_dir():
+        p.error(f"--out {args.out} is a directory; give a file name such as graph.svg")
     if out.suffix.lstrip(".").lower() not in FORMATS + ("dot", "gv"):
         p.error(f"--out {args.out}: unknown format {out.suffix or '(no extension)'!r}; "
                 f"use one of {', '.join('.' + f for f in FORMATS)}, .dot")
-    if out.is_dir():
-        p.error(f"--out {args.out} is a folder; give a file name such as {out / 'graph.svg'}")
     if out.exists() and not args.overwrite:
         p.error(f"{args.out} exists; pass --overwrite to replace it, or choose another --out")
     if min(args.hidden) < 1:
         p.error(f"--hidden sizes must be at least 1, got {args.hidden}")
+    check_writable_dir(out.parent)
     if args.model == "scalar":
         root, keep_alive = scalar_example()      # noqa: F841 (o must outlive the drawing)
         title = "o = tanh(x1·w1 + x2·w2 + b)"
@@ -379,11 +377,7 @@ def main(argv=None):
         root = twolayer_example(args.hidden, activation=args.activation)
         title = (f"one training step of MLP {[784, *args.hidden, 10]}, {args.activation}"
                  + (" (each module as one node)" if args.collapse else ""))
-    try:
-        path = render(draw(root, collapse=args.collapse, title=title), out)
-    except GraphvizMissing as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    path = render(draw(root, collapse=args.collapse, title=title), out)
     print(f"wrote {path}")
     return 0
 

@@ -6,9 +6,6 @@ next), returns it, and also writes it as a PNG when given `path=`.
 """
 
 import math
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -16,6 +13,8 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
+
+from models.files import save_figure
 
 # one colour per class (matplotlib's tab10), cycled past ten classes
 CLASS_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -32,20 +31,10 @@ def _figure(width, height):
 
 
 def _save(fig, path, dpi=110):
-    """Write the figure atomically: to a temporary file beside `path`, then renamed, so
-    an interrupted save never leaves a truncated image under the real name."""
+    """Write the figure atomically (a temporary file renamed into place): a run killed
+    while drawing never leaves a 0-byte or half-written PNG under the real name."""
     if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                fig.savefig(f, format=path.suffix.lstrip(".").lower() or "png", dpi=dpi)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        save_figure(fig, path, dpi=dpi)
     return fig
 
 
