@@ -616,11 +616,16 @@ def test(args, family):
     return 0
 
 
+def curves_title(config, model):
+    """curves.png's title: the data and the model, then the whole training setup."""
+    return (f"{config.dataset}: {model}\n{describe_setup(config)} · {config.optimizer} "
+            f"lr {config.lr:g} ({config.schedule}) · l2 {config.l2:g} · batch "
+            f"{config.batch_size}")
+
+
 def draw_plots(run_dir, run, config, family):
     from viz.plots import plot_learning_curves
-    title = (f"{config.dataset}: {run.model}\n{describe_setup(config)} · {config.optimizer} "
-             f"lr {config.lr:g} ({config.schedule}) · l2 {config.l2:g} · batch "
-             f"{config.batch_size}")
+    title = curves_title(config, run.model)
     plot_learning_curves(run.history, path=run_dir / "curves.png", title=title)
     if family.draw_plots:
         family.draw_plots(run_dir, run.model, config)
