@@ -22,6 +22,7 @@ from viz.plots import plot_decision_boundary, plot_decision_boundary_grid
 
 out, fast = setup("decision_boundaries")
 steps = 300 if fast else 2000
+frames = 12 if fast else 40          # snapshots in the training animation
 
 X_moons, y_moons = make_moons(200, noise=0.20, random_state=0)
 X_blobs, y_blobs = make_blobs(300, centers=4, cluster_std=1.6, random_state=3)
@@ -42,7 +43,7 @@ def train(X, y, hidden, activation, steps=steps, lr=0.02, seed=0, snapshots=None
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        if snapshots is not None and step % max(1, steps // 40) == 0:
+        if snapshots is not None and step % max(1, steps // frames) == 0:
             snapshots.append((step, model.state_dict(), float(loss.data)))
     return model
 
@@ -109,7 +110,8 @@ show(plot_decision_boundary_grid(panels, X_blobs, y_blobs, ncols=3,
 # %%
 snapshots = []
 model = train(X_moons, y_moons, [20], "tanh", snapshots=snapshots)
-fig = Figure(figsize=(5, 4.5), layout="constrained")
+fig = Figure(figsize=(5, 4.5))
+fig.subplots_adjust(left=0.13, right=0.97, bottom=0.11, top=0.92)   # fixed: fast per frame
 ax = fig.add_subplot()
 
 
