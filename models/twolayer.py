@@ -19,6 +19,7 @@ import math
 
 from . import command
 from .nn import ACTIVATIONS, INITS
+from .optim import DEFAULT_LR
 from .training import Config, build_model as build_mlp
 
 MAX_WIDTH = 100_000
@@ -116,7 +117,8 @@ FAMILY = command.Family(
     build_model=build_model,
     draw_plots=draw_plots,
     add_modes=add_modes,
-    modes={"check_grads": check_grads})
+    modes={"check_grads": check_grads},
+    lr_by_optimizer=DEFAULT_LR)
 
 DEFAULTS = Config()
 

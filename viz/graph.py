@@ -15,6 +15,7 @@ as a stub that says so.
 
     python -m viz.graph --hidden 600 400 --collapse --out mlp.svg   # any MLP's architecture
     python -m viz.graph --model twolayer --out graph.svg [--collapse]
+    python -m viz.graph --model cnn --out cnn.svg [--collapse]
     python -m viz.graph --model scalar --out neuron.png
 """
 
@@ -326,6 +327,19 @@ def twolayer_example(hidden=16, batch=8, activation="relu"):
     return loss
 
 
+def cnn_example(batch=2):
+    """One step of report 003's CNN, narrowed to 4 and 8 channels and 32 fc units."""
+    import tape
+    from models.nn import CNN
+    rng = np.random.default_rng(0)
+    x = tape.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32), name="x")
+    y = rng.integers(0, 10, batch)
+    loss = tape.cross_entropy(CNN(channels=[4, 8], kernel=5, fc=[32])(x), y)
+    loss.name = "loss"
+    loss.backward(retain_graph=True)
+    return loss
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """A bad flag is one line (what, and where to look) and exit code 2."""
 
@@ -342,9 +356,10 @@ def _draw_command(argv):
     from models.nn import ACTIVATIONS
     p = _OneLineParser(prog="python -m viz.graph",
                        description="Draw a computation graph with Graphviz: one training "
-                                   "step of an MLP, or a scalar neuron.")
-    p.add_argument("--model", choices=("twolayer", "scalar"), default="twolayer",
-                   help="twolayer: one training step of MLP [784, *hidden, 10]; "
+                                   "step of an MLP or of the CNN, or a scalar neuron.")
+    p.add_argument("--model", choices=("twolayer", "cnn", "scalar"), default="twolayer",
+                   help="twolayer: one training step of MLP [784, *hidden, 10]; cnn: one of "
+                        "the CNN (conv 4 → pool → conv 8 → pool → fc 32 → 10); "
                         "scalar: o = tanh(x1·w1 + x2·w2 + b)")
     p.add_argument("--hidden", type=int, nargs="+", default=[16], metavar="N",
                    help="hidden layer sizes of the MLP (default 16); e.g. --hidden 600 400")
@@ -373,10 +388,14 @@ def _draw_command(argv):
     if args.model == "scalar":
         root, keep_alive = scalar_example()      # noqa: F841 (o must outlive the drawing)
         title = "o = tanh(x1·w1 + x2·w2 + b)"
+    elif args.model == "cnn":
+        root = cnn_example()
+        title = "one training step of the CNN (5×5 convolutions, 2×2 max-pooling)"
     else:
         root = twolayer_example(args.hidden, activation=args.activation)
-        title = (f"one training step of MLP {[784, *args.hidden, 10]}, {args.activation}"
-                 + (" (each module as one node)" if args.collapse else ""))
+        title = f"one training step of MLP {[784, *args.hidden, 10]}, {args.activation}"
+    if args.collapse:
+        title += " (each module as one node)"
     path = render(draw(root, collapse=args.collapse, title=title), out)
     print(f"wrote {path}")
     return 0
