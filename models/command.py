@@ -34,10 +34,9 @@ from .files import check_writable_dir, write_json
 from .optim import OPTIMIZERS, SLOTS
 from .rundir import RunDirectory
 from .schedules import SCHEDULES
-from .training import COLUMNS, Diverged, Run, evaluate
+from .training import COLUMNS, LOSSES, Diverged, Run, evaluate
 
 DATASETS = ("mnist", "fashion-mnist")
-LOSSES = ("cross_entropy", "mse")
 DTYPES = ("float32", "float64")
 TRAINING_IMAGES = 60000           # both datasets: 60,000 training and 10,000 test images
 IMAGE_SHAPE, N_CLASSES = (28, 28), 10
@@ -124,19 +123,22 @@ def parser(family):
     model = p.add_argument_group("model")
     family.add_model_arguments(model, d)
     model.add_argument("--loss", choices=LOSSES, default=d.loss,
-                       help="softmax cross-entropy, or MSE against one-hot targets")
+                       help="softmax cross-entropy; or squared error against one-hot "
+                            "targets: mse, the mean over all elements, or mse_half, "
+                            "½·Σ(y − ŷ)²/N (report 002)")
     model.add_argument("--dtype", choices=DTYPES, default=d.dtype,
                        help="floating-point type of the data, parameters and gradients")
 
     opt = p.add_argument_group("optimisation")
     opt.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer,
-                     help="momentum: SGD with momentum (v ← μv − ηg; θ ← θ + v)")
+                     help="momentum: SGD with momentum (v ← μv − ηg; θ ← θ + v); "
+                          "momentum_damped: report 001's v ← βv − (1−β)g; θ ← θ + ηv")
     by_optimizer = family.lr_by_optimizer
     opt.add_argument("--lr", type=float, default=None if by_optimizer else d.lr,
                      help="initial learning rate" + (" (default: the optimiser's own: " + ", ".join(
                          f"{k} {v:g}" for k, v in by_optimizer.items()) + ")" if by_optimizer else ""))
     opt.add_argument("--momentum", type=float, default=d.momentum,
-                     help="for --optimizer momentum / nesterov")
+                     help="μ (or β) for --optimizer momentum, momentum_damped, nesterov")
     opt.add_argument("--l2", type=float, default=d.l2,
                      help="L2 strength λ: adds ½λΣ‖W‖² to the loss (biases not penalised)")
     opt.add_argument("--schedule", choices=SCHEDULES, default=d.schedule,
@@ -480,8 +482,9 @@ def _train_in(run_dir, args, family, argv, progress):
               callbacks=monitor.callbacks())
     if args.resume:
         run.restore(arrays, saved["state"])
-    print(f"model {run.model} · {config.optimizer} lr {config.lr} ({config.schedule}) · "
-          f"l2 {config.l2} · batch {config.batch_size} · {config.epochs} epochs")
+    print(f"model {run.model} · {describe_setup(config)} · {config.optimizer} lr "
+          f"{config.lr:g} ({config.schedule}) · l2 {config.l2:g} · batch {config.batch_size} · "
+          f"{plural(config.epochs, 'epoch')}")
 
     meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": N_CLASSES}
     progress["saved_epoch"] = done if args.resume else None
@@ -528,8 +531,26 @@ def _train_in(run_dir, args, family, argv, progress):
         draw_plots(run_dir, run, config, family, monitor)
     print(f"best validation accuracy {run.best['val_acc']:.4f} at epoch "
           f"{run.best['epoch']}; saved {run_dir / 'model.npz'}")
-    print(f"test accuracy: {test_acc:.4f}  test loss: {test_loss:.4f}")
+    print(f"test accuracy: {test_acc:.4f}  test loss: {number(test_loss)}")
     return 1 if diverged else 0
+
+
+def describe_setup(config):
+    """The loss, the initialisation and the dtype, as the header and the plots name them."""
+    init = getattr(config, "init", None)
+    if init == "gaussian":
+        init = f"gaussian σ {config.weight_scale:g}"
+    return " · ".join(part for part in (f"loss {config.loss}",
+                                        f"init {init}" if init else None, config.dtype) if part)
+
+
+def plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def number(value):
+    """A loss for a sentence: four decimals, or four significant digits when huge."""
+    return f"{value:.4f}" if abs(value) < 1e6 or not math.isfinite(value) else f"{value:.4g}"
 
 
 def likely_cause(config, run, splits):
@@ -635,8 +656,15 @@ def test(args, family):
     return 0
 
 
+def curves_title(config, model):
+    """curves.png's title: the data and the model, then the whole training setup."""
+    return (f"{config.dataset}: {model}\n{describe_setup(config)} · {config.optimizer} "
+            f"lr {config.lr:g} ({config.schedule}) · l2 {config.l2:g} · batch "
+            f"{config.batch_size}")
+
+
 def draw_plots(run_dir, run, config, family, monitor):
-    title = f"{config.dataset}: {run.model}"
+    title = curves_title(config, run.model)
     monitor.draw(run_dir.path, run, title)       # curves.png (every step), stats.png
     if family.draw_plots:
         family.draw_plots(run_dir, run.model, config)

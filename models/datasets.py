@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .download import download as fetch
+from .download import DownloadError, download as fetch
 from .files import remove_stale_temporaries
 from .idx import IDXError, read_idx
 
@@ -151,8 +151,25 @@ def locate(name, data_dir=None, download=True, mirrors=None, system_dir=None):
         raise FileNotFoundError(_offline_help(name, folder, [files[k].name for k in missing]))
     for key in missing:
         urls = [base + FILES[key] for base in (mirrors or MIRRORS[name])]
-        fetch(urls, files[key], MD5[name].get(key), size=SIZES[name].get(key))
+        try:
+            fetch(urls, files[key], MD5[name].get(key), size=SIZES[name].get(key))
+        except DownloadError as e:
+            raise DownloadError(_download_help(name, folder, e), e.failures) from None
     return files
+
+
+def _download_help(name, folder, error):
+    """One line: why the download failed, and the two ways on."""
+    if error.offline:
+        why = "no network (the mirrors' names could not be looked up)"
+    else:
+        url, reason = error.failures[-1] if error.failures else ("", "no mirror given")
+        why = f"every mirror failed, the last with: {reason}"
+    other = ("use --dataset fashion-mnist (apt-get install dataset-fashion-mnist), or "
+             if name == "mnist" else "install Debian's copy (apt-get install "
+             "dataset-fashion-mnist), or ")
+    return (f"could not download {name}: {why}. To go on, {other}put the four files "
+            f"{', '.join(FILES.values())} in {folder}")
 
 
 def _check_installed(name, x_train, x_test):

@@ -454,7 +454,7 @@ def test_integer_inputs_are_converted_to_the_models_dtype():
 # ---- the other commands -----------------------------------------------------------------
 
 @pytest.mark.parametrize("argv, message", [
-    (["--out", "graph.txt"], "unknown format; end the name in .svg, .png, .pdf or .dot"),
+    (["--out", "graph.txt"], "unknown format '.txt'; use one of .svg, .png, .pdf, .jpg"),
     (["--out", "/"], "is a directory; give a file name"),
 ])
 def test_viz_graph_bad_out_is_one_line(argv, message, capsys):

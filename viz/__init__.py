@@ -5,12 +5,13 @@
 - `plots.py`   learning curves, decision boundaries, weight images, histograms, heatmaps;
                `python -m viz.plots RUN_DIR_OR_MODEL.npz` draws a saved model's weights
 - `layer_stats.py`  stats.png: each layer's statistics and weight histogram over training
+
+The names below are imported on first use, not here: `python -m viz.graph` then runs
+viz/graph.py once, as the command, rather than after importing it as a module.
 """
 
 import importlib
 
-# imported when first used, so that `python -m viz.graph` runs graph.py once, as the
-# command, rather than after `import viz` has already loaded it (which Python warns about)
 _NAMES = {"draw": "graph", "render": "graph", "GraphvizMissing": "graph",
           "sweep_table": "sweep", "format_sweep": "sweep"}
 
