@@ -14,6 +14,8 @@ rounding noise.)
 import numpy as np
 
 import tape
+from tape import numerical_gradient
+
 from .manual import cnn_loss_and_grads, mlp_loss_and_grads
 from .nn import CNN, MLP, l2_penalty
 from .training import data_loss
@@ -37,17 +39,9 @@ def tape_loss_and_grads(model, x, y, loss_name, l2):
 
 def finite_differences(loss_at, params, name, indices, eps=1e-6):
     """Central differences of the loss with respect to params[name] at `indices`."""
-    p = params[name]
-    estimates = []
-    for idx in indices:
-        original = p[idx]
-        p[idx] = original + eps
-        plus = loss_at(params)
-        p[idx] = original - eps
-        minus = loss_at(params)
-        p[idx] = original
-        estimates.append((plus - minus) / (2 * eps))
-    return np.array(estimates)
+    def loss_with(value):
+        return loss_at({**params, name: value})
+    return numerical_gradient(loss_with, params[name], eps, indices=indices)
 
 
 def compare(x, y, hidden, activation="relu", loss_name="cross_entropy", l2=1e-3, seed=0,

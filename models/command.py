@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 
 import tape
+from . import monitor as monitoring
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .errors import EXIT_INTERRUPTED, UsageError, run_command
 from .files import check_writable_dir, write_json
@@ -165,6 +166,7 @@ def parser(family):
                      help="replace the run already in --out (its outputs are deleted first)")
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
     out.add_argument("--no-plots", action="store_true", help="do not draw the PNG plots")
+    monitoring.add_arguments(p)
     return p
 
 
@@ -267,6 +269,7 @@ def validate_flags(args, p, family, argv):
         p.error("--resume continues in its own run directory; --out cannot be used with it")
     if args.test:
         return
+    monitoring.check_arguments(args, p.error)
     problems = check_config(config_from(args, family), family)
     if args.resume:          # the saved values are checked when last.npz is read
         typed = {flag(dest) for dest in given_flags(argv, family)}
@@ -382,8 +385,20 @@ def resume_members(family, path):
         if state["best"] is not None:
             members.update({f"best/{name}": (shape, config.dtype)
                             for name, shape in shapes.items()})
+        members.update(_watch_members(state, path))
         return members
     return expected
+
+
+def _watch_members(state, path):
+    """The arrays the run's callbacks saved (per-step history, statistics), as listed."""
+    listed = state.get("watch", {})
+    try:
+        return {name: (tuple(int(n) for n in shape), np.dtype(dtype))
+                for name, (shape, dtype) in listed.items() if name.startswith("watch/")}
+    except (TypeError, ValueError, AttributeError):
+        raise CheckpointError(f"{path}: its list of monitoring arrays is damaged; it cannot "
+                              f"be resumed") from None
 
 
 def _check_state(state, path):
@@ -445,7 +460,9 @@ def _train_in(run_dir, args, family, argv):
     n_classes = N_CLASSES
     print(f"{config.dataset}: {len(splits.x_train)} train / {len(splits.x_val)} validation "
           f"/ {len(splits.x_test)} test images; run directory {run_dir}")
-    run = Run(config, model=family.build_model(config, IMAGE_SHAPE, n_classes))
+    monitor = monitoring.Monitor(monitoring.settings_from(args), run_dir.path)
+    run = Run(config, model=family.build_model(config, IMAGE_SHAPE, n_classes),
+              callbacks=monitor.callbacks())
     if args.resume:
         run.restore(arrays, saved["state"])
     print(f"model {run.model} · {config.optimizer} lr {config.lr} ({config.schedule}) · "
@@ -471,7 +488,8 @@ def _train_in(run_dir, args, family, argv):
     try:
         if not args.resume:
             save_state(run)          # epoch 0: a run killed in epoch 1 can be resumed
-        run.fit(splits, on_epoch=on_epoch, progress=not args.no_progress)
+        run.fit(splits, on_epoch=on_epoch, progress=not args.no_progress,
+                table=not args.log_every)
     except Diverged as e:
         diverged = str(e)
         print(f"training diverged: {e}. {likely_cause(config, run, splits)}", file=sys.stderr)
@@ -491,10 +509,11 @@ def _train_in(run_dir, args, family, argv):
                "best_epoch": run.best["epoch"], "best_val_acc": run.best["val_acc"],
                "test_accuracy": test_acc, "test_loss": test_loss,
                "wall_seconds": wall_before + time.perf_counter() - started,
-               "diverged": diverged, "versions": versions()}
+               "diverged": diverged, "monitoring": monitor.summary(), "versions": versions()}
     write_json(run_dir / "metrics.json", metrics)
+    monitor.save(run_dir.path, run)
     if not args.no_plots:
-        draw_plots(run_dir, run, config, family)
+        draw_plots(run_dir, run, config, family, monitor)
     print(f"best validation accuracy {run.best['val_acc']:.4f} at epoch "
           f"{run.best['epoch']}; saved {run_dir / 'model.npz'}")
     print(f"test accuracy: {test_acc:.4f}  test loss: {test_loss:.4f}")
@@ -599,10 +618,9 @@ def test(args, family):
     return 0
 
 
-def draw_plots(run_dir, run, config, family):
-    from viz.plots import plot_learning_curves
+def draw_plots(run_dir, run, config, family, monitor):
     title = f"{config.dataset}: {run.model}"
-    plot_learning_curves(run.history, path=run_dir / "curves.png", title=title)
+    monitor.draw(run_dir.path, run, title)       # curves.png (every step), stats.png
     if family.draw_plots:
         family.draw_plots(run_dir, run.model, config)
 

@@ -17,6 +17,7 @@ Rules, so that no result is ever lost or mixed up silently:
 
 import fcntl
 import os
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from .errors import UsageError
 from .files import remove_stale_temporaries
 
 LOCK = ".lock"
-OUTPUTS = ("model.npz", "last.npz", "metrics.json", "curves.png", "weights.png")
+OUTPUTS = ("model.npz", "last.npz", "metrics.json", "curves.png", "weights.png",
+           "history.npz", "stats.npz", "stats.png", "tensorboard")     # tensorboard/: a folder
 
 
 class RunDirectory:
@@ -49,7 +51,10 @@ class RunDirectory:
                                  f"with --resume {path}, choose another --out, or pass "
                                  f"--overwrite to replace it")
             for name in old:
-                (path / name).unlink()
+                if (path / name).is_dir():
+                    shutil.rmtree(path / name)
+                else:
+                    (path / name).unlink()
             remove_stale_temporaries(path, outputs)
         except BaseException:
             run_dir.close()

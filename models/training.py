@@ -16,6 +16,13 @@ when a batch's loss is NaN or infinite, when it exceeds EXPLOSION_FACTOR · ln K
 (K classes; ten times the loss of a uniform guess, 23.0 for ten classes: a network
 that was learning never gets there), or when a parameter is not finite at the end of
 an epoch. The best parameters kept so far are therefore always finite.
+
+Watching a run: a `Callback` is told when training starts, after every backward pass
+(gradients known, parameters not yet moved), after every optimiser step, at the end of
+every epoch and when training stops. The loop itself keeps one: `IterationHistory`,
+every step's loss and learning rate (cs231n's `Solver.loss_history`). The others —
+Solver-style log lines, periodic evaluation, layer statistics, TensorBoard — live in
+`models/monitor.py`, `models/layer_stats.py` and `models/tensorboard_log.py`.
 """
 
 import math
@@ -92,6 +99,88 @@ def check_parameters(model, epoch):
                            f"{epoch + 1}")
 
 
+# ---- watching a run: the callback interface ------------------------------------------
+
+@dataclass
+class Step:
+    """One optimiser step, as a callback sees it."""
+    iteration: int      # 1, 2, ... counted over the whole run (across epochs)
+    epoch: int          # 0-based epoch this step belongs to
+    batch: int          # 1, 2, ... within the epoch
+    loss: float         # the data loss of this mini-batch, before the step
+    lr: float           # the learning rate the step used
+    correct: int        # images of the mini-batch classified correctly
+    size: int           # images in the mini-batch
+
+
+class Callback:
+    """Something that watches a `Run` train. Override only the hooks you need.
+
+    on_fit_start(run, splits)   before the first step of `fit` (also of a resumed run)
+    on_backward(step)           gradients are in p.grad; the parameters have not moved yet
+    on_step(step)               after optimizer.step(): the parameters have moved
+    on_epoch_end(run, row)      after the epoch's validation; may add entries to `row`
+                                (the dict that becomes one line of run.history)
+    on_fit_end(run)             training stopped (finished, early-stopped, diverged or
+                                interrupted)
+
+    The two per-step hooks are called from `train_epoch`, which knows the model but not
+    the Run: keep what you need (the parameters, the splits) in `on_fit_start`.
+    `step.loss` is the mini-batch loss *before* the update (what the Solver prints). A
+    callback that saves state for `--resume` returns numeric arrays from `state_dict()`
+    and takes them back in `load_state_dict()`; `name` keys them in the checkpoint.
+    Callbacks must not change the parameters, the gradients or any random stream: a run
+    with callbacks trains exactly as one without.
+    """
+
+    name = None
+
+    def on_fit_start(self, run, splits):
+        pass
+
+    def on_backward(self, step):
+        pass
+
+    def on_step(self, step):
+        pass
+
+    def on_epoch_end(self, run, row):
+        pass
+
+    def on_fit_end(self, run):
+        pass
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, state):
+        pass
+
+
+class IterationHistory(Callback):
+    """Every step's training loss and learning rate, in order (one entry per iteration)."""
+
+    name = "iterations"
+
+    def __init__(self):
+        self.loss, self.lr = [], []
+
+    def on_step(self, step):
+        self.loss.append(step.loss)
+        self.lr.append(step.lr)
+
+    def __len__(self):
+        return len(self.loss)
+
+    def state_dict(self):
+        return {"loss": np.array(self.loss, dtype=np.float64),
+                "lr": np.array(self.lr, dtype=np.float64)}
+
+    def load_state_dict(self, state):
+        self.loss = [float(v) for v in state.get("loss", ())]
+        self.lr = [float(v) for v in state.get("lr", ())]
+
+
 def build_model(config, n_inputs=784, n_classes=10):
     init = config.init
     return MLP([n_inputs, *config.hidden, n_classes], config.activation, init,
@@ -133,13 +222,22 @@ def batch_order(n, seed, epoch):
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def train_epoch(model, optimizer, x, y, config, epoch, progress=None):
-    """One pass over the training set; returns (mean data loss, accuracy) seen in it."""
+def steps_per_epoch(n_train, batch_size):
+    return math.ceil(n_train / batch_size)
+
+
+def train_epoch(model, optimizer, x, y, config, epoch, progress=None, callbacks=()):
+    """One pass over the training set; returns (mean data loss, accuracy) seen in it.
+
+    The accuracy is the running one: each mini-batch is scored by the weights of the
+    moment, before its own step.
+    """
     if len(x) == 0:
         raise ValueError("train_epoch: the training set is empty; there is nothing to "
                          "learn from (check --train-size and --val-size)")
     weights = model.weights()
     order = batch_order(len(x), config.seed, epoch)
+    first_iteration = epoch * steps_per_epoch(len(x), config.batch_size)
     total_loss, correct, seen = 0.0, 0, 0
     for start in range(0, len(x), config.batch_size):
         idx = order[start:start + config.batch_size]
@@ -148,12 +246,19 @@ def train_epoch(model, optimizer, x, y, config, epoch, progress=None):
         loss = data_loss(logits, yb, config.loss)
         objective = loss + l2_penalty(weights, config.l2) if config.l2 else loss
         value = float(loss.data)
-        check_loss(value, logits.shape[1], epoch, start // config.batch_size + 1)
+        batch = start // config.batch_size + 1
+        check_loss(value, logits.shape[1], epoch, batch)
         optimizer.zero_grad()
         objective.backward()
+        hits = int((logits.data.argmax(axis=1) == yb).sum())
+        step = Step(first_iteration + batch, epoch, batch, value, optimizer.lr, hits, len(idx))
+        for callback in callbacks:
+            callback.on_backward(step)
         optimizer.step()
+        for callback in callbacks:
+            callback.on_step(step)
         total_loss += value * len(idx)
-        correct += int((logits.data.argmax(axis=1) == yb).sum())
+        correct += hits
         seen += len(idx)
         if progress is not None:
             progress.update(1)
@@ -162,9 +267,13 @@ def train_epoch(model, optimizer, x, y, config, epoch, progress=None):
 
 
 class Run:
-    """The state of a training run: model, optimiser, history, the best epoch so far."""
+    """The state of a training run: model, optimiser, history, the best epoch so far.
 
-    def __init__(self, config, n_inputs=784, n_classes=10, model=None):
+    callbacks: `Callback`s that watch the training (see above); `run.iterations`, the
+    per-step history, is always the first of them.
+    """
+
+    def __init__(self, config, n_inputs=784, n_classes=10, model=None, callbacks=()):
         self.config = config
         self.model = model if model is not None else build_model(config, n_inputs, n_classes)
         self.optimizer = make_optimizer(config.optimizer, self.model.parameters(),
@@ -172,6 +281,13 @@ class Run:
         self.history = []
         self.best = None            # {"epoch", "val_loss", "val_acc", "params"}
         self.bad_epochs = 0         # epochs since the validation accuracy last improved
+        self.iterations = IterationHistory()
+        self.callbacks = [self.iterations, *callbacks]
+        names = [cb.name for cb in self.callbacks if cb.name]
+        if len(names) != len(set(names)):
+            raise ValueError(f"Run: two callbacks share a name: {names}")
+        self.steps_per_epoch = None  # known once fit() has seen the training set
+        self._log, self._bar = print, None
 
     def model_classes(self):
         """K, the number of classes: the size of the last parameter (the output bias)."""
@@ -185,41 +301,65 @@ class Run:
         c = self.config
         return learning_rate(c.schedule, c.lr, epoch, c.epochs, c.gamma, c.step_size, c.decay)
 
-    def fit(self, splits, on_epoch=None, progress=True, log=print):
-        """Train until config.epochs (or early stopping). Raises Diverged on NaN/inf."""
+    def log(self, message):
+        """Print a line (through fit's `log`), above the progress bar if one is showing."""
+        if self._bar is None:
+            self._log(message)
+        else:
+            with self._bar.external_write_mode():
+                self._log(message)
+
+    def fit(self, splits, on_epoch=None, progress=True, log=print, table=True):
+        """Train until config.epochs (or early stopping). Raises Diverged on NaN/inf.
+
+        on_epoch(run, improved) is called after each epoch (to save checkpoints); `table`
+        prints the per-epoch table through `log` (a callback may print its own lines).
+        """
         c = self.config
-        steps = math.ceil(len(splits.x_train) / c.batch_size)
+        steps = self.steps_per_epoch = steps_per_epoch(len(splits.x_train), c.batch_size)
+        self._log = log
         first_row = True
-        while self.epoch < c.epochs:
-            epoch = self.epoch
-            self.optimizer.lr = self.lr_at(epoch)
-            started = time.perf_counter()
-            bar = _progress_bar(steps, f"epoch {epoch + 1}/{c.epochs}", progress)
-            try:
-                train_loss, train_acc = train_epoch(self.model, self.optimizer, splits.x_train,
-                                                    splits.y_train, c, epoch, bar)
-            finally:
-                if bar is not None:
-                    bar.close()
-            check_parameters(self.model, epoch)
-            val_loss, val_acc = evaluate(self.model, splits.x_val, splits.y_val, c.loss)
-            if len(splits.x_val):
-                check_loss(val_loss, self.model_classes(), epoch, "validation")
-            row = {"epoch": epoch + 1, "lr": self.optimizer.lr,
-                   "train_loss": train_loss, "train_acc": train_acc,
-                   "val_loss": val_loss, "val_acc": val_acc,
-                   "seconds": time.perf_counter() - started}
-            self.history.append(row)
-            improved = self._remember_best(row)
-            if on_epoch is not None:
-                on_epoch(self, improved)     # save first: an interrupt loses nothing
-            log(format_row(row, header=first_row))
-            first_row = False
-            if c.patience and self.bad_epochs >= c.patience:
-                log(f"early stopping: validation accuracy has not improved for "
-                    f"{c.patience} epochs (best {self.best['val_acc']:.4f} at epoch "
-                    f"{self.best['epoch']})")
-                break
+        try:
+            for callback in self.callbacks:
+                callback.on_fit_start(self, splits)
+            while self.epoch < c.epochs:
+                epoch = self.epoch
+                self.optimizer.lr = self.lr_at(epoch)
+                started = time.perf_counter()
+                self._bar = _progress_bar(steps, f"epoch {epoch + 1}/{c.epochs}", progress)
+                try:
+                    train_loss, train_acc = train_epoch(self.model, self.optimizer,
+                                                        splits.x_train, splits.y_train, c,
+                                                        epoch, self._bar, self.callbacks)
+                finally:
+                    if self._bar is not None:
+                        self._bar.close()
+                    self._bar = None
+                check_parameters(self.model, epoch)
+                val_loss, val_acc = evaluate(self.model, splits.x_val, splits.y_val, c.loss)
+                if len(splits.x_val):
+                    check_loss(val_loss, self.model_classes(), epoch, "validation")
+                row = {"epoch": epoch + 1, "lr": self.optimizer.lr,
+                       "train_loss": train_loss, "train_acc": train_acc,
+                       "val_loss": val_loss, "val_acc": val_acc,
+                       "seconds": time.perf_counter() - started}
+                for callback in self.callbacks:
+                    callback.on_epoch_end(self, row)
+                self.history.append(row)
+                improved = self._remember_best(row)
+                if on_epoch is not None:
+                    on_epoch(self, improved)     # save first: an interrupt loses nothing
+                if table:
+                    log(format_row(row, header=first_row))
+                first_row = False
+                if c.patience and self.bad_epochs >= c.patience:
+                    log(f"early stopping: validation accuracy has not improved for "
+                        f"{c.patience} epochs (best {self.best['val_acc']:.4f} at epoch "
+                        f"{self.best['epoch']})")
+                    break
+        finally:
+            for callback in self.callbacks:
+                callback.on_fit_end(self)
         return self.history
 
     def _remember_best(self, row):
@@ -240,8 +380,16 @@ class Run:
         arrays.update({f"optim/{k}": v for k, v in self.optimizer.state_dict().items()})
         if self.best is not None:
             arrays.update({f"best/{k}": v for k, v in self.best["params"].items()})
+        watched = {}                # the callbacks' arrays, and their shapes for the loader
+        for callback in self.callbacks:
+            if callback.name:
+                for k, v in callback.state_dict().items():
+                    v = np.asarray(v)
+                    watched[f"watch/{callback.name}/{k}"] = v
+        arrays.update(watched)
         best = None if self.best is None else {k: v for k, v in self.best.items() if k != "params"}
-        return arrays, {"history": self.history, "best": best, "bad_epochs": self.bad_epochs}
+        return arrays, {"history": self.history, "best": best, "bad_epochs": self.bad_epochs,
+                        "watch": {k: [list(v.shape), v.dtype.str] for k, v in watched.items()}}
 
     def restore(self, arrays, state):
         self.model.load_state_dict(_strip(arrays, "param/"))
@@ -250,6 +398,9 @@ class Run:
         self.bad_epochs = state["bad_epochs"]
         if state["best"] is not None:
             self.best = dict(state["best"], params=_strip(arrays, "best/"))
+        for callback in self.callbacks:
+            if callback.name:
+                callback.load_state_dict(_strip(arrays, f"watch/{callback.name}/"))
 
 
 def _strip(arrays, prefix):

@@ -74,7 +74,8 @@ def build_model(config, input_shape, n_classes):
 def draw_plots(run_dir, model, config):
     from viz.plots import plot_weight_images
     if model.sizes[0] == 784:
-        plot_weight_images(model.layers[0].W.data, path=run_dir / "weights.png")
+        plot_weight_images(model.layers[0].W.data, path=run_dir / "weights.png",
+                           name="W1 (first layer)")
 
 
 def add_modes(group):

@@ -36,6 +36,6 @@ from . import operators  # noqa: F401  (gives Tensor its operators)
 from .backprop import backward, entries_reaching, gradients
 from .functional import grad, value_and_grad
 from .listing import listing
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 
 __version__ = "0.2.0"

@@ -24,8 +24,6 @@ and records nothing. That is what lets one rule serve both kinds of backward pas
 position first: `rule(argnum, g, ans, *inputs)`.
 """
 
-import numpy as np
-
 from .tape import Entry, state
 from .tensor import Tensor
 
@@ -60,10 +58,7 @@ class Primitive:
                 if a.requires_grad:
                     record = True
                     break
-        # a numpy scalar becomes a Python number, which never widens a float32 array
-        # (PyTorch's rule: np.float64(2.0) * x stays float32, as 2.0 * x does)
-        values = [a.data if type(a) is Tensor else
-                  a.item() if isinstance(a, np.generic) else a for a in args]
+        values = [a.data if type(a) is Tensor else a for a in args]
         result = self.forward(*values, **params)
         saved = None
         if self.saves:

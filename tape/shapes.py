@@ -143,15 +143,28 @@ def stack(tensors, axis=0):
 # ---- types ---------------------------------------------------------------------------
 
 def same_float(x, y):
-    """x, y with an integer array converted to the float type of the other operand
-    (numpy alone would widen float32 to float64 beside an int64 array)."""
-    if type(x) is not np.ndarray or type(y) is not np.ndarray or x.dtype == y.dtype:
-        return x, y
-    if x.dtype.kind == "f" and y.dtype.kind in "iu":
-        return x, y.astype(x.dtype)
-    if y.dtype.kind == "f" and x.dtype.kind in "iu":
-        return x.astype(y.dtype), y
-    return x, y
+    """x, y such that a number, a numpy scalar or an integer array does not widen the
+    float type of the other operand (PyTorch's rule; numpy alone would make float32
+    float64 beside np.float64(2.0), np.int64(3) or an int64 array)."""
+    if type(x) is np.ndarray and type(y) is np.ndarray:
+        if x.dtype == y.dtype or x.ndim and y.ndim and x.dtype.kind == y.dtype.kind:
+            return x, y                     # the common case; float32 with float64 widens
+    return _weak(x, y), _weak(y, x)
+
+
+def _weak(a, other):
+    """a, made to follow `other`'s float type if a is a scalar or an integer array."""
+    dtype = getattr(other, "dtype", None)
+    if dtype is None or dtype.kind != "f":
+        return a
+    if isinstance(a, np.generic):
+        return a.item()                     # a Python number: numpy lets it follow
+    if type(a) is np.ndarray:
+        if a.dtype.kind in "iub":
+            return a.astype(dtype)
+        if a.ndim == 0 and other.ndim:      # a 0-d array beside a real array: a scalar
+            return a.item()
+    return a
 
 
 @primitive

@@ -59,3 +59,33 @@ def axes(draw, ndim):
         return draw(st.integers(-ndim, ndim - 1))
     chosen = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
     return tuple(chosen)
+
+
+def away_from_zero(shape, low=0.5, high=3.0):
+    """float64 arrays with low ≤ |v| ≤ high, of either sign: safe denominators."""
+    magnitude = st.floats(low, high, allow_nan=False, allow_infinity=False)
+    return hnp.arrays(np.float64, shape,
+                      elements=st.tuples(magnitude, st.booleans()).map(
+                          lambda ms: -ms[0] if ms[1] else ms[0]))
+
+
+@st.composite
+def laid_out(draw, array):
+    """The same values in another memory layout, as student code produces them:
+    a fresh C-ordered array, a Fortran-ordered one (what `.T` of a C array is),
+    every other element of a larger buffer (`x[::2]`), or reversed strides (`x[::-1]`).
+    The gaps of the strided buffer hold nan, so reading outside the view shows."""
+    if array.ndim == 0:
+        return array
+    kind = draw(st.sampled_from(["C", "F", "strided", "reversed"]))
+    if kind == "C":
+        return array.copy(order="C")
+    if kind == "F":
+        return np.asfortranarray(array)
+    if kind == "strided":
+        buffer = np.full(tuple(2 * n for n in array.shape), np.nan, dtype=array.dtype)
+        view = buffer[(slice(None, None, 2),) * array.ndim]
+        view[...] = array
+        return view
+    flip = (slice(None, None, -1),) * array.ndim
+    return array[flip].copy()[flip]

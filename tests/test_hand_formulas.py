@@ -32,6 +32,19 @@ def test_linear_input_grad_is_delta_wT():
     np.testing.assert_allclose(layer()[0].grad, DELTA @ W.T, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_linear_op_grads_are_xT_delta_delta_wT_and_delta_summed(dtype):
+    # tape.linear (what models.nn.Linear calls) has rules of its own, not matmul's and add's
+    x, w, bias = (tape.tensor(v.astype(dtype), requires_grad=True) for v in (X, W, b))
+    tape.linear(x, w, bias).backward(DELTA.astype(dtype))
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    delta, weights, inputs = DELTA.astype(dtype), W.astype(dtype), X.astype(dtype)
+    np.testing.assert_allclose(w.grad, inputs.T @ delta, rtol=rtol)
+    np.testing.assert_allclose(x.grad, delta @ weights.T, rtol=rtol)
+    np.testing.assert_allclose(bias.grad, delta.sum(axis=0), rtol=rtol)
+    assert w.grad.dtype == x.grad.dtype == bias.grad.dtype == dtype
+
+
 def activation_grad(f, z, **kw):
     """dL/dz for L = Σ δ ⊙ f(z): the tape's answer, to compare with δ ⊙ f'(z)."""
     z = tape.tensor(z, requires_grad=True)
@@ -80,6 +93,28 @@ def test_hardtanh_grad_is_one_inside_and_zero_outside():
     z = np.array([-2.0, -1.0, -0.5, 0.0, 0.9, 1.0, 1.5])
     inside = np.array([0, 0, 1, 1, 1, 0, 0])          # the corners ±1 count as outside
     np.testing.assert_array_equal(activation_grad(tape.hardtanh, z), delta_for(z.shape) * inside)
+
+
+def second_derivative(f, z):
+    return np.array([float(tape.grad(tape.grad(lambda x: f(x)))(v)) for v in z])
+
+
+def test_sigmoid_second_derivative_is_sigma_one_minus_sigma_one_minus_two_sigma():
+    s = 1 / (1 + np.exp(-Z))
+    np.testing.assert_allclose(second_derivative(tape.sigmoid, Z), s * (1 - s) * (1 - 2 * s),
+                               rtol=1e-10, atol=1e-15)
+
+
+def test_tanh_second_derivative_is_minus_two_tanh_times_one_minus_tanh_squared():
+    t = np.tanh(Z)
+    np.testing.assert_allclose(second_derivative(tape.tanh, Z), -2 * t * (1 - t * t),
+                               rtol=1e-10, atol=1e-15)
+
+
+def test_piecewise_linear_activations_have_zero_second_derivative():
+    z = Z[Z != 0]
+    for f in (tape.relu, tape.leaky_relu, tape.hardtanh):
+        np.testing.assert_array_equal(second_derivative(f, z), 0.0)
 
 
 def test_softmax_cross_entropy_grad_is_a_minus_y_over_n():

@@ -100,10 +100,10 @@ def test_resume_after_an_interrupt_equals_an_uninterrupted_run(tmp_path, capsys,
 def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys, monkeypatch):
     original = training.train_epoch
 
-    def poison_second_epoch(model, optimizer, x, y, config, epoch, progress=None):
+    def poison_second_epoch(model, optimizer, x, y, config, epoch, *args):
         if epoch == 1:
             model.layers[0].W.data[0, 0] = np.inf
-        return original(model, optimizer, x, y, config, epoch, progress)
+        return original(model, optimizer, x, y, config, epoch, *args)
 
     monkeypatch.setattr(training, "train_epoch", poison_second_epoch)
     code = twolayer.main(SMALL + ["--train-size", "1000", "--epochs", "3",

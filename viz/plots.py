@@ -6,6 +6,7 @@ next), returns it, and also writes it as a PNG when given `path=`.
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -19,7 +20,7 @@ from models.files import save_figure
 # one colour per class (matplotlib's tab10), cycled past ten classes
 CLASS_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
-TRAIN_COLOUR, VAL_COLOUR = "#1f77b4", "#ff7f0e"
+TRAIN_COLOUR, VAL_COLOUR, TEST_COLOUR = "#1f77b4", "#ff7f0e", "#2ca02c"
 WEIGHT_COLOUR, BIAS_COLOUR = "#4c72b0", "#dd8452"
 DIVERGING = "RdBu_r"        # red positive, white zero, blue negative
 
@@ -49,11 +50,17 @@ def _grid(fig, n, ncols):
 
 # ---- learning curves ---------------------------------------------------------------
 
-def plot_learning_curves(history, path=None, title=None):
+def plot_learning_curves(history, path=None, title=None, iterations=None,
+                         steps_per_epoch=None, evaluations=None):
     """Loss and accuracy per epoch, training against validation, side by side.
 
     history: one dict per epoch with keys epoch, train_loss, train_acc and, if there
-    is a validation set, val_loss and val_acc (as `models.training.Run.history`).
+    is a validation set, val_loss and val_acc (as `models.training.Run.history`); with
+    train_sample_acc (accuracy on a training sample after the epoch) it is drawn too.
+    iterations: every step's training loss (`Run.iterations.loss`), drawn light under
+    the epoch means; steps_per_epoch places step i at epoch i / steps_per_epoch.
+    evaluations: {"iteration": ..., "val_loss": ..., "val_acc": ..., "test_loss": ...,
+    "test_acc": ...} arrays from evaluating every N iterations, drawn as points.
     """
     if not isinstance(history, (list, tuple)) or not history:
         raise ValueError("plot_learning_curves: history must be a non-empty list of "
@@ -64,29 +71,64 @@ def plot_learning_curves(history, path=None, title=None):
                 got = sorted(row) if isinstance(row, dict) else type(row).__name__
                 raise ValueError(f"plot_learning_curves: each history row needs {key!r}; "
                                  f"row {i} has {got}")
+    per_step = iterations is not None and len(iterations) > 0
+    if (per_step or evaluations is not None) and not steps_per_epoch:
+        raise ValueError("plot_learning_curves: per-iteration data needs steps_per_epoch "
+                         "(iterations in one epoch) to place it on the epoch axis")
 
     def column(key):
         return np.array([np.nan if row.get(key) is None else float(row[key]) for row in history])
 
     epochs = column("epoch")
-    fig = _figure(10, 4)
+    # a running mean over an epoch describes its middle; a measurement after it, its end
+    running_x = epochs - 0.5 if per_step else epochs
+    running = "training (mean over the epoch)" if per_step else "training"
+    fig = _figure(11, 4.4)
     loss_ax, acc_ax = fig.subplots(1, 2)
+    if per_step:
+        steps = np.arange(1, len(iterations) + 1) / steps_per_epoch
+        loss_ax.plot(steps, iterations, "-", lw=0.6, color=TRAIN_COLOUR, alpha=0.3,
+                     label="training (each mini-batch)")
+        # a few huge first losses should not flatten the rest of the curve
+        top = max(np.nanpercentile(iterations, 99.5), np.nanmax(column("train_loss")))
+        loss_ax.set_ylim(0, 1.08 * top)
     for ax, what, label in ((loss_ax, "loss", "loss"), (acc_ax, "acc", "accuracy")):
-        ax.plot(epochs, column(f"train_{what}"), "o-", ms=3, color=TRAIN_COLOUR, label="training")
+        ax.plot(running_x, column(f"train_{what}"), "o-", ms=3, color=TRAIN_COLOUR,
+                label=running)
+        sample = column(f"train_sample_{what}")
+        if not np.isnan(sample).all():
+            ax.plot(epochs, sample, "^--", ms=4, color=TRAIN_COLOUR,
+                    label="training (sample, after the epoch)")
         val = column(f"val_{what}")
         if not np.isnan(val).all():
             ax.plot(epochs, val, "s-", ms=3, color=VAL_COLOUR, label="validation")
+        if evaluations is not None and len(evaluations["iteration"]):
+            at = np.asarray(evaluations["iteration"]) / steps_per_epoch
+            for split, colour, marker, name in (
+                    ("val", VAL_COLOUR, "x", "validation, every"),
+                    ("test", TEST_COLOUR, "+", "test (not for choosing), every")):
+                values = np.asarray(evaluations.get(f"{split}_{what}", ()), dtype=float)
+                if values.size and not np.isnan(values).all():
+                    every = int(evaluations["iteration"][0])
+                    ax.plot(at, values, marker, ms=6, mew=1.5, color=colour,
+                            label=f"{name} {every} iterations")
         ax.set(xlabel="epoch", ylabel=label, title=f"{label} per epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
+        if per_step:
+            ax.set_xlim(0, max(steps[-1], epochs[-1]) + 0.2)
+            top_axis = ax.secondary_xaxis("top", functions=(
+                lambda e: e * steps_per_epoch, lambda i: i / steps_per_epoch))
+            top_axis.set_xlabel("iteration", fontsize=8)
+            top_axis.tick_params(labelsize=7)
 
     val_acc = column("val_acc")
     if not np.isnan(val_acc).all():      # the epoch one would keep (early stopping)
         best = int(np.nanargmax(val_acc))
         acc_ax.plot(epochs[best], val_acc[best], "*", ms=13, color=VAL_COLOUR, mec="k",
                     label=f"best validation: {val_acc[best]:.4f} (epoch {epochs[best]:g})")
-    loss_ax.legend(loc="upper right")
-    acc_ax.legend(loc="lower right")
+    loss_ax.legend(loc="upper right", fontsize=8)
+    acc_ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(title or "Learning curves")
     return _save(fig, path)
 
@@ -179,11 +221,16 @@ def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, re
 
 # ---- weights -------------------------------------------------------------------------
 
-def plot_weight_images(W, path=None, shape=(28, 28), ncols=16, max_images=64, title=None):
-    """Each hidden unit's incoming weights (a column of W, 784 values) as a 28×28 image.
+def plot_weight_images(W, path=None, shape=(28, 28), ncols=16, max_images=64, title=None,
+                       name=None, labels=None):
+    """Each column of W (one unit's incoming weights) as a shape[0]×shape[1] image.
 
+    For the first layer, W1 (784, hidden): what each hidden unit looks for in the image.
+    For the last layer, W (hidden, 10) with `labels` = the class names: what each class
+    wants from the hidden units, the hidden layer laid out as a grid (report 004).
     cs231n style: every image on its own symmetric scale ±max|w| (so faint units are as
     visible as strong ones), red for positive weights, blue for negative, no ticks.
+    name: the matrix's name for the title ("W1"); labels: one title per column.
     """
     W = np.asarray(W)
     pixels = shape[0] * shape[1]
@@ -193,9 +240,12 @@ def plot_weight_images(W, path=None, shape=(28, 28), ncols=16, max_images=64, ti
     n = min(W.shape[1], max_images)
     if n == 0:
         raise ValueError(f"plot_weight_images: W {W.shape} has no hidden units to show")
+    if labels is not None and len(labels) < n:
+        raise ValueError(f"plot_weight_images: {len(labels)} labels for {n} images")
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig = _figure(0.75 * ncols + 1.0, 0.75 * nrows + 0.8)
+    size = 0.75 if labels is None else 1.3          # room for a class name under each
+    fig = _figure(size * ncols + 1.0, size * nrows + 0.8)
     image = None
     for k, ax in enumerate(_grid(fig, n, ncols)):
         img = W[:, k].reshape(shape)
@@ -203,15 +253,26 @@ def plot_weight_images(W, path=None, shape=(28, 28), ncols=16, max_images=64, ti
         image = ax.imshow(img, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(str(k), fontsize=6, pad=1.5)
+        ax.set_title(str(k) if labels is None else f"{k}: {labels[k]}",
+                     fontsize=6 if labels is None else 8, pad=1.5)
     # the colour bar shows the shared meaning of the colours, in units of each image's max
     bar = fig.colorbar(image, ax=fig.axes, shrink=0.8, aspect=30, pad=0.01)
     limit = image.norm.vmax
     bar.set_ticks([-limit, 0, limit], labels=["−max|w|", "0", "+max|w|"])
     bar.ax.tick_params(labelsize=7)
-    fig.suptitle(title or f"First-layer weights as {shape[0]}×{shape[1]} images: "
-                          f"hidden units 0–{n - 1} of {W.shape[1]} (red positive, blue negative)")
+    what = f"{name} {W.shape}" if name else f"Weights {W.shape}"
+    columns = "classes" if labels is not None else "units"
+    fig.suptitle(title or f"{what}, each column as a {shape[0]}×{shape[1]} image:\n"
+                          f"{columns} 0–{n - 1} of {W.shape[1]} (red positive, blue negative)")
     return _save(fig, path)
+
+
+def grid_shape(n):
+    """The most nearly square (rows, columns) with rows × columns = n: 64 → (8, 8)."""
+    rows = math.isqrt(n)
+    while n % rows:
+        rows -= 1
+    return rows, n // rows
 
 
 def _named_arrays(params, what):
@@ -268,8 +329,147 @@ def plot_weight_heatmaps(params, path=None, title=None, ncols=3):
                           interpolation="nearest")
         ax.set(title=f"{name} {W.shape}", xlabel="output unit (column)",
                ylabel="input (row)")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        # a few round ticks: 784 rows or 1024 columns must not print a crowd of labels
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+        ax.tick_params(labelsize=8)
         fig.colorbar(image, ax=ax, shrink=0.85, label="weight")
     fig.suptitle(title or "Weight matrices (red positive, blue negative)")
     return _save(fig, path)
+
+
+# ---- from the command line: `python -m viz.plots RUN_DIR_OR_MODEL.npz [--out DIR]` ------
+
+def draw_model_figures(params, out, class_names=None, image_shape=(28, 28)):
+    """The pictures of a saved model's parameters, written into `out`; returns their paths.
+
+    weights_<name>.png  the first matrix with one row per pixel, each unit as an image;
+                        4-D convolution kernels, each filter as an image; the last matrix,
+                        one image per class (titled with `class_names`) over the hidden units
+    histograms.png      every parameter's values
+    heatmaps.png        every weight matrix
+    params: {name: array} in layer order (W1, b1, W2, b2, ... for the MLP).
+    """
+    out = Path(out)
+    arrays = _named_arrays(params, "draw_model_figures")
+    matrices = [name for name, a in arrays.items() if a.ndim == 2]
+    kernels = [name for name, a in arrays.items() if a.ndim == 4]
+    if not matrices and not kernels:
+        raise ValueError(f"no weight matrices or convolution kernels among "
+                         f"{ {name: a.shape for name, a in arrays.items()} }")
+    written = []
+    pixels = image_shape[0] * image_shape[1]
+    n_classes = len(class_names) if class_names is not None else None
+    for name in kernels:                     # (out, in, kh, kw): filter k, input channel 0
+        K = arrays[name]
+        plot_weight_images(K[:, 0].reshape(len(K), -1).T, path=out / f"weights_{name}.png",
+                           shape=K.shape[2:], name=name, ncols=8,
+                           title=f"{name} {K.shape}: each filter (input channel 0) as a "
+                                 f"{K.shape[2]}×{K.shape[3]} image\n(red positive, blue negative)")
+        written.append(out / f"weights_{name}.png")
+    first = matrices[0] if matrices else None
+    if first is not None and arrays[first].shape[0] == pixels:
+        W = arrays[first]
+        labels = class_names if len(matrices) == 1 and W.shape[1] == n_classes else None
+        plot_weight_images(W, path=out / f"weights_{first}.png", shape=image_shape,
+                           name=f"{first} (first layer)", labels=labels,
+                           ncols=5 if labels is not None else 16)
+        written.append(out / f"weights_{first}.png")
+    last = matrices[-1] if len(matrices) > 1 or (matrices and kernels) else None
+    if last is not None:
+        W = arrays[last]
+        rows, cols = grid_shape(W.shape[0])
+        labels = class_names if W.shape[1] == n_classes else None
+        plot_weight_images(W, path=out / f"weights_{last}.png", shape=(rows, cols),
+                           name=last, labels=labels, ncols=5,
+                           title=f"{last} {W.shape}, the last layer: each "
+                                 f"{'class' if labels else 'output'}'s weights on its "
+                                 f"{W.shape[0]} inputs,\nlaid out {rows}×{cols} "
+                                 f"(red positive, blue negative)")
+        written.append(out / f"weights_{last}.png")
+    plot_weight_histograms(arrays, path=out / "histograms.png")
+    written.append(out / "histograms.png")
+    if matrices:
+        plot_weight_heatmaps({name: arrays[name] for name in matrices},
+                             path=out / "heatmaps.png")
+        written.append(out / "heatmaps.png")
+    return written
+
+
+def _cli_parser():
+    import argparse
+    p = argparse.ArgumentParser(
+        prog="python -m viz.plots",
+        description="Draw a saved model's weights: each layer's weights as images (class "
+                    "names on the last layer), weight and bias histograms, heatmaps of "
+                    "each weight matrix; for a run directory also curves.png and stats.png.")
+    p.add_argument("source", metavar="RUN_DIR_OR_MODEL.npz",
+                   help="a run directory of models.twolayer (its model.npz) or a model .npz")
+    p.add_argument("--out", metavar="DIR",
+                   help="where to write the PNGs (default: the run directory, or the "
+                        "model file's folder)")
+    return p
+
+
+def main(argv=None):
+    """Exit code: 0, or 2 with one line on stderr for a missing or unreadable input."""
+    from models.errors import UsageError, run_command
+    args = _cli_parser().parse_args(argv)
+
+    def draw(_):
+        from models.checkpoint import load_checkpoint
+        from models.datasets import CLASS_NAMES
+        source = Path(args.source)
+        run_dir = source if source.is_dir() else None
+        model_path = source / "model.npz" if run_dir else source
+        if not source.exists():
+            raise UsageError(f"no such file or directory: {source} (give a run directory "
+                             f"or a model .npz saved by models.twolayer)")
+        if run_dir and not model_path.is_file():
+            raise UsageError(f"{run_dir} holds no model.npz: is it a run directory of "
+                             f"models.twolayer?")
+        params, saved = load_checkpoint(model_path)
+        dataset = saved.get("config", {}).get("dataset")
+        out = Path(args.out) if args.out else model_path.parent
+        try:
+            written = draw_model_figures(params, out, CLASS_NAMES.get(dataset))
+            if run_dir:
+                written += _draw_run_figures(run_dir, out)
+        except (ValueError, KeyError) as e:
+            raise UsageError(f"{model_path}: cannot draw it: {e}") from None
+        for path in written:
+            print(path)
+        return 0
+
+    return run_command(draw)
+
+
+def _draw_run_figures(run_dir, out):
+    """curves.png and stats.png again, from metrics.json, history.npz and stats.npz."""
+    import json
+    from models.monitor import load_arrays
+    written = []
+    if not (run_dir / "metrics.json").is_file():
+        return written
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    config = metrics.get("config", {})
+    title = f"{config.get('dataset', '')}: hidden {config.get('hidden', '')}"
+    history_file = run_dir / "history.npz"
+    if history_file.is_file():
+        history = load_arrays(history_file)
+        steps = int(history["steps_per_epoch"])
+        evaluations = {k.split("/", 1)[1]: v for k, v in history.items() if k.startswith("eval/")}
+        plot_learning_curves(metrics["history"], path=out / "curves.png", title=title,
+                             iterations=history["loss"], steps_per_epoch=steps,
+                             evaluations=evaluations or None)
+        written.append(out / "curves.png")
+        if (run_dir / "stats.npz").is_file():
+            from .layer_stats import plot_layer_statistics
+            plot_layer_statistics(load_arrays(run_dir / "stats.npz"), steps,
+                                  path=out / "stats.png", title=title)
+            written.append(out / "stats.png")
+    return written
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,294 @@
+"""The op table (minitorch's `MathTest`): every op of `tape`, with
+
+- `apply`:     the op called through tape, on Tensors (or arrays), with keyword `params`
+- `reference`: the same computation in plain numpy, float64
+- `cases`:     a hypothesis strategy drawing (inputs, params): float64 input arrays,
+               and the constants (axis, labels, an index, a condition) that go with them
+- `kinks`:     where the op is not differentiable; the cases keep input `kinked_input`
+               0.05 away from those values, or have no ties ("ties": max, maximum)
+
+tests/test_ops.py runs every row: forward against the reference, gradcheck of first and
+second order, float32 kept in values and in gradients of both orders, inputs in
+non-contiguous layouts. A new op exported by `tape` without a row fails
+`test_every_op_exported_by_tape_has_a_row`.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tape
+from tests.strategies import arrays, away_from_zero, axes, distinct, gridded, positive
+
+# small shapes: a second-order check costs two first-order gradients per input element
+small_shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
+small_nonscalar = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3)
+sizes = st.integers(1, 3)
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str                     # the name `tape` exports (or the Tensor operator used)
+    apply: Callable
+    reference: Callable
+    cases: st.SearchStrategy
+    kinks: tuple = ()
+    kinked_input: int = 0         # which input the kinks are about (divide: the denominator)
+    label: str = ""               # tells apart several rows of one op
+    out_dtype: object = None      # the result's dtype if not the inputs' (cast)
+    gradcheck: dict = field(default_factory=dict)   # eps/atol/rtol, if not the defaults
+
+    @property
+    def id(self):
+        return f"{self.name}-{self.label}" if self.label else self.name
+
+
+def no_params(inputs):
+    return st.tuples(inputs, st.just({}))
+
+
+def elementwise(values):
+    """One input of any small shape, elements from `values(shape)`."""
+    return no_params(small_shapes.flatmap(values).map(lambda x: (x,)))
+
+
+def away_from(kinks, low=-2.0, high=2.0):
+    return lambda shape: arrays(shape, low, high, away_from=kinks)
+
+
+@st.composite
+def broadcast_shapes(draw, n=2):
+    drawn = draw(hnp.mutually_broadcastable_shapes(num_shapes=n, min_dims=0, max_dims=3,
+                                                   min_side=1, max_side=3))
+    return drawn.input_shapes
+
+
+@st.composite
+def binary(draw, left=lambda s: arrays(s), right=lambda s: arrays(s)):
+    a_shape, b_shape = draw(broadcast_shapes())
+    return (draw(left(a_shape)), draw(right(b_shape))), {}
+
+
+@st.composite
+def power_with_a_constant_exponent(draw):
+    exponent = draw(st.sampled_from([2, 3, 0.5, -1.5, 2.0, 1]))
+    x = draw(small_shapes.flatmap(positive))
+    return (x,), {"exponent": exponent}
+
+
+@st.composite
+def integer_powers_of_any_sign(draw):
+    x = draw(small_shapes.flatmap(arrays))
+    return (x,), {"exponent": draw(st.sampled_from([2, 3, 4]))}
+
+
+@st.composite
+def matmul_cases(draw):
+    n, k, m = draw(sizes), draw(sizes), draw(sizes)
+    batch = draw(st.sampled_from([(), (2,), (1,)]))
+    a_shape, b_shape = draw(st.sampled_from([
+        ((n, k), (k, m)), ((k,), (k, m)), ((n, k), (k,)), ((k,), (k,)),
+        (batch + (n, k), (k, m)), ((k,), batch + (k, m)), (batch + (n, k), (k,)),
+        ((2,) + (n, k), (1, k, m)), ((2, 1, n, k), (2, k, m))]))
+    return (draw(arrays(a_shape)), draw(arrays(b_shape))), {}
+
+
+@st.composite
+def linear_cases(draw):
+    n, d, m = draw(sizes), draw(sizes), draw(sizes)
+    return (draw(arrays((n, d))), draw(arrays((d, m))), draw(arrays((m,)))), {}
+
+
+@st.composite
+def where_cases(draw):
+    c_shape, a_shape, b_shape = draw(hnp.mutually_broadcastable_shapes(
+        num_shapes=3, min_dims=0, max_dims=3, min_side=1, max_side=3)).input_shapes
+    condition = draw(hnp.arrays(np.bool_, c_shape))
+    return (draw(arrays(a_shape)), draw(arrays(b_shape))), {"condition": condition}
+
+
+@st.composite
+def reduction_cases(draw, values=arrays):
+    x = draw(small_shapes.flatmap(values))
+    return (x,), {"axis": draw(axes(x.ndim)), "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def reshape_cases(draw):
+    x = draw(small_shapes.flatmap(arrays))
+    n = x.size
+    shape = draw(st.sampled_from([(n,), (1, n), (n, 1, 1), (-1,), x.shape[::-1]]))
+    return (x,), {"shape": shape}
+
+
+@st.composite
+def transpose_cases(draw):
+    x = draw(small_shapes.flatmap(arrays))
+    axes = draw(st.one_of(st.none(), st.permutations(range(x.ndim)).map(tuple)))
+    return (x,), {"axes": axes}
+
+
+@st.composite
+def broadcast_to_cases(draw):
+    small = draw(small_shapes)
+    big = (2,) + tuple(draw(st.sampled_from([n, 2])) if n == 1 else n for n in small)
+    return (draw(arrays(small)),), {"shape": big}
+
+
+@st.composite
+def sum_to_cases(draw):
+    small = draw(small_shapes)
+    big = (2,) + tuple(draw(st.sampled_from([1, 2, 3])) if n == 1 else n for n in small)
+    return (draw(arrays(big)),), {"shape": small}
+
+
+@st.composite
+def joining_cases(draw, same_shape):
+    count = draw(st.integers(1, 3))
+    shape = draw(small_nonscalar)
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    shapes = []
+    for _ in range(count):
+        s = list(shape)
+        if not same_shape:
+            s[axis] = draw(sizes)
+        shapes.append(tuple(s))
+    if same_shape:
+        axis = draw(st.integers(-len(shape) - 1, len(shape)))
+    return tuple(draw(arrays(s)) for s in shapes), {"axis": axis}
+
+
+@st.composite
+def softmax_cases(draw):
+    x = draw(small_nonscalar.flatmap(lambda s: arrays(s, -4, 4)))
+    return (x,), {"axis": draw(st.integers(-x.ndim, x.ndim - 1))}
+
+
+@st.composite
+def cross_entropy_cases(draw):
+    n, k = draw(sizes), draw(st.integers(2, 4))
+    labels = np.array(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    return (draw(arrays((n, k), -4, 4)),), {"labels": labels}
+
+
+@st.composite
+def same_shape_pair(draw):
+    shape = draw(small_shapes)
+    return (draw(arrays(shape)), draw(arrays(shape))), {}
+
+
+INDICES = [1, -1, slice(1, 3), slice(None, None, -1), (slice(None), 2), (Ellipsis, 0),
+           (1, slice(0, 4, 2)), (slice(None), None), np.array([0, 2, 2, 1]), [2, 0, 0],
+           (np.array([0, 1, 1]), np.array([3, 0, 0])), (slice(None), np.array([3, 3, 1])),
+           np.array([[0, 0], [2, 1]])]
+
+
+@st.composite
+def getitem_cases(draw):
+    x = draw(arrays((3, 4)))
+    index = draw(st.one_of(st.sampled_from(INDICES),
+                           hnp.arrays(np.bool_, (3, 4)).filter(lambda m: m.any())))
+    return (x,), {"index": index}
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _cross_entropy(z, labels):
+    return -_log_softmax(z, 1)[np.arange(len(labels)), labels].mean()
+
+
+def _sum_to(x, shape):
+    extra = x.ndim - len(shape)
+    x = x.sum(axis=tuple(range(extra)))
+    return x.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
+
+
+OPS = [
+    # ---- arithmetic
+    Op("add", tape.add, np.add, binary()),
+    Op("subtract", tape.subtract, np.subtract, binary()),
+    Op("multiply", tape.multiply, np.multiply, binary()),
+    Op("divide", tape.divide, np.divide, binary(right=away_from_zero), kinks=(0.0,),
+       kinked_input=1),
+    Op("negative", tape.negative, np.negative, elementwise(arrays)),
+    Op("power", tape.power, np.power, binary(left=positive, right=lambda s: arrays(s, -1.5, 1.5)),
+       kinks=(0.0,), label="tensor-exponent"),
+    Op("power", lambda x, exponent: tape.power(x, exponent),
+       lambda x, exponent: np.power(x, exponent), power_with_a_constant_exponent(),
+       kinks=(0.0,), label="constant-exponent"),
+    Op("power", lambda x, exponent: x ** exponent, lambda x, exponent: x ** exponent,
+       integer_powers_of_any_sign(), label="integer-exponent"),
+    Op("matmul", tape.matmul, np.matmul, matmul_cases()),
+    Op("linear", tape.linear, lambda x, w, b: x @ w + b, linear_cases()),
+    Op("cast", lambda x: tape.cast(x, dtype=np.float64), lambda x: x, elementwise(arrays),
+       label="to-float64", out_dtype=np.float64),
+    # float32 rounding is ~1e-7 of the value: a wider ε keeps it out of the differences
+    Op("cast", lambda x: tape.cast(tape.cast(x, dtype=np.float32), dtype=x.dtype),
+       lambda x: x.astype(np.float32).astype(np.float64), elementwise(arrays),
+       label="through-float32", gradcheck={"eps": 1e-3, "atol": 1e-3}),
+    # ---- elementwise functions
+    Op("exp", tape.exp, np.exp, elementwise(arrays)),
+    Op("log", tape.log, np.log, elementwise(positive), kinks=(0.0,)),
+    Op("sqrt", tape.sqrt, np.sqrt, elementwise(positive), kinks=(0.0,)),
+    Op("tanh", tape.tanh, np.tanh, elementwise(arrays)),
+    Op("sigmoid", tape.sigmoid, lambda x: 1 / (1 + np.exp(-x)),
+       elementwise(lambda s: arrays(s, -6, 6))),
+    Op("relu", tape.relu, lambda x: np.maximum(x, 0), elementwise(away_from((0.0,))),
+       kinks=(0.0,)),
+    Op("leaky_relu", tape.leaky_relu, lambda x, slope=0.01: np.where(x > 0, x, slope * x),
+       st.tuples(small_shapes.flatmap(away_from((0.0,))).map(lambda x: (x,)),
+                 st.sampled_from([{}, {"slope": 0.2}, {"slope": 1.5}, {"slope": -0.5}])),
+       kinks=(0.0,)),
+    Op("hardtanh", tape.hardtanh, lambda x: np.clip(x, -1, 1),
+       elementwise(away_from((-1.0, 1.0))), kinks=(-1.0, 1.0)),
+    Op("hardtanh", lambda x: tape.hardtanh(x, min_val=-0.5, max_val=1.5),
+       lambda x: np.clip(x, -0.5, 1.5), elementwise(away_from((-0.5, 1.5))),
+       kinks=(-0.5, 1.5), label="own-limits"),
+    Op("abs", lambda x: abs(x), np.abs, elementwise(away_from((0.0,))), kinks=(0.0,)),
+    Op("maximum", tape.maximum, np.maximum,
+       binary(left=gridded, right=lambda s: gridded(s, offset=0.1)), kinks="ties"),
+    Op("where", lambda x, y, condition: tape.where(condition, x, y),
+       lambda x, y, condition: np.where(condition, x, y), where_cases()),
+    # ---- reductions
+    Op("sum", tape.sum, np.sum, reduction_cases()),
+    Op("mean", tape.mean, np.mean, reduction_cases()),
+    Op("max", tape.max, np.max, reduction_cases(distinct), kinks="ties"),
+    # ---- shapes
+    Op("reshape", tape.reshape, np.reshape, reshape_cases()),
+    Op("transpose", tape.transpose, np.transpose, transpose_cases()),
+    Op("broadcast_to", tape.broadcast_to, np.broadcast_to, broadcast_to_cases()),
+    Op("sum_to", tape.sum_to, _sum_to, sum_to_cases()),
+    Op("concatenate", lambda *xs, axis: tape.concatenate(list(xs), axis=axis),
+       lambda *xs, axis: np.concatenate(xs, axis=axis), joining_cases(same_shape=False)),
+    Op("stack", lambda *xs, axis: tape.stack(list(xs), axis=axis),
+       lambda *xs, axis: np.stack(xs, axis=axis), joining_cases(same_shape=True)),
+    Op("getitem", lambda x, index: x[index], lambda x, index: x[index], getitem_cases()),
+    # one element out: its adjoint is 0-d, which numpy likes to turn into a scalar
+    Op("getitem", lambda x, index: x[index], lambda x, index: x[index],
+       st.tuples(arrays((3, 4)).map(lambda x: (x,)),
+                 st.sampled_from([(1, 2), (-1, 0), (0, -1)]).map(lambda i: {"index": i})),
+       label="one-element"),
+    # ---- softmax and the losses
+    Op("softmax", tape.softmax, _softmax, softmax_cases()),
+    Op("log_softmax", tape.log_softmax, _log_softmax, softmax_cases()),
+    Op("cross_entropy", tape.cross_entropy, _cross_entropy, cross_entropy_cases()),
+    Op("mse", tape.mse, lambda a, b: np.mean((a - b) ** 2), same_shape_pair()),
+]
+
+# Public callables of `tape` that are not operations on tensors.
+NOT_OPS = {"tensor", "primitive", "is_recording", "grad", "value_and_grad", "gradients",
+           "backward", "entries_reaching", "broadcast_axes", "listing",
+           "gradcheck", "numerical_gradient", "one_hot", "unbroadcast"}
+# Rows reached through a Tensor operator rather than a name of `tape`.
+OPERATORS = {"getitem": "__getitem__", "abs": "__abs__"}
