@@ -127,20 +127,26 @@ def compare_cnn(x, y, channels, kernel, fc, activation="relu", l2=1e-3, seed=0, 
     for name, p in model.named_parameters().items():
         if name.endswith(".b"):
             p.data[...] = rng.normal(0, 0.1, p.shape)
-    params = {k: p.data for k, p in model.named_parameters().items()}
+    params = {k: p.data for k, p in model.named_parameters().items()}   # shared with the model
 
     tape_loss, tape_grads = tape_loss_and_grads(model, x, y, "cross_entropy", l2)
     manual_loss, manual_grads = cnn_loss_and_grads(params, x, y, activation=activation, l2=l2)
     if abs(tape_loss - manual_loss) > 1e-9 * max(1.0, abs(manual_loss)):
         raise AssertionError(f"the two losses differ: tape {tape_loss!r}, manual {manual_loss!r}")
 
-    probe = CNN(channels, kernel, fc, activation, seed=seed, dtype=np.float64)
+    named = model.named_parameters()
 
-    def loss_at(p):                     # the tape's forward pass at parameters p
-        probe.load_state_dict(p)
-        with tape.no_grad():
-            loss = data_loss(probe(x), y, "cross_entropy")
-            return float((loss + l2_penalty(probe.weights(), l2)).data)
+    def loss_at(p):                  # the model's forward with the parameters p
+        kept = {k: t.data for k, t in named.items()}
+        try:
+            for k, t in named.items():
+                t.data = p[k]
+            with tape.no_grad():
+                loss = data_loss(model(x), y, "cross_entropy")
+                return float((loss + l2_penalty(model.weights(), l2)).data)
+        finally:
+            for k, t in named.items():
+                t.data = kept[k]
 
     rows = []
     for name, g in tape_grads.items():
