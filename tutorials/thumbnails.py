@@ -27,6 +27,7 @@ KEY_FIGURES = {
     "backprop_by_hand": "softplus.png",
     "decision_boundaries": "moons_activation_width.png",
     "mnist": "weights.png",
+    "convolution": "convolution.png",
 }
 WIDTH = 360
 
