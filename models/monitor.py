@@ -18,7 +18,6 @@ The two training accuracies, as cs231n's Solver distinguishes them:
   default), with the weights at the end of the epoch, like val_acc (with --log-every).
 """
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -278,12 +277,3 @@ def save_arrays(path, arrays):
 def load_arrays(path):
     with np.load(path, allow_pickle=False) as data:
         return {name: data[name] for name in data.files}
-
-
-def load_history(run_dir):
-    """(metrics dict, history arrays, stats arrays or None) of a finished run directory."""
-    run_dir = Path(run_dir)
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    history = load_arrays(run_dir / "history.npz")
-    stats = load_arrays(run_dir / "stats.npz") if (run_dir / "stats.npz").is_file() else None
-    return metrics, history, stats
