@@ -1,4 +1,4 @@
-"""`--check-grads`: three ways to the same gradient, side by side.
+"""`--check-grads`: three ways to the same gradient, side by side (the MLP's and the CNN's).
 
 1. by hand: `models/manual.py`, the formulas of the course reports (dW = XᵀΔ, a − y),
 2. by the tape: the same network built from tape operations, `loss.backward()`,
@@ -13,10 +13,11 @@ rounding noise.)
 
 import numpy as np
 
+import tape
 from tape import numerical_gradient
 
-from .manual import mlp_loss_and_grads
-from .nn import MLP, l2_penalty
+from .manual import cnn_loss_and_grads, mlp_loss_and_grads
+from .nn import CNN, MLP, l2_penalty
 from .training import data_loss
 
 TOLERANCE = 1e-6
@@ -75,10 +76,11 @@ def compare(x, y, hidden, activation="relu", loss_name="cross_entropy", l2=1e-3,
 
 
 def format_table(rows, tolerance=TOLERANCE):
-    lines = [f"{'parameter':<10} {'shape':<12} {'manual vs tape':>15} {'tape vs finite diff':>20}  ok"]
+    w = max(12, *(len(str(r["shape"])) for r in rows))      # a kernel's shape is long
+    lines = [f"{'parameter':<10} {'shape':<{w}} {'manual vs tape':>15} {'tape vs finite diff':>20}  ok"]
     for r in rows:
         ok = max(r["manual_vs_tape"], r["tape_vs_finite_diff"]) <= tolerance
-        lines.append(f"{r['parameter']:<10} {str(r['shape']):<12} {r['manual_vs_tape']:>15.2e} "
+        lines.append(f"{r['parameter']:<10} {str(r['shape']):<{w}} {r['manual_vs_tape']:>15.2e} "
                      f"{r['tape_vs_finite_diff']:>20.2e}  {'yes' if ok else 'NO'}")
     return "\n".join(lines)
 
@@ -109,3 +111,66 @@ def _batch(args, batch):
         print(f"({str(e).splitlines()[0]} Using random inputs instead.)")
         rng = np.random.default_rng(args.seed)
         return rng.random((batch, 784)), rng.integers(0, 10, batch), "random inputs"
+
+
+# ---- the CNN (python -m models.cnn --check-grads) ------------------------------------------
+
+def compare_cnn(x, y, channels, kernel, fc, activation="relu", l2=1e-3, seed=0, samples=10):
+    """As `compare`, for the CNN: the manual side is the naive loops of models/manual.py.
+
+    The finite differences evaluate the tape's forward pass (the naive loops would take
+    minutes for 2 × samples evaluations per parameter); the manual-vs-tape column checks
+    that forward against the loops once, through the loss.
+    """
+    model = CNN(channels, kernel, fc, activation, seed=seed, dtype=np.float64)
+    rng = np.random.default_rng(seed + 1)
+    for name, p in model.named_parameters().items():
+        if name.endswith(".b"):
+            p.data[...] = rng.normal(0, 0.1, p.shape)
+    params = {k: p.data for k, p in model.named_parameters().items()}   # shared with the model
+
+    tape_loss, tape_grads = tape_loss_and_grads(model, x, y, "cross_entropy", l2)
+    manual_loss, manual_grads = cnn_loss_and_grads(params, x, y, activation=activation, l2=l2)
+    if abs(tape_loss - manual_loss) > 1e-9 * max(1.0, abs(manual_loss)):
+        raise AssertionError(f"the two losses differ: tape {tape_loss!r}, manual {manual_loss!r}")
+
+    named = model.named_parameters()
+
+    def loss_at(p):                  # the model's forward with the parameters p
+        kept = {k: t.data for k, t in named.items()}
+        try:
+            for k, t in named.items():
+                t.data = p[k]
+            with tape.no_grad():
+                loss = data_loss(model(x), y, "cross_entropy")
+                return float((loss + l2_penalty(model.weights(), l2)).data)
+        finally:
+            for k, t in named.items():
+                t.data = kept[k]
+
+    rows = []
+    for name, g in tape_grads.items():
+        flat = rng.choice(g.size, size=min(samples, g.size), replace=False)
+        indices = [np.unravel_index(i, g.shape) for i in flat]
+        numeric = finite_differences(loss_at, params, name, indices)
+        analytic = np.array([g[i] for i in indices])
+        rows.append({"parameter": name, "shape": g.shape,
+                     "manual_vs_tape": relative_error(manual_grads[name], g),
+                     "tape_vs_finite_diff": relative_error(analytic, numeric)})
+    return rows
+
+
+def run_cnn_check(args, batch=8):
+    """The CNN's command: the network of the flags, on a few images (the loops are slow)."""
+    x, y, source = _batch(args, batch)
+    l2 = args.l2 or 1e-3
+    print(f"gradient check: CNN channels {args.channels}, kernel {args.kernel}, fc {args.fc}, "
+          f"{args.activation}, cross_entropy, l2 {l2}, float64, one batch of {len(x)} {source}")
+    rows = compare_cnn(x, y, args.channels, args.kernel, args.fc, args.activation, l2, args.seed)
+    print(format_table(rows))
+    worst = max(max(r["manual_vs_tape"], r["tape_vs_finite_diff"]) for r in rows)
+    if worst > TOLERANCE:
+        print(f"FAILED: largest relative error {worst:.2e} > {TOLERANCE:g}")
+        return 1
+    print(f"all gradients agree (largest relative error {worst:.2e} ≤ {TOLERANCE:g})")
+    return 0

@@ -61,6 +61,8 @@ class Family:
     add_modes, modes:     extra modes: add_modes(group) adds their flags (e.g.
                           --check-grads) and modes maps each flag's dest to
                           run(args) -> exit code
+    lr_by_optimizer:      {optimiser: learning rate} used when --lr is not given
+                          (None: the config's own lr, whatever the optimiser)
     """
     name: str
     description: str
@@ -73,6 +75,7 @@ class Family:
     draw_plots: Callable = None
     add_modes: Callable = None
     modes: dict = None
+    lr_by_optimizer: dict = None
 
     @property
     def prog(self):
@@ -128,7 +131,10 @@ def parser(family):
     opt = p.add_argument_group("optimisation")
     opt.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer,
                      help="momentum: SGD with momentum (v ← μv − ηg; θ ← θ + v)")
-    opt.add_argument("--lr", type=float, default=d.lr, help="initial learning rate")
+    by_optimizer = family.lr_by_optimizer
+    opt.add_argument("--lr", type=float, default=None if by_optimizer else d.lr,
+                     help="initial learning rate" + (" (default: the optimiser's own: " + ", ".join(
+                         f"{k} {v:g}" for k, v in by_optimizer.items()) + ")" if by_optimizer else ""))
     opt.add_argument("--momentum", type=float, default=d.momentum,
                      help="for --optimizer momentum / nesterov")
     opt.add_argument("--l2", type=float, default=d.l2,
@@ -276,6 +282,8 @@ def config_from(args, family):
     cls = family.config_class
     values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
     values["epochs"] = args.epochs if args.epochs is not None else cls().epochs
+    if values.get("lr") is None and family.lr_by_optimizer:     # --lr not given
+        values["lr"] = family.lr_by_optimizer.get(values["optimizer"], cls().lr)
     return cls(**values)
 
 

@@ -250,3 +250,160 @@ def sgd_momentum_step(params, grads, velocity, lr, momentum):
         v *= momentum
         v -= lr * g
         params[name] += v
+
+
+# ---- convolution and max-pooling, with loops (cs231n's naive layers) -----------------
+#
+# Slow on purpose: every sum is written out as in the derivation, so the fast im2col
+# version in tape/conv.py can be checked against it. Shapes are PyTorch's: x (N, C, H, W),
+# w (F, C, HH, WW), b (F,), out (N, F, Ho, Wo) with Ho = (H + 2·pad − HH) // stride + 1.
+
+def conv_forward_naive(x, w, b, stride=1, pad=0):
+    """out[n,f,i,j] = b[f] + Σ_{c,p,q} xp[n, c, i·stride + p, j·stride + q] · w[f,c,p,q]."""
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    Ho, Wo = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
+    out = np.zeros((N, F, Ho, Wo), dtype=np.result_type(x, w))
+    for n in range(N):
+        for f in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = xp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
+    return out, (x, w, b, stride, pad)
+
+
+def conv_backward_naive(dout, cache):
+    """(dx, dw, db) of the convolution above.
+
+    dx: the full convolution of dout with the flipped kernel. Output (i, j) of channel f
+        used the input pixel (i·s + p, j·s + q) with weight w[f, c, p, q]; collecting, for
+        one input pixel (r, t), every output that touched it gives
+            dxp[n,c,r,t] = Σ_f Σ_{p,q} dout_s[n, f, r − p, t − q] · w[f,c,p,q]
+        with dout_s = dout spread out by the stride (zeros in between): dout slid over
+        the padded input with the kernel turned by 180°. Then the padding is cut off.
+    dw: the correlation of x with dout: dw[f,c,p,q] = Σ_{n,i,j} xp[n,c,i·s+p,j·s+q] · dout[n,f,i,j].
+    db: the sum of dout: db[f] = Σ_{n,i,j} dout[n,f,i,j].
+    """
+    x, w, b, stride, pad = cache
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    _, _, Ho, Wo = dout.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+
+    # dout spread by the stride, then padded by kernel − 1 on every side: the "full" convolution
+    spread = np.zeros((N, F, (Ho - 1) * stride + 1, (Wo - 1) * stride + 1), dtype=dout.dtype)
+    spread[:, :, ::stride, ::stride] = dout
+    full = np.pad(spread, ((0, 0), (0, 0), (HH - 1, HH - 1), (WW - 1, WW - 1)))
+    flipped = w[:, :, ::-1, ::-1]
+    dxp = np.zeros_like(xp)
+    Hf, Wf = full.shape[2] - HH + 1, full.shape[3] - WW + 1   # ≤ the padded input's size
+    for n in range(N):
+        for c in range(C):
+            for r in range(Hf):
+                for t in range(Wf):
+                    dxp[n, c, r, t] = np.sum(full[n, :, r:r + HH, t:t + WW] * flipped[:, c])
+    dx = dxp[:, :, pad:pad + H, pad:pad + W]
+
+    dw = np.zeros_like(w)
+    for f in range(F):
+        for c in range(C):
+            for p in range(HH):
+                for q in range(WW):
+                    seen = xp[:, c, p:p + stride * (Ho - 1) + 1:stride, q:q + stride * (Wo - 1) + 1:stride]
+                    dw[f, c, p, q] = np.sum(seen * dout[:, f])
+
+    db = dout.sum(axis=(0, 2, 3))
+    return dx, dw, db
+
+
+def max_pool_forward_naive(x, pool_height=2, pool_width=2, stride=2):
+    """out[n,c,i,j] = the maximum of x over the window at (i·stride, j·stride)."""
+    N, C, H, W = x.shape
+    Ho, Wo = (H - pool_height) // stride + 1, (W - pool_width) // stride + 1
+    out = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    out[n, c, i, j] = x[n, c, i * stride:i * stride + pool_height,
+                                        j * stride:j * stride + pool_width].max()
+    return out, (x, pool_height, pool_width, stride)
+
+
+def max_pool_backward_naive(dout, cache):
+    """dx: each dout[n,c,i,j] goes to the one input that was its window's maximum.
+
+    A tie goes to the first maximum in reading order (np.argmax), as in PyTorch.
+    Overlapping windows that share a winner add their gradients.
+    """
+    x, ph, pw, stride = cache
+    dx = np.zeros_like(x)
+    N, C, Ho, Wo = dout.shape
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = x[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw]
+                    p, q = np.unravel_index(np.argmax(window), window.shape)
+                    dx[n, c, i * stride + p, j * stride + q] += dout[n, c, i, j]
+    return dx
+
+
+def _count(params, prefix):
+    """How many layers conv1, conv2, ... (or fc1, fc2, ...) the parameters hold."""
+    count = 0
+    while f"{prefix}{count + 1}.W" in params:
+        count += 1
+    return count
+
+
+def cnn_loss_and_grads(params, X, y, activation="relu", l2=0.0, in_shape=(1, 28, 28)):
+    """Loss and gradients of the CNN of models/nn.py, by hand, with the naive layers above.
+
+    Parameters conv1.W, conv1.b, ..., fc1.W, fc1.b, ... (a dict of arrays). Forward:
+        per convolution l:  A ← maxpool₂( f( conv(A, W_l, b_l) ) )   ('same' padding)
+        then flatten, and the MLP's  A ← f(A W + b), the last layer without f.
+    Backward: the same layers in reverse, each backward taking the adjoint of its output.
+    Softmax cross-entropy; l2 adds ½λΣ‖W‖² over every kernel and weight matrix.
+    """
+    forward, backward = _activation(activation)
+    n_conv, n_fc = _count(params, "conv"), _count(params, "fc")
+    A = X.reshape(len(X), *in_shape)
+    caches = []
+    for l in range(1, n_conv + 1):
+        W, b = params[f"conv{l}.W"], params[f"conv{l}.b"]
+        Z, conv_cache = conv_forward_naive(A, W, b, stride=1, pad=W.shape[2] // 2)
+        A, act_cache = forward(Z)
+        A, pool_cache = max_pool_forward_naive(A, 2, 2, 2)
+        caches.append((conv_cache, act_cache, pool_cache))
+    pooled_shape = A.shape
+    A = A.reshape(len(A), -1)                       # flatten
+    fc_caches, fc_act_caches = [], []
+    for l in range(1, n_fc + 1):
+        A, cache = affine_forward(A, params[f"fc{l}.W"], params[f"fc{l}.b"])
+        fc_caches.append(cache)
+        if l < n_fc:
+            A, act_cache = forward(A)
+            fc_act_caches.append(act_cache)
+    value, delta = softmax_cross_entropy(A, y)
+
+    grads = {}
+    for l in range(n_fc, 0, -1):
+        delta, grads[f"fc{l}.W"], grads[f"fc{l}.b"] = affine_backward(delta, fc_caches[l - 1])
+        if l > 1:
+            delta = backward(delta, fc_act_caches[l - 2])
+    delta = delta.reshape(pooled_shape)             # un-flatten
+    for l in range(n_conv, 0, -1):
+        conv_cache, act_cache, pool_cache = caches[l - 1]
+        delta = backward(max_pool_backward_naive(delta, pool_cache), act_cache)
+        delta, grads[f"conv{l}.W"], grads[f"conv{l}.b"] = conv_backward_naive(delta, conv_cache)
+
+    if l2:
+        weights = {k: v for k, v in params.items() if k.endswith(".W")}
+        penalty, dWs = l2_penalty(weights, l2)
+        value += penalty
+        for name, dW in dWs.items():
+            grads[name] += dW
+    return value, grads

@@ -1,4 +1,5 @@
-"""Layers built from tape operations: `Linear`, the activations, and the `MLP`.
+"""Layers built from tape operations: `Linear`, `Conv2d`, `MaxPool2d`, `Flatten`, the
+activations, and two classifiers: the `MLP` and the `CNN`.
 
 A module is a callable holding parameters. Calling it runs `forward` inside a
 `tape.scope` named after the module, so a drawing of the tape can group its entries.
@@ -78,15 +79,18 @@ def _parameters_in(value, name):
 
 # ---- initialisation ------------------------------------------------------------------
 
-def init_weight(fan_in, fan_out, init, rng, dtype):
-    """He (for ReLU-like units: Var W = 2/fan_in) or Xavier (Var W = 2/(fan_in+fan_out))."""
+def init_weight(fan_in, fan_out, init, rng, dtype, shape=None):
+    """He (for ReLU-like units: Var W = 2/fan_in) or Xavier (Var W = 2/(fan_in+fan_out)).
+
+    The shape is (fan_in, fan_out) unless given (a convolution's (C_out, C_in, k, k)).
+    """
     if init == "he":
         std = np.sqrt(2.0 / fan_in)
     elif init == "xavier":
         std = np.sqrt(2.0 / (fan_in + fan_out))
     else:
         raise ValueError(f"unknown init {init!r}: choose 'he' or 'xavier'")
-    return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
+    return (rng.standard_normal(shape or (fan_in, fan_out)) * std).astype(dtype)
 
 
 class Linear(Module):
@@ -106,6 +110,70 @@ class Linear(Module):
 
     def __repr__(self):
         return f"Linear({self.W.shape[0]}, {self.W.shape[1]})"
+
+
+class Conv2d(Module):
+    """A convolutional layer: Y = W ⋆ X + b, W of shape (C_out, C_in, k, k) (PyTorch's layout).
+
+    padding="same" (the default) keeps the image size for an odd kernel at stride 1:
+    k // 2 zeros on every side. He initialisation counts C_in·k·k inputs per output.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="same",
+                 init="he", rng=None, dtype=np.float32, label=None):
+        if min(in_channels, out_channels, kernel_size, stride) < 1:
+            raise ValueError(f"Conv2d needs positive channels, kernel size and stride, got "
+                             f"({in_channels}, {out_channels}, {kernel_size}, stride={stride})")
+        if padding == "same":
+            if kernel_size % 2 == 0 or stride != 1:
+                raise ValueError(f"Conv2d: padding='same' needs an odd kernel size and stride "
+                                 f"1, got kernel {kernel_size}, stride {stride}; give padding "
+                                 f"as a number instead")
+            padding = kernel_size // 2
+        rng = rng if rng is not None else np.random.default_rng()
+        k = kernel_size            # each output sees C_in·k·k inputs; each input feeds C_out·k·k
+        W = init_weight(in_channels * k * k, out_channels * k * k, init, rng, dtype,
+                        shape=(out_channels, in_channels, k, k))
+        self.W = tape.tensor(W, requires_grad=True, name="W")
+        self.b = tape.tensor(np.zeros(out_channels, dtype=dtype), requires_grad=True, name="b")
+        self.stride, self.padding, self.label = stride, padding, label
+
+    def forward(self, x):
+        return tape.conv2d(x, self.W, self.b, stride=self.stride, padding=self.padding)
+
+    def output_size(self, size):
+        """The height (or width) of the output for an input of that height (or width)."""
+        return (size + 2 * self.padding - self.W.shape[2]) // self.stride + 1
+
+    def __repr__(self):
+        c_out, c_in, k, _ = self.W.shape
+        return f"Conv2d({c_in}, {c_out}, {k}, padding={self.padding})"
+
+
+class MaxPool2d(Module):
+    """The maximum of each k×k window (stride k: the image shrinks k-fold)."""
+
+    def __init__(self, kernel_size=2, stride=None, label=None):
+        self.kernel_size, self.stride, self.label = kernel_size, stride, label
+
+    def forward(self, x):
+        return tape.max_pool2d(x, self.kernel_size, self.stride)
+
+    def output_size(self, size):
+        return (size - self.kernel_size) // (self.stride or self.kernel_size) + 1
+
+    def __repr__(self):
+        return f"MaxPool2d({self.kernel_size})"
+
+
+class Flatten(Module):
+    """(N, C, H, W) images to (N, C·H·W) rows, for the fully connected layers."""
+
+    def forward(self, x):
+        return x.reshape(len(x), -1)
+
+    def __repr__(self):
+        return "Flatten()"
 
 
 # ---- activations ---------------------------------------------------------------------
@@ -191,7 +259,28 @@ def as_input(x, dtype, who):
     return x.astype(dtype, copy=False)
 
 
-class MLP(Module):
+class Classifier(Module):
+    """A module mapping a batch of inputs to class scores (logits): what the trainer takes.
+
+    The training loop (`models/training.py`) needs `parameters()`, `named_parameters()`,
+    `weights()` (what L2 penalises), `state_dict()` / `load_state_dict()`, and calls the
+    model on mini-batches; evaluation runs it on `eval_batch_size` inputs at a time.
+    """
+
+    eval_batch_size = 10000
+
+    def weights(self):
+        raise NotImplementedError
+
+    def predict(self, x, batch_size=None):
+        """Class ids for a batch of inputs (no tape: evaluation only)."""
+        batch_size = batch_size or self.eval_batch_size
+        with tape.no_grad():
+            return np.concatenate([self(x[i:i + batch_size]).data.argmax(axis=1)
+                                   for i in range(0, len(x), batch_size)])
+
+
+class MLP(Classifier):
     """A multilayer perceptron: Linear → activation → ... → Linear (logits).
 
     `MLP([784, 256, 10])` is the course's two-layer network; `MLP([784, 600, 400, 10])`
@@ -232,14 +321,90 @@ class MLP(Module):
         """The weight matrices only: what L2 regularisation penalises."""
         return [layer.W for layer in self.layers]
 
-    def predict(self, x, batch_size=10000):
-        """Class ids for a batch of inputs (no tape: evaluation only)."""
-        with tape.no_grad():
-            return np.concatenate([self(x[i:i + batch_size]).data.argmax(axis=1)
-                                   for i in range(0, len(x), batch_size)])
-
     def __repr__(self):
         return f"MLP({self.sizes}, activation={self.activation_name!r})"
+
+
+class CNN(Classifier):
+    """A convolutional classifier (the network of report 003 by default):
+
+        [conv k×k 'same' → activation → max-pool 2] per entry of `channels`
+        → flatten → [linear → activation] per entry of `fc` → linear (logits)
+
+    `CNN()` is conv 5×5 32 → relu → pool → conv 5×5 64 → relu → pool → fc 1024 → relu →
+    fc 10 on 1×28×28 images. Inputs may also come flattened, (N, 784): they are viewed
+    as (N, 1, 28, 28). Parameters are named conv1.W, conv1.b, ..., fc1.W, fc1.b, ...
+    """
+
+    eval_batch_size = 256      # an im2col buffer of 256 images, not of the whole test set
+
+    def __init__(self, channels=(32, 64), kernel=5, fc=(1024,), activation_name="relu",
+                 in_shape=(1, 28, 28), n_classes=10, init="he", seed=0, dtype=np.float32):
+        channels, fc = [int(c) for c in channels], [int(n) for n in fc]
+        if not channels or min(channels + fc + [kernel, n_classes]) < 1:
+            raise ValueError(f"CNN needs at least one convolution and positive sizes; got "
+                             f"channels {channels}, kernel {kernel}, fc {fc}")
+        self.dtype = check_dtype(dtype, "CNN")
+        rng = np.random.default_rng(seed)
+        self.channels, self.kernel, self.fc = channels, int(kernel), fc
+        self.activation_name, self.in_shape = activation_name, tuple(in_shape)
+        self.sequence = []            # the layers in the order forward calls them
+
+        def numbered_activation():    # ReLU1, ReLU2, ...: one box each in a drawing
+            act = activation(activation_name)
+            count = sum(isinstance(layer, Activation) for layer in self.sequence)
+            act.label = f"{type(act).__name__}{count + 1}"
+            return act
+
+        c, h, w = self.in_shape
+        for i, c_out in enumerate(channels, start=1):
+            conv = Conv2d(c, c_out, kernel, init=init, rng=rng, dtype=dtype, label=f"Conv{i}")
+            pool = MaxPool2d(2, label=f"MaxPool{i}")
+            h, w = pool.output_size(conv.output_size(h)), pool.output_size(conv.output_size(w))
+            if h < 1 or w < 1:
+                raise ValueError(f"CNN: {len(channels)} convolution+pooling stages shrink a "
+                                 f"{self.in_shape[1]}×{self.in_shape[2]} image to nothing; "
+                                 f"use fewer --channels")
+            setattr(self, f"conv{i}", conv)      # model.conv1, model.conv2, ...
+            self.sequence += [conv, numbered_activation(), pool]
+            c = c_out
+        self.sequence.append(Flatten())
+        sizes = [c * h * w, *fc, n_classes]
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            layer = Linear(a, b, init, rng, dtype, label=f"fc{i}")
+            setattr(self, f"fc{i}", layer)
+            self.sequence.append(layer)
+            if i < len(sizes) - 1:
+                self.sequence.append(numbered_activation())
+
+    def forward(self, x):
+        x = as_input(x, self.dtype, "CNN")
+        c, h, w = self.in_shape
+        if x.ndim == 2 and x.shape[1] == c * h * w or x.ndim == 3 and x.shape[1:] == (h, w):
+            x = x.reshape(len(x), c, h, w)    # flattened images, as the MLP takes them
+        if x.shape[1:] != self.in_shape:
+            raise ValueError(f"CNN: expected images of shape (batch, {c}, {h}, {w}) (or "
+                             f"(batch, {c * h * w}) flattened), got {tuple(x.shape)}")
+        for layer in self.sequence:
+            x = layer(x)
+        return x
+
+    def named_parameters(self):
+        """conv1.W, conv1.b, ..., fc1.W, fc1.b, ...: the layers by name, in order."""
+        found = {}
+        for layer in self.sequence:
+            if isinstance(layer, (Conv2d, Linear)):
+                found[f"{layer.label.lower()}.W"], found[f"{layer.label.lower()}.b"] = \
+                    layer.W, layer.b
+        return found
+
+    def weights(self):
+        """The convolution kernels and weight matrices: what L2 regularisation penalises."""
+        return [p for name, p in self.named_parameters().items() if name.endswith(".W")]
+
+    def __repr__(self):
+        return (f"CNN(channels={self.channels}, kernel={self.kernel}, fc={self.fc}, "
+                f"activation={self.activation_name!r})")
 
 
 def l2_penalty(weights, lam):

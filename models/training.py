@@ -202,10 +202,11 @@ def data_loss(logits, y, loss_name):
     raise ValueError(f"unknown loss {loss_name!r}: choose 'cross_entropy' or 'mse'")
 
 
-def evaluate(model, x, y, loss_name="cross_entropy", batch_size=10000):
+def evaluate(model, x, y, loss_name="cross_entropy", batch_size=None):
     """(mean loss, accuracy) of the model on (x, y), without recording anything."""
     if len(x) == 0:
         return float("nan"), float("nan")
+    batch_size = batch_size or getattr(model, "eval_batch_size", 10000)
     total_loss, correct = 0.0, 0
     with tape.no_grad():
         for i in range(0, len(x), batch_size):

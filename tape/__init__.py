@@ -12,6 +12,7 @@ The mechanism (no op in it):
 
 The ops, each with its gradient rule beside it:
 - `shapes.py`, `activations.py`, `arithmetic.py`, `reductions.py`, `losses.py`
+- `conv.py`       conv2d, max_pool2d, avg_pool2d: im2col and one matrix product
 - `operators.py`  attaches `+ - * / ** @`, indexing and methods to Tensor
 
 On top:
@@ -29,6 +30,7 @@ from .activations import exp, log, sqrt, tanh, sigmoid, relu, leaky_relu, hardta
 from .arithmetic import (add, subtract, multiply, divide, negative, power, matmul, linear,
                          absolute as abs)
 from .reductions import sum, mean, max
+from .conv import conv2d, conv_transpose2d, max_pool2d, avg_pool2d
 from .losses import softmax, log_softmax, cross_entropy, mse, one_hot
 from . import operators  # noqa: F401  (gives Tensor its operators)
 from .backprop import backward, entries_reaching, gradients

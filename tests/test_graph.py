@@ -106,3 +106,17 @@ def test_sweep_table_lists_entries_in_reverse_with_the_tapes_adjoints():
 def test_sweep_table_needs_kept_adjoints():
     with pytest.raises(ValueError, match="keep_adjoints=True"):
         sweep_table(tape.Tape())
+
+
+def test_cnn_graph_draws_one_box_per_layer_and_collapses_to_the_architecture(tmp_path):
+    full, collapsed = tmp_path / "cnn.svg", tmp_path / "cnn_collapsed.svg"
+    assert graph.main(["--model", "cnn", "--out", str(full)]) == 0
+    assert graph.main(["--model", "cnn", "--collapse", "--out", str(collapsed)]) == 0
+    # CNN + Conv1 ReLU1 MaxPool1 Conv2 ReLU2 MaxPool2 Flatten fc1 ReLU3 fc2
+    assert svg_counts(full)[1] == 11
+    text = collapsed.read_text()
+    # x, 10 layers, their 10 outputs, the labels, cross_entropy, loss
+    assert svg_counts(collapsed) == (24, 1)
+    order = [text.index(f">{name}<") for name in
+             ("Conv1", "ReLU1", "MaxPool1", "Conv2", "ReLU2", "MaxPool2", "Flatten", "fc1", "fc2")]
+    assert order == sorted(order)

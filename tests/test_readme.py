@@ -49,3 +49,11 @@ def test_every_benchmark_flag_is_in_the_readme():
         for flag in action.option_strings:
             if flag not in ("-h", "--help"):
                 assert flag in README, flag
+
+
+def test_every_cnn_flag_is_in_the_readme():
+    from models.cnn import parser
+    for action in parser()._actions:
+        for flag in action.option_strings:
+            if flag not in ("-h", "--help"):
+                assert flag in README, flag

@@ -15,6 +15,7 @@ TUTORIALS = {
     "decision_boundaries": ["moons_activation_width.png", "moons_depth.png",
                             "blobs_activation.png", "moons_training.gif"],
     "mnist": ["curves.png", "weights.png", "histograms.png", "heatmap_W2.png"],
+    "convolution": ["convolution.png"],
 }
 
 

@@ -14,6 +14,7 @@ pass `retain_graph=True` to it): a freed entry no longer knows its inputs and is
 as a stub that says so.
 
     python -m viz.graph --model twolayer --out graph.svg [--collapse]
+    python -m viz.graph --model cnn --out cnn.svg [--collapse]
     python -m viz.graph --model scalar --out neuron.png
 """
 
@@ -315,6 +316,19 @@ def twolayer_example(hidden=16, batch=8):
     return loss
 
 
+def cnn_example(batch=2):
+    """One step of report 003's CNN, narrowed to 4 and 8 channels and 32 fc units."""
+    import tape
+    from models.nn import CNN
+    rng = np.random.default_rng(0)
+    x = tape.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32), name="x")
+    y = rng.integers(0, 10, batch)
+    loss = tape.cross_entropy(CNN(channels=[4, 8], kernel=5, fc=[32])(x), y)
+    loss.name = "loss"
+    loss.backward(retain_graph=True)
+    return loss
+
+
 def main(argv=None):
     """The command; a mistake (bad --out, no Graphviz) is one line and exit code 2."""
     return run_command(_draw_command, argv)
@@ -323,8 +337,9 @@ def main(argv=None):
 def _draw_command(argv):
     p = argparse.ArgumentParser(prog="python -m viz.graph",
                                 description="Draw a computation graph with Graphviz.")
-    p.add_argument("--model", choices=("twolayer", "scalar"), default="twolayer",
-                   help="twolayer: one training step of MLP [784, 16, 10]; "
+    p.add_argument("--model", choices=("twolayer", "cnn", "scalar"), default="twolayer",
+                   help="twolayer: one training step of MLP [784, 16, 10]; cnn: one of "
+                        "the CNN (conv 4 → pool → conv 8 → pool → fc 32 → 10); "
                         "scalar: o = tanh(x1·w1 + x2·w2 + b)")
     p.add_argument("--out", default="graph.svg",
                    help="output file; the format follows the extension (.svg .png .pdf .dot)")
@@ -337,10 +352,13 @@ def _draw_command(argv):
     check_writable_dir(Path(args.out).parent)
     if args.model == "scalar":
         root, keep_alive = scalar_example()      # noqa: F841 (o must outlive the drawing)
+    elif args.model == "cnn":
+        root = cnn_example()
     else:
         root = twolayer_example()
-    title = ("o = tanh(x1·w1 + x2·w2 + b)" if args.model == "scalar"
-             else "one training step of the two-layer net")
+    title = {"scalar": "o = tanh(x1·w1 + x2·w2 + b)",
+             "cnn": "one training step of the CNN (5×5 convolutions, 2×2 max-pooling)",
+             "twolayer": "one training step of the two-layer net"}[args.model]
     path = render(draw(root, collapse=args.collapse, title=title), args.out)
     print(f"wrote {path}")
     return 0
