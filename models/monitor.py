@@ -230,8 +230,9 @@ class Monitor:
                                               self.evaluations)
 
     def callbacks(self):
-        """In the order they must run: the sample's accuracy before anyone reports it."""
-        return [c for c in (self.sample, self.stats, self.evaluations, self.solver_log,
+        """In the order they must run: the sample's accuracy before anyone reports it,
+        a step's loss line before that step's evaluation."""
+        return [c for c in (self.sample, self.stats, self.solver_log, self.evaluations,
                             self.tensorboard) if c is not None]
 
     def summary(self):
