@@ -17,7 +17,7 @@ CHECK_STEPS = 3
 
 
 def moons_data():
-    from models.toy_data import make_moons
+    from sklearn.datasets import make_moons
     X, y = make_moons(100, noise=0.1, random_state=0)
     return X, (2.0 * y - 1).reshape(-1, 1)              # labels ±1, as a column
 

@@ -34,10 +34,9 @@ from .files import check_writable_dir, write_json
 from .optim import OPTIMIZERS, SLOTS
 from .rundir import RunDirectory
 from .schedules import SCHEDULES
-from .training import Diverged, Run, evaluate
+from .training import COLUMNS, LOSSES, Diverged, Run, evaluate
 
 DATASETS = ("mnist", "fashion-mnist")
-LOSSES = ("cross_entropy", "mse")
 DTYPES = ("float32", "float64")
 TRAINING_IMAGES = 60000           # both datasets: 60,000 training and 10,000 test images
 IMAGE_SHAPE, N_CLASSES = (28, 28), 10
@@ -124,19 +123,22 @@ def parser(family):
     model = p.add_argument_group("model")
     family.add_model_arguments(model, d)
     model.add_argument("--loss", choices=LOSSES, default=d.loss,
-                       help="softmax cross-entropy, or MSE against one-hot targets")
+                       help="softmax cross-entropy; or squared error against one-hot "
+                            "targets: mse, the mean over all elements, or mse_half, "
+                            "½·Σ(y − ŷ)²/N (report 002)")
     model.add_argument("--dtype", choices=DTYPES, default=d.dtype,
                        help="floating-point type of the data, parameters and gradients")
 
     opt = p.add_argument_group("optimisation")
     opt.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer,
-                     help="momentum: SGD with momentum (v ← μv − ηg; θ ← θ + v)")
+                     help="momentum: SGD with momentum (v ← μv − ηg; θ ← θ + v); "
+                          "momentum_damped: report 001's v ← βv − (1−β)g; θ ← θ + ηv")
     by_optimizer = family.lr_by_optimizer
     opt.add_argument("--lr", type=float, default=None if by_optimizer else d.lr,
                      help="initial learning rate" + (" (default: the optimiser's own: " + ", ".join(
                          f"{k} {v:g}" for k, v in by_optimizer.items()) + ")" if by_optimizer else ""))
     opt.add_argument("--momentum", type=float, default=d.momentum,
-                     help="for --optimizer momentum / nesterov")
+                     help="μ (or β) for --optimizer momentum, momentum_damped, nesterov")
     opt.add_argument("--l2", type=float, default=d.l2,
                      help="L2 strength λ: adds ½λΣ‖W‖² to the loss (biases not penalised)")
     opt.add_argument("--schedule", choices=SCHEDULES, default=d.schedule,
@@ -172,6 +174,10 @@ def parser(family):
 
 # flags that may differ from the saved run on --resume: where the data is, and the display
 RESUME_MAY_CHANGE = {"resume", "epochs", "data_dir", "no_download", "no_progress", "no_plots"}
+
+
+# the flags --test reads: where the model and the data are, and the display
+TEST_USES = {"test", "data_dir", "no_download", "no_progress"}
 
 
 def flag(field):
@@ -268,6 +274,10 @@ def validate_flags(args, p, family, argv):
     if args.resume and args.out:
         p.error("--resume continues in its own run directory; --out cannot be used with it")
     if args.test:
+        useless = sorted(set(given_flags(argv, family)) - TEST_USES)
+        if useless:
+            p.error(f"{', '.join(flag(d) for d in useless)} cannot be used with --test: the "
+                    f"model is rebuilt from the config saved with it")
         return
     monitoring.check_arguments(args, p.error)
     problems = check_config(config_from(args, family), family)
@@ -402,8 +412,10 @@ def _watch_members(state, path):
 
 
 def _check_state(state, path):
+    columns = [name for name, _ in COLUMNS]
     ok = (isinstance(state, dict) and isinstance(state.get("history"), list)
-          and all(isinstance(row, dict) and "epoch" in row for row in state["history"])
+          and all(isinstance(row, dict) and all(c in row for c in columns)
+                  for row in state["history"])
           and isinstance(state.get("bad_epochs"), int)
           and (state.get("best") is None or isinstance(state["best"], dict)))
     if ok and state["best"] is not None:
@@ -430,11 +442,17 @@ def train(args, family, argv):
     else:
         check_writable_dir(args.out or "runs")
         run_dir = RunDirectory.create(args.out, overwrite=args.overwrite)
+    progress = {"saved_epoch": None}    # the last epoch in last.npz, once it is known
     with run_dir:
-        return _train_in(run_dir, args, family, argv)
+        try:
+            return _train_in(run_dir, args, family, argv, progress)
+        except KeyboardInterrupt:
+            print("\n" + _interrupted(family, run_dir, progress["saved_epoch"], args.resume),
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
 
 
-def _train_in(run_dir, args, family, argv):
+def _train_in(run_dir, args, family, argv, progress):
     checkpoint = run_dir / "last.npz"
     if args.resume:
         arrays, saved = load_checkpoint(checkpoint, resume_members(family, checkpoint))
@@ -457,25 +475,25 @@ def _train_in(run_dir, args, family, argv):
         done = 0
 
     splits = load_data(config, args, family)
-    n_classes = N_CLASSES
     print(f"{config.dataset}: {len(splits.x_train)} train / {len(splits.x_val)} validation "
           f"/ {len(splits.x_test)} test images; run directory {run_dir}")
     monitor = monitoring.Monitor(monitoring.settings_from(args), run_dir.path)
-    run = Run(config, model=family.build_model(config, IMAGE_SHAPE, n_classes),
+    run = Run(config, model=family.build_model(config, IMAGE_SHAPE, N_CLASSES),
               callbacks=monitor.callbacks())
     if args.resume:
         run.restore(arrays, saved["state"])
-    print(f"model {run.model} · {config.optimizer} lr {config.lr} ({config.schedule}) · "
-          f"l2 {config.l2} · batch {config.batch_size} · {config.epochs} epochs")
+    print(f"model {run.model} · {describe_setup(config)} · {config.optimizer} lr "
+          f"{config.lr:g} ({config.schedule}) · l2 {config.l2:g} · batch {config.batch_size} · "
+          f"{plural(config.epochs, 'epoch')}")
 
-    meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": n_classes}
-    saved_epoch = [done]
+    meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": N_CLASSES}
+    progress["saved_epoch"] = done if args.resume else None
 
     def save_state(run):
         arrays, state = run.training_state()
         save_checkpoint(checkpoint, arrays, {**meta, "config": config.to_dict(),
                                              "state": state, "versions": versions()})
-        saved_epoch[0] = run.epoch
+        progress["saved_epoch"] = run.epoch
 
     def on_epoch(run, improved):
         if improved:
@@ -494,14 +512,11 @@ def _train_in(run_dir, args, family, argv):
         diverged = str(e)
         print(f"training diverged: {e}. {likely_cause(config, run, splits)}", file=sys.stderr)
         if run.best is None:
-            print(f"no epoch ended without diverging, so no model was saved ({checkpoint} holds the "
-                  f"initial state).", file=sys.stderr)
+            print(f"no epoch ended without diverging, so no model was saved ({checkpoint} "
+                  f"holds the initial state).", file=sys.stderr)
             return 1
         print(f"the last good model is kept: {run_dir / 'model.npz'} "
               f"(epoch {run.best['epoch']}, all parameters finite)", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("\n" + _interrupted(family, run_dir, saved_epoch[0]), file=sys.stderr)
-        return EXIT_INTERRUPTED
 
     run.model.load_state_dict(run.best["params"])
     test_loss, test_acc = evaluate(run.model, splits.x_test, splits.y_test, config.loss)
@@ -516,8 +531,26 @@ def _train_in(run_dir, args, family, argv):
         draw_plots(run_dir, run, config, family, monitor)
     print(f"best validation accuracy {run.best['val_acc']:.4f} at epoch "
           f"{run.best['epoch']}; saved {run_dir / 'model.npz'}")
-    print(f"test accuracy: {test_acc:.4f}  test loss: {test_loss:.4f}")
+    print(f"test accuracy: {test_acc:.4f}  test loss: {number(test_loss)}")
     return 1 if diverged else 0
+
+
+def describe_setup(config):
+    """The loss, the initialisation and the dtype, as the header and the plots name them."""
+    init = getattr(config, "init", None)
+    if init == "gaussian":
+        init = f"gaussian σ {config.weight_scale:g}"
+    return " · ".join(part for part in (f"loss {config.loss}",
+                                        f"init {init}" if init else None, config.dtype) if part)
+
+
+def plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def number(value):
+    """A loss for a sentence: four decimals, or four significant digits when huge."""
+    return f"{value:.4f}" if abs(value) < 1e6 or not math.isfinite(value) else f"{value:.4g}"
 
 
 def likely_cause(config, run, splits):
@@ -536,7 +569,12 @@ def likely_cause(config, run, splits):
             f"--lr (e.g. {config.lr / 10:g}).")
 
 
-def _interrupted(family, run_dir, saved_epoch):
+def _interrupted(family, run_dir, saved_epoch, resumed):
+    if saved_epoch is None and not resumed:
+        return (f"interrupted before training started: nothing was saved; run the same "
+                f"command again (with --out {run_dir})")
+    if saved_epoch is None:
+        return f"interrupted before training resumed: {run_dir} is unchanged"
     if saved_epoch == 0:
         return (f"interrupted before the first epoch finished: no trained epoch was saved; "
                 f"{family.prog} --resume {run_dir} starts again from epoch 1")
@@ -618,8 +656,15 @@ def test(args, family):
     return 0
 
 
+def curves_title(config, model):
+    """curves.png's title: the data and the model, then the whole training setup."""
+    return (f"{config.dataset}: {model}\n{describe_setup(config)} · {config.optimizer} "
+            f"lr {config.lr:g} ({config.schedule}) · l2 {config.l2:g} · batch "
+            f"{config.batch_size}")
+
+
 def draw_plots(run_dir, run, config, family, monitor):
-    title = f"{config.dataset}: {run.model}"
+    title = curves_title(config, run.model)
     monitor.draw(run_dir.path, run, title)       # curves.png (every step), stats.png
     if family.draw_plots:
         family.draw_plots(run_dir, run.model, config)

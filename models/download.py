@@ -16,6 +16,7 @@ import errno
 import hashlib
 import http.client
 import os
+import socket
 import tempfile
 import time
 import urllib.error
@@ -30,9 +31,19 @@ LOCAL_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.ERO
 
 
 class DownloadError(ConnectionError):
-    """No mirror delivered the file."""
+    """No mirror delivered the file. `failures` holds (url, reason) for each mirror."""
 
     user_error = True
+
+    def __init__(self, message, failures=()):
+        super().__init__(message)
+        self.failures = list(failures)
+
+    @property
+    def offline(self):
+        """True when no mirror's name could even be looked up: no network at all."""
+        return bool(self.failures) and all(isinstance(reason, socket.gaierror)
+                                           for _, reason in self.failures)
 
 
 def download(urls, dest, md5=None, progress=True, size=None, stall_timeout=10, deadline=600,
@@ -48,9 +59,9 @@ def download(urls, dest, md5=None, progress=True, size=None, stall_timeout=10, d
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
             if isinstance(e, OSError) and e.errno in LOCAL_ERRORS:
                 raise                     # writing here failed: another mirror cannot help
-            failures.append(f"{url}: {getattr(e, 'reason', None) or e}")
+            failures.append((url, getattr(e, "reason", None) or e))
     raise DownloadError(f"could not download {dest.name}; every mirror failed: "
-                        + "; ".join(failures))
+                        + "; ".join(f"{url}: {reason}" for url, reason in failures), failures)
 
 
 def _fetch(url, dest, md5, progress, size, stall_timeout, deadline, max_bytes):

@@ -79,8 +79,16 @@ def _parameters_in(value, name):
 
 # ---- initialisation ------------------------------------------------------------------
 
-def init_weight(fan_in, fan_out, init, rng, dtype, shape=None):
-    """He (for ReLU-like units: Var W = 2/fan_in) or Xavier (Var W = 2/(fan_in+fan_out)).
+INITS = ("he", "xavier", "lecun", "gaussian")
+
+
+def init_weight(fan_in, fan_out, init, rng, dtype, shape=None, weight_scale=1e-3):
+    """W ~ N(0, std²), with std chosen by `init`:
+
+    he        std = √(2/fan_in)            keeps the variance through ReLU layers
+    xavier    std = √(2/(fan_in+fan_out))  Glorot's, for tanh and sigmoid
+    lecun     std = √(1/fan_in)            randn/√fan_in, as in report 003's template
+    gaussian  std = weight_scale           a fixed scale, cs231n's weight_scale (1e-3)
 
     The shape is (fan_in, fan_out) unless given (a convolution's (C_out, C_in, k, k)).
     """
@@ -88,19 +96,28 @@ def init_weight(fan_in, fan_out, init, rng, dtype, shape=None):
         std = np.sqrt(2.0 / fan_in)
     elif init == "xavier":
         std = np.sqrt(2.0 / (fan_in + fan_out))
+    elif init == "lecun":
+        std = np.sqrt(1.0 / fan_in)
+    elif init == "gaussian":
+        if not weight_scale > 0:
+            raise ValueError(f"init 'gaussian' needs a positive weight_scale (the standard "
+                             f"deviation), got {weight_scale!r}")
+        std = weight_scale
     else:
-        raise ValueError(f"unknown init {init!r}: choose 'he' or 'xavier'")
+        raise ValueError(f"unknown init {init!r}: choose one of {', '.join(INITS)}")
     return (rng.standard_normal(shape or (fan_in, fan_out)) * std).astype(dtype)
 
 
 class Linear(Module):
     """A fully connected layer: Z = XW + b, with W of shape (in, out)."""
 
-    def __init__(self, fan_in, fan_out, init="he", rng=None, dtype=np.float32, label=None):
+    def __init__(self, fan_in, fan_out, init="he", rng=None, dtype=np.float32, label=None,
+                 weight_scale=1e-3):
         if fan_in < 1 or fan_out < 1:
             raise ValueError(f"Linear needs positive sizes, got ({fan_in}, {fan_out})")
         rng = rng if rng is not None else np.random.default_rng()
-        self.W = tape.tensor(init_weight(fan_in, fan_out, init, rng, dtype),
+        self.W = tape.tensor(init_weight(fan_in, fan_out, init, rng, dtype,
+                                         weight_scale=weight_scale),
                              requires_grad=True, name="W")
         self.b = tape.tensor(np.zeros(fan_out, dtype=dtype), requires_grad=True, name="b")
         self.label = label
@@ -287,7 +304,8 @@ class MLP(Classifier):
     has two hidden layers. Parameters are named W1, b1, W2, b2, ... as in the reports.
     """
 
-    def __init__(self, sizes, activation_name="relu", init="he", seed=0, dtype=np.float32):
+    def __init__(self, sizes, activation_name="relu", init="he", seed=0, dtype=np.float32,
+                 weight_scale=1e-3):
         sizes = [int(n) for n in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"MLP needs at least an input and an output size, all "
@@ -296,9 +314,12 @@ class MLP(Classifier):
         rng = np.random.default_rng(seed)
         self.sizes = sizes
         self.activation_name = activation_name
-        self.layers = [Linear(a, b, init, rng, dtype, label=f"Linear{i + 1}")
+        self.layers = [Linear(a, b, init, rng, dtype, label=f"Linear{i + 1}",
+                              weight_scale=weight_scale)
                        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))]
         self.activations = [activation(activation_name) for _ in sizes[2:]]
+        for i, act in enumerate(self.activations, start=1):
+            act.label = f"{type(act).__name__}{i}"     # one box per layer in a drawing
         for i, layer in enumerate(self.layers, start=1):
             layer.W.name, layer.b.name = f"W{i}", f"b{i}"
 

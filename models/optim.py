@@ -63,15 +63,23 @@ class SGD(Optimizer):
     momentum μ = 0:   θ ← θ − η g
     momentum μ > 0:   v ← μ v − η g;   θ ← θ + v
     nesterov:         v ← μ v − η g;   θ ← θ + μ v − η g     (look ahead along v)
+    damped:           v ← β v − (1 − β) g;   θ ← θ + η v     (report 001's form, β = μ)
+
+    The damped velocity is an average of past gradients rather than a sum, so the same
+    η moves θ (1 − β) times as far: damped (η, β) takes exactly the steps of momentum
+    (η(1 − β), μ = β) — u = ηv obeys u ← βu − η(1 − β)g, θ ← θ + u. Report 001's
+    η = 0.01, β = 0.8 is momentum 0.8 with lr 0.002.
     """
 
-    def __init__(self, params, lr=0.1, momentum=0.0, nesterov=False):
+    def __init__(self, params, lr=0.1, momentum=0.0, nesterov=False, damped=False):
         super().__init__(params, lr)
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         if nesterov and momentum == 0:
             raise ValueError("nesterov needs a momentum > 0")
-        self.momentum, self.nesterov = momentum, nesterov
+        if damped and (nesterov or momentum == 0):
+            raise ValueError("the damped form needs a momentum β > 0 and no nesterov")
+        self.momentum, self.nesterov, self.damped = momentum, nesterov, damped
 
     def update(self, i, theta, g):
         if self.momentum == 0:
@@ -79,6 +87,10 @@ class SGD(Optimizer):
             return
         v = self.slot("velocity", i)
         v *= self.momentum
+        if self.damped:
+            v -= (1 - self.momentum) * g
+            theta += self.lr * v
+            return
         v -= self.lr * g
         if self.nesterov:
             theta += self.momentum * v - self.lr * g
@@ -133,11 +145,18 @@ class Adam(Optimizer):
         theta -= step * m / (np.sqrt(v) + self.eps)
 
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adagrad", "rmsprop")
+OPTIMIZERS = ("sgd", "momentum", "momentum_damped", "nesterov", "adam", "adagrad", "rmsprop")
+
+# the learning rate each optimiser starts from when none is given: what trains the
+# two-layer net well with it (adaptive methods scale each step by 1/√(Σg²), so they want
+# a far smaller η than SGD; damped momentum's 0.5 is momentum's 0.05 at β = 0.9)
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "momentum_damped": 0.5, "nesterov": 0.05,
+              "adam": 1e-3, "adagrad": 1e-2, "rmsprop": 1e-3}
 
 # the per-parameter state each optimiser keeps once it has taken a step (what a
 # checkpoint must hold to resume it exactly)
-SLOTS = {"sgd": (), "momentum": ("velocity",), "nesterov": ("velocity",),
+SLOTS = {"sgd": (), "momentum": ("velocity",), "momentum_damped": ("velocity",),
+         "nesterov": ("velocity",),
          "adam": ("m", "v"), "adagrad": ("sum_sq",), "rmsprop": ("mean_sq",)}
 
 
@@ -147,6 +166,8 @@ def make_optimizer(name, params, lr, momentum=0.9):
         return SGD(params, lr)
     if name == "momentum":
         return SGD(params, lr, momentum=momentum)
+    if name == "momentum_damped":
+        return SGD(params, lr, momentum=momentum, damped=True)
     if name == "nesterov":
         return SGD(params, lr, momentum=momentum, nesterov=True)
     if name == "adam":

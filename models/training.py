@@ -44,6 +44,7 @@ class Config:
     hidden: list = field(default_factory=lambda: [1024])
     activation: str = "relu"
     init: str = "he"
+    weight_scale: float = 1e-3     # the standard deviation of init "gaussian"
     loss: str = "cross_entropy"
     optimizer: str = "momentum"
     lr: float = 0.05
@@ -184,22 +185,34 @@ class IterationHistory(Callback):
 def build_model(config, n_inputs=784, n_classes=10):
     init = config.init
     return MLP([n_inputs, *config.hidden, n_classes], config.activation, init,
-               seed=config.seed, dtype=np.dtype(config.dtype))
+               seed=config.seed, dtype=np.dtype(config.dtype), weight_scale=config.weight_scale)
+
+
+LOSSES = ("cross_entropy", "mse", "mse_half")
 
 
 def data_loss(logits, y, loss_name):
-    """The loss on the data: softmax cross-entropy, or MSE against one-hot targets.
+    """The loss on the data: softmax cross-entropy, or squared error against one-hot targets.
 
-    Both are means over the batch, so an empty batch has no loss: that is an error
+    mse        Σ(y − ŷ)² / (N·K), the mean over all N×K elements (tape.mse)
+    mse_half   ½·Σ(y − ŷ)² / N, summed over the K outputs, averaged over the batch
+               (report 002's ½(ŷ − y)ᵀ(ŷ − y)); it is K/2 times mse, 5× for ten classes,
+               so its gradients are 5× larger: lr for mse_half ≈ lr for mse / 5.
+
+    All are means over the batch, so an empty batch has no loss: that is an error
     here (`evaluate` returns NaN for an empty set instead)."""
     if logits.shape[0] == 0:
         raise ValueError(f"data_loss: the batch is empty (logits of shape {logits.shape}); "
                          f"a mean over no examples is undefined")
     if loss_name == "cross_entropy":
         return tape.cross_entropy(logits, y)
+    if loss_name not in LOSSES:
+        raise ValueError(f"unknown loss {loss_name!r}: choose one of {', '.join(LOSSES)}")
+    target = tape.one_hot(y, logits.shape[1], dtype=logits.dtype)
     if loss_name == "mse":
-        return tape.mse(logits, tape.one_hot(y, logits.shape[1], dtype=logits.dtype))
-    raise ValueError(f"unknown loss {loss_name!r}: choose 'cross_entropy' or 'mse'")
+        return tape.mse(logits, target)
+    error = logits - target
+    return 0.5 * (error * error).sum() / logits.shape[0]
 
 
 def evaluate(model, x, y, loss_name="cross_entropy", batch_size=None):
@@ -327,16 +340,20 @@ class Run:
                 self.optimizer.lr = self.lr_at(epoch)
                 started = time.perf_counter()
                 self._bar = _progress_bar(steps, f"epoch {epoch + 1}/{c.epochs}", progress)
+                # overflow on the way to a diverging loss is reported once, by Diverged,
+                # not as a flood of numpy warnings
                 try:
-                    train_loss, train_acc = train_epoch(self.model, self.optimizer,
-                                                        splits.x_train, splits.y_train, c,
-                                                        epoch, self._bar, self.callbacks)
+                    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                        train_loss, train_acc = train_epoch(self.model, self.optimizer,
+                                                            splits.x_train, splits.y_train, c,
+                                                            epoch, self._bar, self.callbacks)
                 finally:
                     if self._bar is not None:
                         self._bar.close()
                     self._bar = None
                 check_parameters(self.model, epoch)
-                val_loss, val_acc = evaluate(self.model, splits.x_val, splits.y_val, c.loss)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    val_loss, val_acc = evaluate(self.model, splits.x_val, splits.y_val, c.loss)
                 if len(splits.x_val):
                     check_loss(val_loss, self.model_classes(), epoch, "validation")
                 row = {"epoch": epoch + 1, "lr": self.optimizer.lr,
@@ -415,16 +432,34 @@ def _progress_bar(total, description, enabled):
                 disable=None, dynamic_ncols=True)
 
 
-COLUMNS = [("epoch", "{:>5d}"), ("lr", "{:>9.2e}"), ("train_loss", "{:>10.4f}"),
-           ("train_acc", "{:>9.4f}"), ("val_loss", "{:>8.4f}"), ("val_acc", "{:>7.4f}"),
-           ("seconds", "{:>7.1f}")]
+# (column, width, decimals): each column keeps its width whatever the value, so that a
+# diverging run's huge or non-finite losses do not shift the table
+COLUMNS = [("epoch", 5, None), ("lr", 9, "e"), ("train_loss", 10, 4), ("train_acc", 9, 4),
+           ("val_loss", 8, 4), ("val_acc", 7, 4), ("seconds", 7, 1)]
+
+
+def format_value(value, width, decimals):
+    """`value` in exactly `width` characters: fixed-point with `decimals` places, or in
+    scientific notation when that would be too wide; nan and inf as words."""
+    if decimals is None:
+        return f"{value:>{width}d}"
+    if not math.isfinite(value):
+        return f"{value:>{width}}"
+    if decimals == "e":
+        return f"{value:>{width}.2e}"
+    text = f"{value:>{width}.{decimals}f}"
+    if len(text) <= width:
+        return text
+    digits = max(0, width - (7 if value < 0 else 6))   # d.ddde+XX takes 6 plus the digits
+    return f"{value:>{width}.{digits}e}"
 
 
 def format_row(row, header=False):
     """One line of the per-epoch table (with the column names above the first)."""
-    line = "  ".join(fmt.format(row[name]) for name, fmt in COLUMNS)
+    widths = [max(width, len(name)) for name, width, _ in COLUMNS]
+    line = "  ".join(format_value(row[name], w, decimals)
+                     for (name, _, decimals), w in zip(COLUMNS, widths))
     if not header:
         return line
-    widths = [len(fmt.format(row[name])) for name, fmt in COLUMNS]
-    names = "  ".join(f"{name:>{w}}" for (name, _), w in zip(COLUMNS, widths))
+    names = "  ".join(f"{name:>{w}}" for (name, _, _), w in zip(COLUMNS, widths))
     return names + "\n" + line

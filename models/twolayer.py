@@ -15,11 +15,13 @@ the train / --test / --resume flows are shared by every model family in
 
 import sys
 
+import math
+
 from . import command
-from .nn import ACTIVATIONS
+from .nn import ACTIVATIONS, INITS
+from .optim import DEFAULT_LR
 from .training import Config, build_model as build_mlp
 
-INITS = ("he", "xavier")
 MAX_WIDTH = 100_000
 
 
@@ -29,8 +31,11 @@ def add_model_arguments(group, defaults):
     group.add_argument("--activation", choices=list(ACTIVATIONS), default=defaults.activation,
                        help="activation of the hidden layers (leaky_relu: slope 0.01)")
     group.add_argument("--init", choices=INITS, default=defaults.init,
-                       help="initial weights: He (Var 2/fan_in) or Xavier "
-                            "(Var 2/(fan_in+fan_out))")
+                       help="initial weights N(0, σ²): He (σ = √(2/fan_in)), Xavier "
+                            "(√(2/(fan_in+fan_out))), LeCun (√(1/fan_in)) or gaussian "
+                            "(σ = --weight-scale, cs231n's)")
+    group.add_argument("--weight-scale", type=float, default=defaults.weight_scale,
+                       help="σ of --init gaussian (cs231n's weight_scale; report 004)")
 
 
 def check_config(config, label):
@@ -49,6 +54,11 @@ def check_config(config, label):
     if config.init not in INITS:
         problems.append(f"{label('init')} must be one of {', '.join(INITS)}, got "
                         f"{config.init!r}")
+    scale = config.weight_scale
+    if not (isinstance(scale, (int, float)) and not isinstance(scale, bool)
+            and math.isfinite(scale) and scale > 0):
+        problems.append(f"{label('weight_scale')} must be a positive finite number, got "
+                        f"{scale!r}")
     return problems
 
 
@@ -72,10 +82,17 @@ def build_model(config, input_shape, n_classes):
 
 
 def draw_plots(run_dir, model, config):
+    """weights.png: what the first layer learned, W1 − W1 at initialisation (rebuilt from
+    the config's seed), for the units that changed most: a wide net's raw weights are
+    mostly their random start, which hides what was learned."""
     from viz.plots import plot_weight_images
     if model.sizes[0] == 784:
-        plot_weight_images(model.layers[0].W.data, path=run_dir / "weights.png",
-                           name="W1 (first layer)")
+        initial = build_mlp(config, model.sizes[0], model.sizes[-1]).layers[0].W.data
+        plot_weight_images(model.layers[0].W.data, initial=initial,
+                           path=run_dir / "weights.png",
+                           title=f"What the first layer learned, W1 − W1 at initialisation: "
+                                 f"the 32 of {model.sizes[1]} hidden units that changed most "
+                                 f"(tile: unit and ‖change‖)")
 
 
 def add_modes(group):
@@ -100,7 +117,8 @@ FAMILY = command.Family(
     build_model=build_model,
     draw_plots=draw_plots,
     add_modes=add_modes,
-    modes={"check_grads": check_grads})
+    modes={"check_grads": check_grads},
+    lr_by_optimizer=DEFAULT_LR)
 
 DEFAULTS = Config()
 

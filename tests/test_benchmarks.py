@@ -16,7 +16,7 @@ import pytest
 from benchmarks import moons
 from benchmarks.backends import BACKENDS, available, initial_params
 from benchmarks.flops import epoch_flops
-from benchmarks.run import goals, summarise
+from benchmarks.run import goals, main, median_round, resummarise, summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,24 +104,65 @@ def rounds(times, scale=1.0, peak=200.0):
             for t in times]
 
 
-def test_ratios_are_taken_within_each_round_then_the_median():
-    # the machine slows down 2× in round 2: both backends alike, the ratio unchanged
-    final = {"backend": "tape", "examples_per_epoch": 1000}
-    r = summarise(final, rounds((1.0, 2.0, 1.0), 1.1), rounds((1.0, 2.0, 1.0)))
-    assert r["step_ratio_to_numpy"] == pytest.approx(1.1)
-    assert r["epoch_ratio_to_numpy"] == pytest.approx(1.1)
-    assert r["step_ms"] == pytest.approx(1100) and r["epoch_seconds"] == pytest.approx(1.1)
-    # while a ratio of overall medians would mix rounds: tape's slow round against numpy's fast
-    tape_rounds = [{**t, "step_seconds": s} for t, s in zip(rounds((1, 1, 1)), (2.2, 1.1, 1.1))]
-    numpy_rounds = [{**t, "step_seconds": s} for t, s in zip(rounds((1, 1, 1)), (2.0, 2.0, 1.0))]
-    assert summarise(final, tape_rounds, numpy_rounds)["step_ratio_to_numpy"] == pytest.approx(1.1)
+def test_every_row_of_a_batch_size_comes_from_the_round_with_the_median_tape_ratio():
+    # tape ÷ numpy per round: 1.3, 1.1, 1.2 → the median is round 3's (index 2)
+    numpy = rounds((1.0, 2.0, 1.5))
+    tape = [{**r, "step_seconds": r["step_seconds"] * f, "epoch_seconds": r["epoch_seconds"] * f}
+            for r, f in zip(numpy, (1.3, 1.1, 1.2))]
+    autograd = rounds((3.0, 5.0, 4.0))
+    k = median_round({"numpy": numpy, "tape": tape, "autograd": autograd})
+    assert k == 2
+    rows = {name: summarise({"backend": name, "examples_per_epoch": 1000}, r, numpy, k)
+            for name, r in (("numpy", numpy), ("tape", tape), ("autograd", autograd))}
+    assert rows["numpy"]["step_ms"] == pytest.approx(1500)
+    for name, row in rows.items():   # what a reader computes from a row is what the row says
+        assert row["table_round"] == 2
+        assert row["step_ratio_to_numpy"] == pytest.approx(row["step_ms"] / rows["numpy"]["step_ms"])
+        assert row["epoch_ratio_to_numpy"] == pytest.approx(
+            row["epoch_seconds"] / rows["numpy"]["epoch_seconds"])
+    assert rows["tape"]["step_ratio_to_numpy"] == pytest.approx(1.2)
+    assert rows["tape"]["step_ratio_range"] == pytest.approx([1.1, 1.3])
+    assert rows["autograd"]["step_ratio_to_numpy"] == pytest.approx(4.0 / 1.5)
 
 
-def test_each_rounds_flop_fraction_is_against_the_peak_measured_in_that_round():
-    # in round 2 the machine runs at half speed: half the peak, twice the epoch time
+def test_an_even_number_of_rounds_takes_the_lower_middle_round():
+    numpy = rounds((1.0, 1.0, 1.0, 1.0))
+    tape = rounds((1.4, 1.1, 1.3, 1.2))
+    assert median_round({"numpy": numpy, "tape": tape}) == 3          # ratio 1.2 of 1.1 1.2 1.3 1.4
+
+
+def test_the_flop_fraction_is_against_the_peak_measured_in_the_same_round():
     final = {"backend": "numpy", "examples_per_epoch": 1000}
-    r = summarise(final, rounds((1.0, 2.0, 1.0)), rounds((1.0, 2.0, 1.0)))
-    assert r["flop_fraction"] == pytest.approx(epoch_flops(1000) / 1e9 / 200.0)
+    r = summarise(final, rounds((1.0, 2.0, 1.0)), rounds((1.0, 2.0, 1.0)), 1)
+    assert r["flop_fraction"] == pytest.approx(epoch_flops(1000) / 1e9 / 100.0 / 2.0)
+
+
+def test_a_saved_report_is_retabled_from_its_rounds(tmp_path, capsys):
+    training = []
+    for batch, base in ((32, (1.0, 1.5, 1.2, 1.1)), (128, (2.0, 2.5, 2.2, 2.1))):
+        numpy = rounds(base)
+        for name, factors in (("numpy", (1, 1, 1, 1)), ("tape", (1.3, 1.1, 1.2, 1.15)),
+                              ("autograd", (2.5, 2.0, 2.2, 2.4))):
+            timed = [{**r, "step_seconds": r["step_seconds"] * f,
+                      "epoch_seconds": r["epoch_seconds"] * f} for r, f in zip(numpy, factors)]
+            training.append({"backend": name, "batch_size": batch, "examples_per_epoch": 1000,
+                             "test_accuracy": 0.85, "peak_rss_mb": 260.0, "train_rss_mb": 2.0,
+                             "rounds": timed, "step_ms": 0.0})       # stale, to be recomputed
+    saved = {"machine": {"processor": "x", "cores": 2, "numpy": "2", "openblas_coretype": None},
+             "peak_gflops": 200.0, "processes": 2, "rounds": 4, "training": training,
+             "per_op": {"numpy_forward_us": 0.3, "numpy_forward_backward_us": 0.8,
+                        "tape_forward_no_grad_us": 1.0, "tape_forward_backward_us": 4.5},
+             "moons": {}}
+    report = resummarise(saved)
+    assert {r["table_round"] for r in report["training"] if r["batch_size"] == 32} == {3}
+    for row in report["training"]:
+        numpy_row = next(r for r in report["training"] if r["backend"] == "numpy"
+                         and r["batch_size"] == row["batch_size"])
+        assert row["table_round"] == numpy_row["table_round"]
+        assert row["step_ratio_to_numpy"] == pytest.approx(row["step_ms"] / numpy_row["step_ms"])
+    (tmp_path / "saved.json").write_text(json.dumps(saved))
+    main(["--from-json", str(tmp_path / "saved.json")])
+    assert "| 128 | tape | 4 |" in capsys.readouterr().out
 
 
 def test_the_benchmark_command_end_to_end(tmp_path):

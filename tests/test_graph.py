@@ -108,6 +108,61 @@ def test_sweep_table_needs_kept_adjoints():
         sweep_table(tape.Tape())
 
 
+# ---- python -m viz.graph: any MLP, one box per layer, files kept safe ----------------------
+
+def test_a_deep_mlp_draws_each_activation_layer_as_its_own_box(tmp_path):
+    out = tmp_path / "deep.svg"
+    assert graph.main(["--hidden", "600", "400", "--out", str(out)]) == 0
+    text = out.read_text()
+    for module in ("Linear1", "ReLU1", "Linear2", "ReLU2", "Linear3"):
+        assert f">{module}<" in text, module
+    assert svg_counts(out)[1] == 6                  # MLP and its five modules
+
+
+def test_collapsed_deep_mlp_is_a_chain_of_five_module_nodes(tmp_path):
+    out = tmp_path / "arch.dot"
+    assert graph.main(["--hidden", "600", "400", "--collapse", "--out", str(out)]) == 0
+    source = out.read_text()
+    modules = re.findall(r"(mMLP_\w+) \[label=", source)
+    assert modules == ["mMLP_Linear1", "mMLP_ReLU1", "mMLP_Linear2", "mMLP_ReLU2",
+                       "mMLP_Linear3"]
+    for module in modules:                          # one way in, one way out: no loop
+        assert len(re.findall(rf"-> {module}\b", source)) == 1
+        assert len(re.findall(rf"\b{module} ->", source)) == 1
+
+
+def run_command(*flags, cwd):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "viz.graph",
+                           *flags], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+
+
+def test_command_prints_no_runpy_warning_and_refuses_to_overwrite(tmp_path):
+    first = run_command(cwd=tmp_path)
+    assert first.returncode == 0 and first.stderr == "" and first.stdout == "wrote graph.svg\n"
+    before = (tmp_path / "graph.svg").read_bytes()
+    second = run_command("--hidden", "3", cwd=tmp_path)
+    assert second.returncode == 2 and second.stderr.count("\n") == 1
+    assert "graph.svg exists; pass --overwrite" in second.stderr
+    assert (tmp_path / "graph.svg").read_bytes() == before
+    third = run_command("--hidden", "3", "--overwrite", cwd=tmp_path)
+    assert third.returncode == 0 and (tmp_path / "graph.svg").read_bytes() != before
+
+
+def test_jpg_is_drawn_and_an_unknown_format_is_one_line(tmp_path):
+    assert graph.main(["--model", "scalar", "--out", str(tmp_path / "n.jpg")]) == 0
+    assert (tmp_path / "n.jpg").read_bytes()[:3] == b"\xff\xd8\xff"
+    result = run_command("--out", "g.bmp", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "unknown format '.bmp'" in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == [tmp_path / "n.jpg"]
+
+
 def test_cnn_graph_draws_one_box_per_layer_and_collapses_to_the_architecture(tmp_path):
     full, collapsed = tmp_path / "cnn.svg", tmp_path / "cnn_collapsed.svg"
     assert graph.main(["--model", "cnn", "--out", str(full)]) == 0

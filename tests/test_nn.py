@@ -56,8 +56,16 @@ def test_modules_label_their_entries_on_the_tape():
     with tape.Tape() as t:
         model(np.ones((1, 4), np.float32))
     scopes = [e.scope for e in t.entries]
-    assert scopes[0] == ("MLP", "Linear1") and ("MLP", "ReLU") in scopes
+    assert scopes[0] == ("MLP", "Linear1") and ("MLP", "ReLU1") in scopes
     assert scopes[-1] == ("MLP", "Linear2")
+
+
+def test_each_hidden_layers_activation_has_its_own_label():
+    model = MLP([4, 3, 3, 3, 2], "tanh")
+    with tape.Tape() as t:
+        model(np.ones((1, 4), np.float32))
+    assert list(dict.fromkeys(e.scope[-1] for e in t.entries)) == [
+        "Linear1", "Tanh1", "Linear2", "Tanh2", "Linear3", "Tanh3", "Linear4"]
 
 
 def test_l2_penalty_gradient_is_lambda_w():

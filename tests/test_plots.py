@@ -127,9 +127,42 @@ def test_weight_images_one_tile_per_hidden_unit_without_ticks(tmp_path):
 
 
 def test_weight_images_stop_at_max_images_and_take_other_shapes():
-    fig = plots.plot_weight_images(rng.standard_normal((64, 50)), shape=(8, 8), max_images=12)
+    fig = plots.plot_weight_images(rng.standard_normal((64, 50)), shape=(8, 8), max_images=12,
+                                   largest=False)
     tiles = [ax for ax in fig.axes if ax.get_visible() and ax.get_images() and ax.get_label() != "<colorbar>"]
-    assert len(tiles) == 12 and "0–11 of 50" in suptitle(fig)
+    assert len(tiles) == 12 and "hidden units 0–11 of 50" in suptitle(fig)
+
+
+def tiles_of(fig):
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_images()
+            and ax.get_label() != "<colorbar>"]
+
+
+def test_weight_images_show_the_units_with_the_largest_norms_first():
+    W = rng.standard_normal((784, 40)) * 0.01
+    W[:, [7, 30, 3]] *= [50, 40, 30]                       # three strong units
+    fig = plots.plot_weight_images(W, max_images=5)
+    titles = [ax.get_title() for ax in tiles_of(fig)]
+    assert [t.split(":")[0] for t in titles[:3]] == ["7", "30", "3"]
+    norm7 = np.linalg.norm(W[:, 7])
+    assert titles[0] == f"7: {norm7:.2f}"
+    assert "the 5 hidden units with the largest ‖w‖ of 40" in suptitle(fig)
+
+
+def test_weight_images_with_the_initial_weights_show_what_training_changed():
+    W0 = rng.standard_normal((784, 10))
+    template = np.zeros((784, 10))
+    template[:392, 4] = 0.5                                # unit 4 learned "top half bright"
+    fig = plots.plot_weight_images(W0 + template, initial=W0)
+    first = tiles_of(fig)[0]
+    assert first.get_title().startswith("4:")
+    np.testing.assert_allclose(first.get_images()[0].get_array(), template[:, 4].reshape(28, 28),
+                               atol=1e-12)
+    bar = next(ax for ax in fig.axes if ax.get_label() == "<colorbar>")
+    assert bar.get_ylabel() == "change since initialisation, W − W₀"
+    ticks = [t.get_text() for t in bar.get_yticklabels()]
+    assert any(t.replace("−", "-").replace(".", "").lstrip("-").isdigit() for t in ticks)
+    assert "random start is taken" in fig._supxlabel.get_text()
 
 
 def test_weight_histograms_one_labelled_panel_per_array(tmp_path):

@@ -14,7 +14,7 @@
 import numpy as np
 
 import tape
-from tutorials.output import setup
+from tutorials.output import setup, show, written_atomically
 
 out, fast = setup("backprop_by_hand")
 rng = np.random.default_rng(0)
@@ -141,5 +141,7 @@ ax.set(title="A custom op and the derivatives the tape computes for it",
        xlabel="x", ylabel="value")
 ax.grid(alpha=0.3)
 ax.legend()
-fig.savefig(out / "softplus.png", dpi=120)
+with written_atomically(out / "softplus.png") as path:
+    fig.savefig(path, dpi=120)
+show(fig)
 print(f"figures written to {out}")

@@ -13,8 +13,8 @@ import numpy as np
 
 from models.check_grads import compare, format_table
 from models.datasets import load_dataset
-from models.training import Config, Run, evaluate
-from tutorials.output import setup
+from models.training import Config, Run, build_model, evaluate
+from tutorials.output import setup, show
 from viz.plots import (plot_learning_curves, plot_weight_heatmaps, plot_weight_histograms,
                        plot_weight_images)
 
@@ -51,21 +51,27 @@ print(f"test accuracy {test_acc:.4f}, test loss {test_loss:.4f} "
 # which the course reports watch for to stop early or to pick the L2 strength.
 
 # %%
-plot_learning_curves(run.history, path=out / "curves.png",
-                     title=f"{dataset}, {train_size} training images: MLP [784, 256, 10]")
+show(plot_learning_curves(run.history, path=out / "curves.png",
+                          title=f"{dataset}, {train_size} training images: MLP [784, 256, 10]"))
 
 # %% [markdown]
 # ## What the first layer learned
 #
-# Each hidden unit's 784 incoming weights, shown as a 28×28 image: strokes and blobs
-# that the unit responds to (red) or against (blue).
+# Each hidden unit's 784 incoming weights, shown as a 28×28 image. Drawn as they are,
+# they look like noise: every unit starts from random weights (He: standard deviation
+# $\sqrt{2/784} \approx 0.05$ per pixel), and in a net of 256 units each one moves only a
+# little from there. Taking the start away, $W - W_0$, shows what training put in:
+# strokes and outlines that the unit responds to (red) or against (blue). The tiles are
+# the units that changed most; each is titled with its index and $\|W - W_0\|$.
 
 # %%
 params = run.model.state_dict()
-plot_weight_images(params["W1"], path=out / "weights.png")
-plot_weight_histograms(params, path=out / "histograms.png")
-plot_weight_heatmaps({"W2": params["W2"]}, path=out / "heatmap_W2.png",
-                     title="Second layer: hidden units (rows) → classes (columns)")
+initial = build_model(config).state_dict()["W1"]       # the same seed: the same W₀
+show(plot_weight_images(params["W1"], path=out / "weights_raw.png", max_images=16))
+show(plot_weight_images(params["W1"], initial=initial, path=out / "weights.png"))
+show(plot_weight_histograms(params, path=out / "histograms.png"))
+show(plot_weight_heatmaps({"W2": params["W2"]}, path=out / "heatmap_W2.png",
+                          title="Second layer: hidden units (rows) → classes (columns)"))
 
 # %% [markdown]
 # ## Hand-derived gradients against the tape

@@ -12,7 +12,7 @@
 import numpy as np
 
 import tape
-from tutorials.output import setup
+from tutorials.output import setup, show
 
 out, fast = setup("scalars")
 
@@ -88,6 +88,7 @@ o.backward(retain_graph=True)
 graph = draw(t, title="o = tanh(x1·w1 + x2·w2 + b)")   # the tape knows every adjoint
 for suffix in ("svg", "png"):
     render(graph, out / f"neuron.{suffix}")
+show(graph)
 
 # %% [markdown]
 # ## A second derivative for free

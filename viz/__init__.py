@@ -5,9 +5,20 @@
 - `plots.py`   learning curves, decision boundaries, weight images, histograms, heatmaps;
                `python -m viz.plots RUN_DIR_OR_MODEL.npz` draws a saved model's weights
 - `layer_stats.py`  stats.png: each layer's statistics and weight histogram over training
+
+The names below are imported on first use, not here: `python -m viz.graph` then runs
+viz/graph.py once, as the command, rather than after importing it as a module.
 """
 
-from .graph import GraphvizMissing, draw, render
-from .sweep import format_sweep, sweep_table
+import importlib
 
-__all__ = ["draw", "render", "GraphvizMissing", "sweep_table", "format_sweep"]
+_NAMES = {"draw": "graph", "render": "graph", "GraphvizMissing": "graph",
+          "sweep_table": "sweep", "format_sweep": "sweep"}
+
+__all__ = list(_NAMES)
+
+
+def __getattr__(name):
+    if name in _NAMES:
+        return getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+    raise AttributeError(f"module 'viz' has no attribute {name!r}")

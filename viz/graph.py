@@ -13,6 +13,7 @@ A `Tape` keeps the entries it recorded whole, so `draw(t)` shows the whole graph
 pass `retain_graph=True` to it): a freed entry no longer knows its inputs and is drawn
 as a stub that says so.
 
+    python -m viz.graph --hidden 600 400 --collapse --out mlp.svg   # any MLP's architecture
     python -m viz.graph --model twolayer --out graph.svg [--collapse]
     python -m viz.graph --model cnn --out cnn.svg [--collapse]
     python -m viz.graph --model scalar --out neuron.png
@@ -261,13 +262,19 @@ def _html(text):
 
 # ---- rendering ------------------------------------------------------------------------
 
+# the formats `dot` draws that this project offers; .dot / .gv write the source only
+FORMATS = ("svg", "png", "pdf", "jpg", "jpeg", "gif")
+
+
 def render(graph, path):
-    """Write `graph` to `path`; the format follows the extension (svg, png, pdf, dot, gv)."""
+    """Write `graph` to `path`; the format follows the extension (svg, png, pdf, jpg,
+    gif, or dot / gv for the source)."""
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
-    if fmt not in ("svg", "png", "pdf", "dot", "gv"):
+    if fmt not in FORMATS + ("dot", "gv"):
         raise UnknownFormat(f"render: unknown format {path.suffix or '(no extension)'!r} "
-                            f"for {path}; use .svg, .png, .pdf or .dot")
+                            f"for {path}; use one of {', '.join('.' + f for f in FORMATS)} "
+                            f"or .dot")
     if path.is_dir():
         raise IsADirectoryError(21, "is a directory", str(path))
     if fmt in ("dot", "gv"):
@@ -280,7 +287,7 @@ def render(graph, path):
             f"drawn. Install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew "
             f"install graphviz; others: https://graphviz.org/download/). The graph's "
             f"source was written to {source}.")
-    drawing = graph.pipe(format=fmt)        # Graphviz draws in memory; then one rename
+    drawing = graph.pipe(format="jpg" if fmt == "jpeg" else fmt)   # in memory; then one rename
     return atomic_write(path, lambda f: f.write(drawing))
 
 
@@ -303,14 +310,18 @@ def scalar_example():
     return t, o                         # the tape holds its outputs only weakly: keep o
 
 
-def twolayer_example(hidden=16, batch=8):
-    """One step of the two-layer net: loss = cross_entropy(MLP(x), y)."""
+def twolayer_example(hidden=16, batch=8, activation="relu"):
+    """One training step of an MLP: loss = cross_entropy(MLP(x), y).
+
+    hidden: one size (the two-layer net) or a list of sizes, one per hidden layer.
+    """
     import tape
     from models.nn import MLP
+    sizes = [784, *(hidden if isinstance(hidden, (list, tuple)) else [hidden]), 10]
     rng = np.random.default_rng(0)
     x = tape.tensor(rng.random((batch, 784), dtype=np.float32), name="x")
     y = rng.integers(0, 10, batch)
-    loss = tape.cross_entropy(MLP([784, hidden, 10])(x), y)
+    loss = tape.cross_entropy(MLP(sizes, activation)(x), y)
     loss.name = "loss"
     loss.backward(retain_graph=True)
     return loss
@@ -329,37 +340,63 @@ def cnn_example(batch=2):
     return loss
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A bad flag is one line (what, and where to look) and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def main(argv=None):
     """The command; a mistake (bad --out, no Graphviz) is one line and exit code 2."""
     return run_command(_draw_command, argv)
 
 
 def _draw_command(argv):
-    p = argparse.ArgumentParser(prog="python -m viz.graph",
-                                description="Draw a computation graph with Graphviz.")
+    from models.nn import ACTIVATIONS
+    p = _OneLineParser(prog="python -m viz.graph",
+                       description="Draw a computation graph with Graphviz: one training "
+                                   "step of an MLP or of the CNN, or a scalar neuron.")
     p.add_argument("--model", choices=("twolayer", "cnn", "scalar"), default="twolayer",
-                   help="twolayer: one training step of MLP [784, 16, 10]; cnn: one of "
+                   help="twolayer: one training step of MLP [784, *hidden, 10]; cnn: one of "
                         "the CNN (conv 4 → pool → conv 8 → pool → fc 32 → 10); "
                         "scalar: o = tanh(x1·w1 + x2·w2 + b)")
+    p.add_argument("--hidden", type=int, nargs="+", default=[16], metavar="N",
+                   help="hidden layer sizes of the MLP (default 16); e.g. --hidden 600 400")
+    p.add_argument("--activation", choices=list(ACTIVATIONS), default="relu",
+                   help="activation of the MLP's hidden layers (default relu)")
     p.add_argument("--out", default="graph.svg",
-                   help="output file; the format follows the extension (.svg .png .pdf .dot)")
-    p.add_argument("--collapse", action="store_true", help="draw each module as one node")
+                   help="output file (default graph.svg); the format follows the extension: "
+                        + ", ".join("." + f for f in FORMATS) + ", .dot")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace --out if it exists (otherwise an existing file is kept "
+                        "and the command stops)")
+    p.add_argument("--collapse", action="store_true",
+                   help="draw each module (Linear1, ReLU1, ...) as one node: the architecture")
     args = p.parse_args(argv)
-    if Path(args.out).is_dir():
+    out = Path(args.out)
+    if out.is_dir():
         p.error(f"--out {args.out} is a directory; give a file name such as graph.svg")
-    if Path(args.out).suffix.lstrip(".").lower() not in ("svg", "png", "pdf", "dot", "gv"):
-        p.error(f"--out {args.out}: unknown format; end the name in .svg, .png, .pdf or .dot")
-    check_writable_dir(Path(args.out).parent)
+    if out.suffix.lstrip(".").lower() not in FORMATS + ("dot", "gv"):
+        p.error(f"--out {args.out}: unknown format {out.suffix or '(no extension)'!r}; "
+                f"use one of {', '.join('.' + f for f in FORMATS)}, .dot")
+    if out.exists() and not args.overwrite:
+        p.error(f"{args.out} exists; pass --overwrite to replace it, or choose another --out")
+    if min(args.hidden) < 1:
+        p.error(f"--hidden sizes must be at least 1, got {args.hidden}")
+    check_writable_dir(out.parent)
     if args.model == "scalar":
         root, keep_alive = scalar_example()      # noqa: F841 (o must outlive the drawing)
+        title = "o = tanh(x1·w1 + x2·w2 + b)"
     elif args.model == "cnn":
         root = cnn_example()
+        title = "one training step of the CNN (5×5 convolutions, 2×2 max-pooling)"
     else:
-        root = twolayer_example()
-    title = {"scalar": "o = tanh(x1·w1 + x2·w2 + b)",
-             "cnn": "one training step of the CNN (5×5 convolutions, 2×2 max-pooling)",
-             "twolayer": "one training step of the two-layer net"}[args.model]
-    path = render(draw(root, collapse=args.collapse, title=title), args.out)
+        root = twolayer_example(args.hidden, activation=args.activation)
+        title = f"one training step of MLP {[784, *args.hidden, 10]}, {args.activation}"
+    if args.collapse:
+        title += " (each module as one node)"
+    path = render(draw(root, collapse=args.collapse, title=title), out)
     print(f"wrote {path}")
     return 0
 

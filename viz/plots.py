@@ -189,11 +189,13 @@ def plot_decision_boundary(predict, X, y, ax=None, title=None, resolution=200, p
     return _save(fig, path)
 
 
-def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, resolution=150):
+def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, resolution=150,
+                                row_labels=None, col_labels=None):
     """One decision boundary per (title, predict) panel, all over the same points X, y.
 
     For a sweep, e.g. activation (rows) × hidden units (columns): pass the panels row by
-    row and ncols = the number of columns. One legend serves every panel.
+    row, ncols = the number of columns, and optionally `row_labels` (written left of
+    each row) and `col_labels` (above each column). One legend serves every panel.
     """
     if not panels:
         raise ValueError("plot_decision_boundary_grid: no panels (expected a list of "
@@ -204,12 +206,21 @@ def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, re
                              f"(title, predict), got {panel!r}")
     ncols = max(1, min(ncols, len(panels)))
     nrows = math.ceil(len(panels) / ncols)
-    fig = _figure(3.6 * ncols, 3.3 * nrows + 0.6)
+    for labels, n, what in ((row_labels, nrows, "row"), (col_labels, ncols, "column")):
+        if labels is not None and len(labels) != n:
+            raise ValueError(f"plot_decision_boundary_grid: {len(labels)} {what} labels "
+                             f"for {n} {what}s")
+    fig = _figure(3.6 * ncols + (0.5 if row_labels else 0), 3.3 * nrows + 0.6)
     axes = _grid(fig, len(panels), ncols)
-    for ax, (name, predict) in zip(axes, panels):
+    for k, (ax, (name, predict)) in enumerate(zip(axes, panels)):
+        row, col = divmod(k, ncols)
+        if col_labels is not None and row == 0:
+            name = f"{col_labels[col]}\n{name}"
         plot_decision_boundary(predict, X, y, ax=ax, title=name, resolution=resolution,
                                legend=False)
         ax.label_outer()                             # axis labels on the outer panels only
+        if row_labels is not None and col == 0:
+            ax.set_ylabel(f"{row_labels[row]}\n$x_2$", fontsize=11)
     labels = np.unique(np.asarray(y)).astype(int)
     handles = [Line2D([], [], ls="", marker="o", ms=6, mec="white",
                       color=CLASS_COLOURS[c % len(CLASS_COLOURS)]) for c in labels]
@@ -219,53 +230,100 @@ def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, re
     return _save(fig, path)
 
 
+def plot_points(X, y, path=None, title=None):
+    """The data alone: a scatter of the 2-D points, coloured by class."""
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),):
+        raise ValueError(f"plot_points needs points of shape (n, 2) and one label each, "
+                         f"got X {X.shape} and y {y.shape}")
+    fig = _figure(5.2, 4.6)
+    ax = fig.add_subplot()
+    for c in np.unique(y).astype(int):
+        pts = X[y == c]
+        ax.scatter(pts[:, 0], pts[:, 1], s=18, color=CLASS_COLOURS[c % len(CLASS_COLOURS)],
+                   edgecolor="white", linewidth=0.5, label=f"class {c} ({len(pts)} points)")
+    ax.set(xlabel="$x_1$", ylabel="$x_2$")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8, framealpha=0.85)
+    fig.suptitle(title or f"The data: {len(X)} points")
+    return _save(fig, path)
+
+
 # ---- weights -------------------------------------------------------------------------
 
-def plot_weight_images(W, path=None, shape=(28, 28), ncols=16, max_images=64, title=None,
-                       name=None, labels=None):
+def plot_weight_images(W, path=None, shape=(28, 28), ncols=8, max_images=32, title=None,
+                       name=None, labels=None, initial=None, largest=None):
     """Each column of W (one unit's incoming weights) as a shape[0]×shape[1] image.
 
     For the first layer, W1 (784, hidden): what each hidden unit looks for in the image.
     For the last layer, W (hidden, 10) with `labels` = the class names: what each class
     wants from the hidden units, the hidden layer laid out as a grid (report 004).
-    cs231n style: every image on its own symmetric scale ±max|w| (so faint units are as
-    visible as strong ones), red for positive weights, blue for negative, no ticks.
-    name: the matrix's name for the title ("W1"); labels: one title per column.
+
+    largest (default: when there are no labels) shows the `max_images` columns with the
+    largest norm, strongest first; otherwise the first ones, in order. With `initial`
+    (W at initialisation) each image is what training changed, W − W₀: a wide net's units
+    start as random noise about as large as all they then learn, so W alone looks like
+    noise while W − W₀ shows the templates. All images share one colour scale (red
+    positive, blue negative, white zero) whose numbers are on the colour bar; each tile
+    is titled with its column and norm, or its label. name: the matrix's name ("W1").
     """
-    W = np.asarray(W)
+    W = np.asarray(W, dtype=np.float64)
     pixels = shape[0] * shape[1]
     if W.ndim != 2 or W.shape[0] != pixels:
         raise ValueError(f"plot_weight_images: W must have shape ({pixels}, hidden) to show "
                          f"{shape[0]}×{shape[1]} images, got {W.shape}")
-    n = min(W.shape[1], max_images)
-    if n == 0:
+    if W.shape[1] == 0:
         raise ValueError(f"plot_weight_images: W {W.shape} has no hidden units to show")
+    if initial is not None:
+        initial = np.asarray(initial, dtype=np.float64)
+        if initial.shape != W.shape:
+            raise ValueError(f"plot_weight_images: initial must have W's shape {W.shape}, "
+                             f"got {initial.shape}")
+        W = W - initial
+    n = min(W.shape[1], max_images)
     if labels is not None and len(labels) < n:
         raise ValueError(f"plot_weight_images: {len(labels)} labels for {n} images")
+    largest = labels is None if largest is None else largest
+    norms = np.linalg.norm(W, axis=0)
+    units = np.argsort(-norms, kind="stable")[:n] if largest else np.arange(n)
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    size = 0.75 if labels is None else 1.3          # room for a class name under each
-    fig = _figure(size * ncols + 1.0, size * nrows + 0.8)
+    size = 1.05 if labels is None else 1.3          # room for a class name over each
+    fig = _figure(size * ncols + 1.4, (size + 0.05) * nrows + 1.4)
+    # one scale for all, robust to a few extreme pixels (beyond it, colours saturate)
+    limit = float(np.percentile(np.abs(W[:, units]), 99.5)) or 1.0
     image = None
-    for k, ax in enumerate(_grid(fig, n, ncols)):
-        img = W[:, k].reshape(shape)
-        limit = float(np.abs(img).max()) or 1.0
-        image = ax.imshow(img, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
+    for ax, k in zip(_grid(fig, n, ncols), units):
+        image = ax.imshow(W[:, k].reshape(shape), cmap=DIVERGING, vmin=-limit, vmax=limit,
+                          interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(str(k) if labels is None else f"{k}: {labels[k]}",
-                     fontsize=6 if labels is None else 8, pad=1.5)
-    # the colour bar shows the shared meaning of the colours, in units of each image's max
-    bar = fig.colorbar(image, ax=fig.axes, shrink=0.8, aspect=30, pad=0.01)
-    limit = image.norm.vmax
-    bar.set_ticks([-limit, 0, limit], labels=["−max|w|", "0", "+max|w|"])
+        ax.set_title(f"{k}: {labels[k]}" if labels is not None else f"{k}: {norms[k]:.2f}",
+                     fontsize=7 if labels is None else 8, pad=2)
+    what = "change since initialisation, W − W₀" if initial is not None else "weight"
+    bar = fig.colorbar(image, ax=fig.axes, shrink=0.85, aspect=30, pad=0.01)
+    bar.set_label(what, fontsize=8)
     bar.ax.tick_params(labelsize=7)
-    what = f"{name} {W.shape}" if name else f"Weights {W.shape}"
     columns = "classes" if labels is not None else "units"
-    fig.suptitle(title or f"{what}, each column as a {shape[0]}×{shape[1]} image:\n"
-                          f"{columns} 0–{n - 1} of {W.shape[1]} (red positive, blue negative)")
+    which = (f"the {n} {columns} with the largest ‖{'W − W₀' if initial is not None else 'w'}‖"
+             if largest else f"{columns} 0–{n - 1}") + f" of {W.shape[1]}"
+    tile = "" if labels is not None else " (tile: unit and norm)"
+    if name:
+        default = f"{name} {W.shape}, each column as a {shape[0]}×{shape[1]} image: {which}{tile}"
+    else:
+        default = (f"First-layer {'learning' if initial is not None else 'weights'} as "
+                   f"{shape[0]}×{shape[1]} images: {which}{tile}")
+    fig.suptitle(title or default, fontsize=10)
+    if initial is not None:
+        fig.supxlabel("Red: pixels whose weight training raised, blue: lowered. The random "
+                      "start is taken\naway: in a wide net it is noise as large as all that "
+                      "is learned, and hides it.", fontsize=8, color="0.3")
+    elif labels is None and shape == (28, 28):
+        fig.supxlabel("Each unit starts as random noise; in a wide net each learns a small "
+                      "part, so its\nweights stay close to that noise. Show W − W₀ "
+                      "(initial=) to see what was learned.", fontsize=8, color="0.3")
     return _save(fig, path)
-
 
 def grid_shape(n):
     """The most nearly square (rows, columns) with rows × columns = n: 64 → (8, 8)."""

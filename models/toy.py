@@ -1,0 +1,211 @@
+"""`python -m models.toy`: decision boundaries on two-dimensional toy data, every combination.
+
+    python -m models.toy --dataset moons --activation tanh sigmoid relu --hidden 3 5 10 15 20
+    python -m models.toy --dataset moons --hidden 3 5 10 --depth 1 2 3
+    python -m models.toy --dataset blobs --hidden 3 5 --depth 1 3
+
+Trains one network per (activation, depth, hidden width) and draws the grid of their
+decision boundaries (a row per activation and depth, a column per width), plus the data
+alone. The defaults are report 003's (the course's three_layer_neural_network.py):
+
+    data      sklearn.datasets.make_moons(200, noise=0.20), or make_blobs(200, centers=2)
+    network   2 → hidden × depth → classes, weights randn/√fan_in ("lecun"), biases 0
+    loss      L = Σᵢ CEᵢ + ½λ Σ‖W‖²       (summed over the points, not averaged)
+    update    θ ← θ − ε ∇L, full batch, ε = 0.01, λ = 0.01, 20,000 steps
+
+In the mean-loss convention of `models.twolayer` (L/N) the same update is lr = ε·N and
+L2 λ/N: with 200 points, lr 2.0 and L2 5e-5. The loss printed is L/N, as the report prints it.
+"""
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+import tape
+from .checkpoint import atomic_write
+from .nn import ACTIVATIONS, INITS, MLP, l2_penalty
+from .optim import SGD
+
+DATASETS = ("moons", "blobs")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line (what, and where to look), exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parser():
+    p = OneLineParser(prog="python -m models.toy",
+                      description="Train a small MLP on make_moons or make_blobs for every "
+                                  "combination of activation, depth and width, and draw the "
+                                  "grid of decision boundaries (report 003's experiments).",
+                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--dataset", choices=DATASETS, default="moons",
+                   help="moons: sklearn make_moons; blobs: sklearn make_blobs")
+    p.add_argument("--samples", type=int, default=200, help="number of points")
+    p.add_argument("--noise", type=float, default=0.20,
+                   help="moons: standard deviation of the Gaussian noise")
+    p.add_argument("--centers", type=int, default=2, help="blobs: number of clusters (classes)")
+    p.add_argument("--cluster-std", type=float, default=1.0,
+                   help="blobs: standard deviation of each cluster")
+    p.add_argument("--data-seed", type=int, default=0,
+                   help="random_state of make_moons / make_blobs")
+    p.add_argument("--activation", nargs="+", default=["tanh"], metavar="NAME",
+                   help=f"one or more of {', '.join(ACTIVATIONS)}")
+    p.add_argument("--hidden", nargs="+", type=int, default=[3, 5, 10, 15, 20], metavar="N",
+                   help="hidden layer widths (one column each)")
+    p.add_argument("--depth", nargs="+", type=int, default=[1], metavar="D",
+                   help="numbers of hidden layers (report 003's layer_num = depth + 2)")
+    p.add_argument("--init", choices=INITS, default="lecun",
+                   help="initial weights (lecun: randn/√fan_in, as the report)")
+    p.add_argument("--weight-scale", type=float, default=1e-3,
+                   help="standard deviation for --init gaussian")
+    p.add_argument("--lr", type=float, default=0.01,
+                   help="ε in θ ← θ − ε∇L, L summed over the points")
+    p.add_argument("--l2", type=float, default=0.01, help="λ in L = Σ CE + ½λΣ‖W‖²")
+    p.add_argument("--steps", type=int, default=20000,
+                   help="full-batch gradient-descent steps per network")
+    p.add_argument("--seed", type=int, default=0, help="seeds the initial weights")
+    p.add_argument("--out", metavar="DIR",
+                   help="folder for data.png, boundaries.png, results.json "
+                        "(default: runs/toy-<dataset>-<timestamp>)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def validate(args, p):
+    bad = [a for a in args.activation if a not in ACTIVATIONS]
+    if bad:
+        p.error(f"--activation: unknown {', '.join(bad)}; choose from {', '.join(ACTIVATIONS)}")
+    for flag, values in (("--hidden", args.hidden), ("--depth", args.depth)):
+        if min(values) < 1:
+            p.error(f"{flag} values must be at least 1, got {values}")
+    checks = [(args.samples >= 4, f"--samples must be at least 4, got {args.samples}"),
+              (args.noise >= 0, f"--noise must be non-negative, got {args.noise}"),
+              (args.centers >= 2, f"--centers must be at least 2 (classes), got {args.centers}"),
+              (args.cluster_std > 0, f"--cluster-std must be positive, got {args.cluster_std}"),
+              (args.lr > 0, f"--lr must be positive, got {args.lr}"),
+              (args.l2 >= 0, f"--l2 must be non-negative, got {args.l2}"),
+              (args.steps >= 1, f"--steps must be at least 1, got {args.steps}"),
+              (args.weight_scale > 0, f"--weight-scale must be positive, got {args.weight_scale}")]
+    for ok, message in checks:
+        if not ok:
+            p.error(message)
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        p.error(f"--out {args.out} is a file, not a folder")
+
+
+def make_data(dataset, samples=200, noise=0.20, centers=2, cluster_std=1.0, seed=0):
+    """(X, y): the report's calls to scikit-learn's generators, X in float64."""
+    from sklearn.datasets import make_blobs, make_moons
+    if dataset == "moons":
+        return make_moons(samples, noise=noise, random_state=seed)
+    if dataset == "blobs":
+        return make_blobs(samples, centers=centers, cluster_std=cluster_std, random_state=seed)
+    raise ValueError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
+
+
+def train(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="lecun",
+          weight_scale=1e-3, seed=0):
+    """Full-batch gradient descent on L = Σ CE + ½λΣ‖W‖²; returns (model, L/N, accuracy)."""
+    model = MLP([X.shape[1], *[hidden] * depth, int(y.max()) + 1], activation, init,
+                seed=seed, dtype=np.float64, weight_scale=weight_scale)
+    optimizer = SGD(model.parameters(), lr=lr)
+    weights, n = model.weights(), len(X)
+    loss = None
+    with np.errstate(all="ignore"):           # a diverging run is reported, not warned about
+        for _ in range(steps):
+            loss = tape.cross_entropy(model(X), y) * n + l2_penalty(weights, l2)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        final = float(loss.data) / n
+    return model, final, float((model.predict(X) == y).mean())
+
+
+def run(args, log=print):
+    X, y = make_data(args.dataset, args.samples, args.noise, args.centers, args.cluster_std,
+                     args.data_seed)
+    out = Path(args.out) if args.out else _new_out(args.dataset)
+    out.mkdir(parents=True, exist_ok=True)
+    from viz.plots import plot_decision_boundary_grid, plot_points
+    describe = (f"make_moons({args.samples}, noise={args.noise:g})" if args.dataset == "moons"
+                else f"make_blobs({args.samples}, centers={args.centers}, "
+                     f"cluster_std={args.cluster_std:g})")
+    plot_points(X, y, path=out / "data.png",
+                title=f"{describe}, random_state={args.data_seed}")
+
+    rows = list(itertools.product(args.activation, args.depth))
+    combos = [(a, d, h) for a, d in rows for h in args.hidden]
+    log(f"{describe}: {len(combos)} networks, full-batch gradient descent, lr {args.lr:g}, "
+        f"l2 {args.l2:g}, {args.steps} step{'s' if args.steps != 1 else ''} each, "
+        f"init {args.init}; output in {out}")
+    log(f"{'activation':<10}  {'depth':>5}  {'hidden':>6}  {'loss':>9}  {'accuracy':>8}  "
+        f"{'seconds':>7}")
+    bar = None
+    if not args.no_progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(combos), unit="net", leave=False, disable=None)
+    results, panels = [], []
+    for activation, depth, hidden in combos:
+        started = time.perf_counter()
+        model, loss, acc = train(X, y, hidden, depth, activation, args.steps, args.lr,
+                                 args.l2, args.init, args.weight_scale, args.seed)
+        seconds = time.perf_counter() - started
+        results.append({"activation": activation, "depth": depth, "hidden": hidden,
+                        "loss": loss if np.isfinite(loss) else None, "accuracy": acc,
+                        "seconds": round(seconds, 3)})
+        panels.append((f"acc {acc:.2f}, loss {loss:.3f}", model.predict))
+        if bar is not None:
+            bar.update(1)
+        log(f"{activation:<10}  {depth:>5d}  {hidden:>6d}  {loss:>9.4f}  {acc:>8.3f}  "
+            f"{seconds:>7.1f}")
+    if bar is not None:
+        bar.close()
+
+    layers = {d: f"{d} hidden layer{'s' if d > 1 else ''}" for d in args.depth}
+    row_labels = [f"{a}, {layers[d]}" if len(args.depth) > 1 else a for a, d in rows]
+    plot_decision_boundary_grid(
+        panels, X, y, ncols=len(args.hidden), path=out / "boundaries.png",
+        row_labels=row_labels, col_labels=[f"{h} hidden units" for h in args.hidden],
+        title=f"{describe}: activation{' and depth' if len(args.depth) > 1 else ''} (rows) × "
+              f"width (columns); gradient descent, lr {args.lr:g}, L2 {args.l2:g}, "
+              f"{args.steps} steps")
+    summary = {"dataset": args.dataset, "data": describe, "config": vars(args),
+               "results": results}
+    atomic_write(out / "results.json", lambda f: f.write(json.dumps(summary, indent=2).encode()))
+    log(f"wrote {out / 'data.png'}, {out / 'boundaries.png'}, {out / 'results.json'}")
+    return results
+
+
+def _new_out(dataset):
+    base = Path("runs") / f"toy-{dataset}-{datetime.now():%Y%m%d-%H%M%S}"
+    out, k = base, 1
+    while out.exists():
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
+def main(argv=None):
+    p = parser()
+    args = p.parse_args(argv)
+    validate(args, p)
+    try:
+        run(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted; no grid drawn", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
