@@ -18,7 +18,6 @@ The two training accuracies, as cs231n's Solver distinguishes them:
   default), with the weights at the end of the epoch, like val_acc (with --log-every).
 """
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -231,8 +230,9 @@ class Monitor:
                                               self.evaluations)
 
     def callbacks(self):
-        """In the order they must run: the sample's accuracy before anyone reports it."""
-        return [c for c in (self.sample, self.stats, self.evaluations, self.solver_log,
+        """In the order they must run: the sample's accuracy before anyone reports it,
+        a step's loss line before that step's evaluation."""
+        return [c for c in (self.sample, self.stats, self.solver_log, self.evaluations,
                             self.tensorboard) if c is not None]
 
     def summary(self):
@@ -278,12 +278,3 @@ def save_arrays(path, arrays):
 def load_arrays(path):
     with np.load(path, allow_pickle=False) as data:
         return {name: data[name] for name in data.files}
-
-
-def load_history(run_dir):
-    """(metrics dict, history arrays, stats arrays or None) of a finished run directory."""
-    run_dir = Path(run_dir)
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    history = load_arrays(run_dir / "history.npz")
-    stats = load_arrays(run_dir / "stats.npz") if (run_dir / "stats.npz").is_file() else None
-    return metrics, history, stats

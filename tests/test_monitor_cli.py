@@ -112,3 +112,18 @@ def test_tensorboard_flag_without_tensorboardx_is_one_line_and_exit_2(data_dir, 
     assert twolayer.main(tiny(data_dir, tmp_path, "--tensorboard")) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install" in err[0]
+
+
+def test_the_cnn_command_is_watched_the_same_way(data_dir, tmp_path, capsys):
+    from models import cnn
+    code = cnn.main(["--data-dir", str(data_dir), "--no-download", "--no-progress",
+                     "--val-size", str(N_VAL), "--batch-size", str(BATCH), "--epochs", "1",
+                     "--channels", "2", "4", "--fc", "8", "--log-every", "4",
+                     "--stats-every", "4", "--no-plots", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"(Iteration 5 / {STEPS}) loss:" in out and f"(Epoch 1 / 1) train acc:" in out
+    stats = load_arrays(tmp_path / "stats.npz")
+    np.testing.assert_array_equal(stats["iteration"], [4, 8])
+    assert stats["conv1.W/hist_counts"].shape[0] == 2
+    assert len(load_arrays(tmp_path / "history.npz")["loss"]) == STEPS
