@@ -134,10 +134,19 @@ def compare_cnn(x, y, channels, kernel, fc, activation="relu", l2=1e-3, seed=0, 
     if abs(tape_loss - manual_loss) > 1e-9 * max(1.0, abs(manual_loss)):
         raise AssertionError(f"the two losses differ: tape {tape_loss!r}, manual {manual_loss!r}")
 
-    def loss_at(p):
-        with tape.no_grad():
-            loss = data_loss(model(x), y, "cross_entropy")
-            return float((loss + l2_penalty(model.weights(), l2)).data)
+    named = model.named_parameters()
+
+    def loss_at(p):                  # the model's forward with the parameters p
+        kept = {k: t.data for k, t in named.items()}
+        try:
+            for k, t in named.items():
+                t.data = p[k]
+            with tape.no_grad():
+                loss = data_loss(model(x), y, "cross_entropy")
+                return float((loss + l2_penalty(model.weights(), l2)).data)
+        finally:
+            for k, t in named.items():
+                t.data = kept[k]
 
     rows = []
     for name, g in tape_grads.items():

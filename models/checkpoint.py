@@ -64,6 +64,10 @@ def load_checkpoint(path, expected=None):
         with zipfile.ZipFile(path) as archive:
             members = _members(archive, path)
             if CONFIG_KEY not in members:
+                for name, info in members.items():      # say "pickle" if that is the reason
+                    with archive.open(info) as f:
+                        if _header(f, path, name)[1].hasobject:
+                            _refuse_pickle(path, name)
                 raise CheckpointError(f"{path} has no config: it was not written by "
                                       f"save_checkpoint")
             config = _read_config(archive, members[CONFIG_KEY], path)
@@ -120,10 +124,7 @@ def _read_array(archive, info, path, name, spec):
     with archive.open(info) as f:
         shape, dtype = _header(f, path, name)
     if dtype.hasobject:
-        raise CheckpointError(
-            f"{path} contains pickled Python objects ({name}); refusing to load it, since "
-            f"unpickling can run arbitrary code. Checkpoints of this project hold only "
-            f"numeric arrays and a JSON config.")
+        _refuse_pickle(path, name)
     if spec is not None:
         want_shape, want_dtype = tuple(spec[0]), np.dtype(spec[1])
         if tuple(shape) != want_shape or dtype != want_dtype:
@@ -135,6 +136,13 @@ def _read_array(archive, info, path, name, spec):
                               f"shape {tuple(shape)} {dtype})")
     with archive.open(info) as f:
         return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _refuse_pickle(path, name):
+    raise CheckpointError(
+        f"{path} contains pickled Python objects ({name}); refusing to load it, since "
+        f"unpickling can run arbitrary code. Checkpoints of this project hold only "
+        f"numeric arrays and a JSON config.")
 
 
 def _read_config(archive, info, path):

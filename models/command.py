@@ -34,7 +34,7 @@ from .files import check_writable_dir, write_json
 from .optim import OPTIMIZERS, SLOTS
 from .rundir import RunDirectory
 from .schedules import SCHEDULES
-from .training import LOSSES, Diverged, Run, evaluate
+from .training import COLUMNS, LOSSES, Diverged, Run, evaluate
 
 DATASETS = ("mnist", "fashion-mnist")
 DTYPES = ("float32", "float64")
@@ -176,6 +176,10 @@ def parser(family):
 RESUME_MAY_CHANGE = {"resume", "epochs", "data_dir", "no_download", "no_progress", "no_plots"}
 
 
+# the flags --test reads: where the model and the data are, and the display
+TEST_USES = {"test", "data_dir", "no_download", "no_progress"}
+
+
 def flag(field):
     """The command-line flag of a Config field: train_size -> --train-size."""
     return "--" + field.replace("_", "-")
@@ -270,6 +274,10 @@ def validate_flags(args, p, family, argv):
     if args.resume and args.out:
         p.error("--resume continues in its own run directory; --out cannot be used with it")
     if args.test:
+        useless = sorted(set(given_flags(argv, family)) - TEST_USES)
+        if useless:
+            p.error(f"{', '.join(flag(d) for d in useless)} cannot be used with --test: the "
+                    f"model is rebuilt from the config saved with it")
         return
     monitoring.check_arguments(args, p.error)
     problems = check_config(config_from(args, family), family)
@@ -404,8 +412,10 @@ def _watch_members(state, path):
 
 
 def _check_state(state, path):
+    columns = [name for name, _ in COLUMNS]
     ok = (isinstance(state, dict) and isinstance(state.get("history"), list)
-          and all(isinstance(row, dict) and "epoch" in row for row in state["history"])
+          and all(isinstance(row, dict) and all(c in row for c in columns)
+                  for row in state["history"])
           and isinstance(state.get("bad_epochs"), int)
           and (state.get("best") is None or isinstance(state["best"], dict)))
     if ok and state["best"] is not None:
@@ -432,11 +442,17 @@ def train(args, family, argv):
     else:
         check_writable_dir(args.out or "runs")
         run_dir = RunDirectory.create(args.out, overwrite=args.overwrite)
+    progress = {"saved_epoch": None}    # the last epoch in last.npz, once it is known
     with run_dir:
-        return _train_in(run_dir, args, family, argv)
+        try:
+            return _train_in(run_dir, args, family, argv, progress)
+        except KeyboardInterrupt:
+            print("\n" + _interrupted(family, run_dir, progress["saved_epoch"], args.resume),
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
 
 
-def _train_in(run_dir, args, family, argv):
+def _train_in(run_dir, args, family, argv, progress):
     checkpoint = run_dir / "last.npz"
     if args.resume:
         arrays, saved = load_checkpoint(checkpoint, resume_members(family, checkpoint))
@@ -459,11 +475,10 @@ def _train_in(run_dir, args, family, argv):
         done = 0
 
     splits = load_data(config, args, family)
-    n_classes = N_CLASSES
     print(f"{config.dataset}: {len(splits.x_train)} train / {len(splits.x_val)} validation "
           f"/ {len(splits.x_test)} test images; run directory {run_dir}")
     monitor = monitoring.Monitor(monitoring.settings_from(args), run_dir.path)
-    run = Run(config, model=family.build_model(config, IMAGE_SHAPE, n_classes),
+    run = Run(config, model=family.build_model(config, IMAGE_SHAPE, N_CLASSES),
               callbacks=monitor.callbacks())
     if args.resume:
         run.restore(arrays, saved["state"])
@@ -471,14 +486,14 @@ def _train_in(run_dir, args, family, argv):
           f"{config.lr:g} ({config.schedule}) · l2 {config.l2:g} · batch {config.batch_size} · "
           f"{plural(config.epochs, 'epoch')}")
 
-    meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": n_classes}
-    saved_epoch = [done]
+    meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": N_CLASSES}
+    progress["saved_epoch"] = done if args.resume else None
 
     def save_state(run):
         arrays, state = run.training_state()
         save_checkpoint(checkpoint, arrays, {**meta, "config": config.to_dict(),
                                              "state": state, "versions": versions()})
-        saved_epoch[0] = run.epoch
+        progress["saved_epoch"] = run.epoch
 
     def on_epoch(run, improved):
         if improved:
@@ -497,14 +512,11 @@ def _train_in(run_dir, args, family, argv):
         diverged = str(e)
         print(f"training diverged: {e}. {likely_cause(config, run, splits)}", file=sys.stderr)
         if run.best is None:
-            print(f"no epoch ended without diverging, so no model was saved ({checkpoint} holds the "
-                  f"initial state).", file=sys.stderr)
+            print(f"no epoch ended without diverging, so no model was saved ({checkpoint} "
+                  f"holds the initial state).", file=sys.stderr)
             return 1
         print(f"the last good model is kept: {run_dir / 'model.npz'} "
               f"(epoch {run.best['epoch']}, all parameters finite)", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("\n" + _interrupted(family, run_dir, saved_epoch[0]), file=sys.stderr)
-        return EXIT_INTERRUPTED
 
     run.model.load_state_dict(run.best["params"])
     test_loss, test_acc = evaluate(run.model, splits.x_test, splits.y_test, config.loss)
@@ -557,7 +569,12 @@ def likely_cause(config, run, splits):
             f"--lr (e.g. {config.lr / 10:g}).")
 
 
-def _interrupted(family, run_dir, saved_epoch):
+def _interrupted(family, run_dir, saved_epoch, resumed):
+    if saved_epoch is None and not resumed:
+        return (f"interrupted before training started: nothing was saved; run the same "
+                f"command again (with --out {run_dir})")
+    if saved_epoch is None:
+        return f"interrupted before training resumed: {run_dir} is unchanged"
     if saved_epoch == 0:
         return (f"interrupted before the first epoch finished: no trained epoch was saved; "
                 f"{family.prog} --resume {run_dir} starts again from epoch 1")

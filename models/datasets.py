@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .download import DownloadError, download as fetch
+from .files import remove_stale_temporaries
 from .idx import IDXError, read_idx
 
 FILES = {"train_images": "train-images-idx3-ubyte.gz",
@@ -69,6 +70,12 @@ CLASS_NAMES = {
 }
 
 
+class DatasetError(ValueError):
+    """A request the dataset cannot meet (an unknown name, a split larger than the data)."""
+
+    user_error = True
+
+
 class Splits(NamedTuple):
     x_train: np.ndarray
     y_train: np.ndarray
@@ -94,14 +101,14 @@ def load_dataset(name, data_dir=None, download=True, val_size=5000, seed=0, flat
                  dtype=np.float32, mirrors=None, system_dir=None):
     """The train / validation / test splits of `name` ("mnist" or "fashion-mnist")."""
     if name not in MIRRORS:
-        raise ValueError(f"unknown dataset {name!r}: choose one of {', '.join(MIRRORS)}")
+        raise DatasetError(f"unknown dataset {name!r}: choose one of {', '.join(MIRRORS)}")
     files = locate(name, data_dir, download, mirrors, system_dir)
     x_train, y_train = _pair(files["train_images"], files["train_labels"])
     x_test, y_test = _pair(files["test_images"], files["test_labels"])
     if files["train_images"].parent != cache_dir(data_dir) / name:
         _check_installed(name, x_train, x_test)
     if not 0 <= val_size < len(x_train):
-        raise ValueError(f"val_size must be between 0 and {len(x_train) - 1} (the training "
+        raise DatasetError(f"val_size must be between 0 and {len(x_train) - 1} (the training "
                          f"set has {len(x_train)} images), got {val_size}")
     order = np.random.default_rng(seed).permutation(len(x_train))
     val, train = np.sort(order[:val_size]), np.sort(order[val_size:])
@@ -138,6 +145,8 @@ def locate(name, data_dir=None, download=True, mirrors=None, system_dir=None):
         if system is not None and all((system / f).is_file() for f in FILES.values()):
             return {k: system / f for k, f in FILES.items()}
     missing = [k for k, path in files.items() if not path.is_file()]
+    if missing:        # downloads killed more than an hour ago left these behind
+        remove_stale_temporaries(folder, FILES.values(), older_than=3600)
     if missing and not download:
         raise FileNotFoundError(_offline_help(name, folder, [files[k].name for k in missing]))
     for key in missing:

@@ -84,8 +84,13 @@ def save_figure(fig, path, dpi=110, **savefig_kwargs):
     return atomic_write(path, lambda f: fig.savefig(f, format=fmt, dpi=dpi, **savefig_kwargs))
 
 
-def remove_stale_temporaries(folder, names):
-    """Delete the temporary files that a killed writer of any of `names` left in folder."""
+def remove_stale_temporaries(folder, names, older_than=0):
+    """Delete the temporary files that a killed writer of any of `names` left in folder.
+
+    older_than: seconds; younger files may belong to a writer still at work (in a folder
+    that is not locked, such as the dataset cache) and are left alone.
+    """
+    import time
     removed = []
     folder = Path(folder)
     if not folder.is_dir():
@@ -94,6 +99,8 @@ def remove_stale_temporaries(folder, names):
         if any(entry.name.startswith(f".{name}.") for name in names) and \
                 entry.name.endswith((TEMP_SUFFIX, ".part")):
             try:
+                if older_than and time.time() - entry.stat().st_mtime < older_than:
+                    continue
                 entry.unlink()
                 removed.append(entry)
             except OSError:

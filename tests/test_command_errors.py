@@ -478,3 +478,66 @@ def test_benchmark_out_is_checked_before_benchmarking(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit:
         bench.main(["--out", str(tmp_path), "--rounds", "1"])
     assert exit.value.code == 2 and "is a directory" in capsys.readouterr().err
+
+
+def test_test_refuses_flags_it_would_ignore(trained):
+    line = one_line_error(run(["--test", str(trained / "model.npz"), "--hidden", "64",
+                               "--lr", "0.1"]))
+    assert "--hidden, --lr cannot be used with --test" in line
+
+
+def test_ctrl_c_while_the_data_loads_says_nothing_was_saved(data, tmp_path, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "load_data", interrupt)
+    code, _, err = run(flags(data, "--out", str(tmp_path / "run")))
+    assert code == 130
+    assert "interrupted before training started: nothing was saved" in err
+    monkeypatch.undo()
+    code, _, err = run(flags(data, "--out", str(tmp_path / "run")))     # no --overwrite
+    assert code == 0, err
+
+
+def test_old_partial_downloads_are_cleaned_up_recent_ones_kept(tmp_path):
+    from models import datasets
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    old = folder / ".train-images-idx3-ubyte.gz.x1.part"
+    recent = folder / ".train-images-idx3-ubyte.gz.x2.part"
+    for path in (old, recent):
+        path.write_bytes(b"partial")
+    os.utime(old, (0, 0))
+    with pytest.raises(FileNotFoundError, match="not available offline"):
+        datasets.locate("mnist", tmp_path, download=False)
+    assert not old.exists() and recent.exists()
+
+
+def test_os_errors_become_one_line_naming_the_file_and_what_to_do():
+    import errno
+    from models.errors import describe
+    denied = PermissionError(errno.EACCES, "Permission denied", "/data/train.gz")
+    assert describe(denied) == ("/data/train.gz: permission denied; choose a file or folder "
+                                "you may use, or change its permissions")
+    full = OSError(errno.ENOSPC, "No space left on device", "runs/a/last.npz")
+    assert describe(full).startswith("runs/a/last.npz: no space left on the device")
+    assert describe(MemoryError()).startswith("out of memory; use smaller sizes")
+    assert describe(ValueError("first line\nsecond line")) == "first line; second line"
+
+
+def test_a_validation_set_larger_than_the_data_is_one_line(data, tmp_path):
+    line = one_line_error(run(flags(data, "--out", str(tmp_path / "run"), "--val-size", "5000")))
+    assert "val_size must be between 0 and 299 (the training set has 300 images)" in line
+
+
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
+                    .exists(), reason="apt-get install dataset-fashion-mnist")
+def test_a_named_folder_without_the_files_says_which_copy_was_read(tmp_path, capsys):
+    from types import SimpleNamespace
+    from models.training import Config
+    args = SimpleNamespace(data_dir=str(tmp_path), no_download=True)
+    config = Config(dataset="fashion-mnist", train_size=100)
+    command.load_data(config, args, twolayer.FAMILY)
+    err = capsys.readouterr().err
+    assert f"note: {tmp_path} holds no fashion-mnist files, so the installed copy in " \
+           f"/usr/share/datasets/fashion-mnist was read" in err

@@ -7,7 +7,10 @@ The server serves small generated IDX files; it can also send a wrong file, fail
 import hashlib
 import http.server
 import os
+import socket
+import stat
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -20,6 +23,8 @@ from models.idx import write_idx
 class Handler(http.server.BaseHTTPRequestHandler):
     files = {}           # path -> bytes
     truncate = set()     # paths whose body is cut short after the headers promise more
+    unannounced = set()  # paths sent without a Content-Length
+    trickle = set()      # paths sent one byte every 0.2 s
 
     def do_GET(self):
         body = self.files.get(self.path)
@@ -27,8 +32,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
+        if self.path not in self.unannounced:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if self.path in self.trickle:
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:          # the client gave up: as it should
+                pass
+            self.close_connection = True
+            return
+        if self.path in self.unannounced:
+            self.wfile.write(body)
+            self.close_connection = True
+            return
         if self.path in self.truncate:
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
@@ -43,6 +63,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     Handler.files, Handler.truncate = {}, set()
+    Handler.unannounced, Handler.trickle = set(), set()
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -123,3 +144,51 @@ def test_mnist_is_downloaded_on_first_use_and_then_read_from_the_cache(server, t
     again = datasets.load_dataset("mnist", data_dir=tmp_path / "cache", val_size=10,
                                   download=False)
     np.testing.assert_array_equal(again.x_train, splits.x_train)
+
+
+def test_a_body_larger_than_the_known_size_is_refused(server, tmp_path):
+    url, handler = server
+    handler.files["/big.bin"] = b"x" * 5000
+    with pytest.raises(DownloadError, match="announces 5000 bytes, but the file has 1000"):
+        download([url + "/big.bin"], tmp_path / "a.bin", size=1000, progress=False)
+    handler.unannounced.add("/big.bin")
+    with pytest.raises(DownloadError, match="sent more than the 1000 bytes the file has"):
+        download([url + "/big.bin"], tmp_path / "a.bin", size=1000, progress=False)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_trickling_server_is_cut_off_by_the_whole_file_deadline(server, tmp_path):
+    url, handler = server
+    handler.files["/slow.bin"] = b"y" * 100           # 20 s at one byte every 0.2 s
+    handler.trickle.add("/slow.bin")
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match="did not arrive within 1 s"):
+        download([url + "/slow.bin"], tmp_path / "a.bin", size=100, deadline=1,
+                 progress=False)
+    assert time.monotonic() - started < 5
+    assert os.listdir(tmp_path) == []
+
+
+def test_mirrors_that_never_answer_cost_only_the_stall_timeout(tmp_path):
+    silent = socket.socket()                 # accepts connections (backlog), never replies
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/a.bin"
+    started = time.monotonic()
+    try:
+        with pytest.raises(DownloadError, match="timed out"):
+            download([url, url, url], tmp_path / "a.bin", stall_timeout=0.5, progress=False)
+    finally:
+        silent.close()
+    assert time.monotonic() - started < 4
+
+
+def test_a_downloaded_file_gets_ordinary_permissions(server, tmp_path):
+    url, handler = server
+    handler.files["/a.bin"] = b"data"
+    old = os.umask(0o022)
+    try:
+        download([url + "/a.bin"], tmp_path / "a.bin", md5(b"data"), progress=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "a.bin").st_mode) == 0o644

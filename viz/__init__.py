@@ -10,14 +10,15 @@ The names below are imported on first use, not here: `python -m viz.graph` then 
 viz/graph.py once, as the command, rather than after importing it as a module.
 """
 
-_LAZY = {"draw": "graph", "render": "graph", "GraphvizMissing": "graph",
-         "sweep_table": "sweep", "format_sweep": "sweep"}
+import importlib
 
-__all__ = list(_LAZY)
+_NAMES = {"draw": "graph", "render": "graph", "GraphvizMissing": "graph",
+          "sweep_table": "sweep", "format_sweep": "sweep"}
+
+__all__ = list(_NAMES)
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _NAMES:
+        return getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
     raise AttributeError(f"module 'viz' has no attribute {name!r}")
