@@ -120,7 +120,7 @@ def draw_plots(run_dir, model, config):
     k = filters.shape[2]
     plot_weight_images(filters.reshape(len(filters), -1).T, path=run_dir / "filters.png",
                        shape=(k, k), ncols=8,
-                       title=f"First-layer {k}×{k} filters (each on its own scale ±max|w|)")
+                       title=f"First-layer {k}×{k} filters (one colour scale, its numbers on the bar)")
 
 
 def add_modes(group):

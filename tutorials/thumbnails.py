@@ -28,6 +28,7 @@ KEY_FIGURES = {
     "decision_boundaries": "moons_activation_width.png",
     "mnist": "weights.png",
     "convolution": "convolution.png",
+    "layer_statistics": "update_ratio.png",
 }
 WIDTH = 360
 
