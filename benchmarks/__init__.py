@@ -10,4 +10,5 @@ are noisy, so results are ratios measured in one run, medians over repetitions).
 - `moons.py`      the make_moons step, micrograd's demo, on every backend
 - `measure.py`    median timings, peak memory
 - `run.py`        all of it, in rounds: one table, one JSON file
+- `cnn.py`        the CNN of models.cnn against PyTorch; each convolution alone; memory
 """

@@ -412,7 +412,7 @@ def _watch_members(state, path):
 
 
 def _check_state(state, path):
-    columns = [column[0] for column in COLUMNS]     # (name, width, decimals)
+    columns = [column[0] for column in COLUMNS]
     ok = (isinstance(state, dict) and isinstance(state.get("history"), list)
           and all(isinstance(row, dict) and all(c in row for c in columns)
                   for row in state["history"])

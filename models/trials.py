@@ -273,15 +273,17 @@ def best_value(study, exclude):
 class Objective:
     """Train one trial; its return value (best validation accuracy) is what Optuna ranks."""
 
-    def __init__(self, experiment):
+    def __init__(self, experiment, claimed=lambda: None):
         self.experiment = experiment
         self.command = experiment.command
+        self.claimed = claimed          # called once the trial has its configuration
 
     def __call__(self, trial):
         e = self.experiment
         trial.set_user_attr("worker", this_worker())
         trial.set_user_attr("outcome", "running")
         values = {p.name: p.suggest(trial) for p in e.params}
+        self.claimed()
         overrides = {p.name: p.to_flag_value(values[p.name]) for p in e.params}
         config = self.command.config(e.fixed, overrides)
         started = time.perf_counter()
@@ -363,17 +365,43 @@ def _median_at(trial, epoch):
 
 # ---- a worker ------------------------------------------------------------------------------------
 
+class ClaimLock:
+    """A file lock held from "is there work left?" until the new trial has its
+    configuration, so that two workers on this machine never both take the last one
+    (the grid sampler would then hand the second a configuration already running)."""
+
+    def __init__(self, folder):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        self.path = Path(folder) / ".claim.lock"
+        self.file = None
+
+    def acquire(self):
+        import fcntl
+        self.file = open(self.path, "a")
+        fcntl.flock(self.file, fcntl.LOCK_EX)
+
+    def release(self):
+        if self.file is not None:
+            self.file.close()            # closing the file releases the lock
+            self.file = None
+
+
 def work(study, experiment, after_trial=None):
     """Run trials until the study has no work left; returns how many this worker ran."""
-    objective = Objective(experiment)
+    claim = ClaimLock(experiment.out)
+    objective = Objective(experiment, claimed=claim.release)
     callbacks = [lambda study, trial: after_trial(study, trial)] if after_trial else []
     ran = 0
     while True:
         sweep(study)
-        if not work_left(study, experiment):
-            return ran
-        study.optimize(objective, n_trials=1, catch=(TrialFailed,), callbacks=callbacks,
-                       gc_after_trial=False)
+        claim.acquire()
+        try:
+            if not work_left(study, experiment):
+                return ran
+            study.optimize(objective, n_trials=1, catch=(TrialFailed,), callbacks=callbacks,
+                           gc_after_trial=False)
+        finally:
+            claim.release()
         ran += 1
 
 

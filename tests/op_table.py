@@ -194,6 +194,80 @@ def getitem_cases(draw):
     return (x,), {"index": index}
 
 
+@st.composite
+def conv_geometry(draw):
+    """An image batch shape, a kernel shape, a stride and a padding that fit together."""
+    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride, padding = draw(st.integers(1, 2)), draw(st.integers(0, 1))
+    h = draw(st.integers(max(1, kh - 2 * padding), 4))
+    w = draw(st.integers(max(1, kw - 2 * padding), 4))
+    return (n, c_in, h, w), (c_out, c_in, kh, kw), stride, padding
+
+
+@st.composite
+def conv2d_cases(draw):
+    x_shape, w_shape, stride, padding = draw(conv_geometry())
+    inputs = (draw(arrays(x_shape)), draw(arrays(w_shape)))
+    if draw(st.booleans()):
+        inputs += (draw(arrays(w_shape[:1])),)          # with a bias
+    return inputs, {"stride": stride, "padding": padding}
+
+
+@st.composite
+def conv_transpose2d_cases(draw):
+    x_shape, w_shape, stride, padding = draw(conv_geometry())
+    out_shape = _conv2d_loops(np.zeros(x_shape), np.zeros(w_shape), None, stride, padding).shape
+    return ((draw(arrays(out_shape)), draw(arrays(w_shape))),
+            {"shape": x_shape, "stride": stride, "padding": padding})
+
+
+@st.composite
+def pool_cases(draw, values=arrays):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    k = draw(st.integers(1, 2))
+    stride = draw(st.sampled_from([None, 1, 2]))
+    shape = (n, c, draw(st.integers(k, 4)), draw(st.integers(k, 4)))
+    return (draw(values(shape)),), {"kernel_size": k, "stride": stride}
+
+
+def _conv2d_loops(x, w, b=None, stride=1, padding=0):
+    """cs231n's naive convolution: one output position at a time."""
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    kh, kw = w.shape[2:]
+    ho, wo = (xp.shape[2] - kh) // stride + 1, (xp.shape[3] - kw) // stride + 1
+    out = np.zeros((x.shape[0], w.shape[0], ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            window = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3]))
+    return out if b is None else out + b[None, :, None, None]
+
+
+def _conv_transpose2d_loops(g, w, shape, stride=1, padding=0):
+    """The input's gradient of a convolution: each output's g spread back over its window."""
+    n, c, h, wd = shape
+    kh, kw = w.shape[2:]
+    dxp = np.zeros((n, c, h + 2 * padding, wd + 2 * padding))
+    for i in range(g.shape[2]):
+        for j in range(g.shape[3]):
+            dxp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw] += \
+                np.tensordot(g[:, :, i, j], w, axes=([1], [0]))
+    return dxp[:, :, padding:padding + h, padding:padding + wd]
+
+
+def _pool_loops(reduce):
+    def pool(x, kernel_size, stride=None):
+        k, s = kernel_size, stride or kernel_size
+        ho, wo = (x.shape[2] - k) // s + 1, (x.shape[3] - k) // s + 1
+        out = np.zeros(x.shape[:2] + (ho, wo))
+        for i in range(ho):
+            for j in range(wo):
+                out[:, :, i, j] = reduce(x[:, :, i * s:i * s + k, j * s:j * s + k], axis=(2, 3))
+        return out
+    return pool
+
+
 def _softmax(x, axis):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -279,6 +353,12 @@ OPS = [
        st.tuples(arrays((3, 4)).map(lambda x: (x,)),
                  st.sampled_from([(1, 2), (-1, 0), (0, -1)]).map(lambda i: {"index": i})),
        label="one-element"),
+    # ---- convolution and pooling, against cs231n's naive loops
+    Op("conv2d", tape.conv2d, _conv2d_loops, conv2d_cases()),
+    Op("conv_transpose2d", tape.conv_transpose2d, _conv_transpose2d_loops,
+       conv_transpose2d_cases()),
+    Op("max_pool2d", tape.max_pool2d, _pool_loops(np.max), pool_cases(distinct), kinks="ties"),
+    Op("avg_pool2d", tape.avg_pool2d, _pool_loops(np.mean), pool_cases()),
     # ---- softmax and the losses
     Op("softmax", tape.softmax, _softmax, softmax_cases()),
     Op("log_softmax", tape.log_softmax, _log_softmax, softmax_cases()),

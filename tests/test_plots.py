@@ -130,7 +130,7 @@ def test_weight_images_stop_at_max_images_and_take_other_shapes():
     fig = plots.plot_weight_images(rng.standard_normal((64, 50)), shape=(8, 8), max_images=12,
                                    largest=False)
     tiles = [ax for ax in fig.axes if ax.get_visible() and ax.get_images() and ax.get_label() != "<colorbar>"]
-    assert len(tiles) == 12 and "hidden units 0–11 of 50" in suptitle(fig)
+    assert len(tiles) == 12 and "units 0–11 of 50" in suptitle(fig)
 
 
 def tiles_of(fig):
@@ -146,7 +146,7 @@ def test_weight_images_show_the_units_with_the_largest_norms_first():
     assert [t.split(":")[0] for t in titles[:3]] == ["7", "30", "3"]
     norm7 = np.linalg.norm(W[:, 7])
     assert titles[0] == f"7: {norm7:.2f}"
-    assert "the 5 hidden units with the largest ‖w‖ of 40" in suptitle(fig)
+    assert "the 5 units with the largest ‖w‖ of 40" in suptitle(fig)
 
 
 def test_weight_images_with_the_initial_weights_show_what_training_changed():

@@ -42,3 +42,25 @@ def test_cross_entropy_along_the_batch_is_the_per_row_formula(n):
     loss.backward()
     np.testing.assert_allclose(loss.item(), expected_loss, rtol=1e-12)
     np.testing.assert_allclose(z.grad, expected_grad, rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("c_out, c_in", [(8, 1), (2, 6)])   # more and fewer rows than X̂
+def test_conv2d_weight_product_in_either_order_is_g_times_the_columns_transposed(c_out, c_in):
+    from tape import conv
+    x = rng.standard_normal((3, c_in, 6, 5))
+    g = rng.standard_normal((3, c_out, 6, 5))
+    cols, _ = conv.im2col(x, (3, 3), padding=(1, 1))
+    G = conv._as_matrix(g)
+    shape = (c_out, c_in, 3, 3)
+    np.testing.assert_allclose(conv._weight_product(G, cols, shape),
+                               (G @ cols.T).reshape(shape), rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_weight_gradient_from_the_kept_columns_is_conv2d_weight_grad():
+    from tape import conv
+    x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 3))
+    g = rng.standard_normal((2, 4, 4, 3))
+    W = tape.tensor(w, requires_grad=True)
+    tape.conv2d(x, W, stride=(2, 2), padding=1).backward(g)       # the kept X̂
+    plain = conv._conv2d_weight_grad(x, g, shape=w.shape, stride=(2, 2), padding=(1, 1))
+    np.testing.assert_allclose(W.grad, plain, rtol=1e-12, atol=1e-12)

@@ -16,6 +16,7 @@ TUTORIALS = {
                             "blobs_activation.png", "moons_training.gif"],
     "mnist": ["curves.png", "weights.png", "weights_raw.png", "histograms.png", "heatmap_W2.png"],
     "convolution": ["convolution.png"],
+    "layer_statistics": ["healthy.png", "diverging.png", "update_ratio.png"],
 }
 
 

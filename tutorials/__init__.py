@@ -6,4 +6,5 @@
 3. decision_boundaries  — make_moons / make_blobs, boundaries by activation, width and depth
 4. mnist                — the two-layer net on an MNIST-style subset: training, curves, weights
 5. convolution          — conv2d as im2col + matmul; its backward derived by hand, checked
+6. layer_statistics     — a healthy and a diverging run read through their layer statistics
 """

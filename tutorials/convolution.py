@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 import tape
 from models.manual import conv_backward_naive, conv_forward_naive
-from tutorials.output import setup
+from tutorials.output import setup, show, written_atomically
 
 out, fast = setup("convolution")
 rng = np.random.default_rng(0)
@@ -178,5 +178,7 @@ axes[3].imshow(cols_shown[:, 28 * 10:28 * 10 + 84], cmap="gray", aspect="auto",
 axes[3].set(title="X̂ (im2col) for image rows 10-12:\none column per 3×3 window",
             xlabel="window (n, i, j)", ylabel="position in the kernel (p, q)")
 fig.suptitle(f"Convolution as im2col + matrix product, on {source}")
-fig.savefig(out / "convolution.png", dpi=110)
+with written_atomically(out / "convolution.png") as path:
+    fig.savefig(path, dpi=110)
+show(fig)
 print(f"figures written to {out}")

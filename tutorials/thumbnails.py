@@ -27,6 +27,8 @@ KEY_FIGURES = {
     "backprop_by_hand": "softplus.png",
     "decision_boundaries": "moons_activation_width.png",
     "mnist": "weights.png",
+    "convolution": "convolution.png",
+    "layer_statistics": "update_ratio.png",
 }
 WIDTH = 360
 
