@@ -305,7 +305,7 @@ def plot_weight_images(W, path=None, shape=(28, 28), ncols=8, max_images=32, tit
     bar = fig.colorbar(image, ax=fig.axes, shrink=0.85, aspect=30, pad=0.01)
     bar.set_label(what, fontsize=8)
     bar.ax.tick_params(labelsize=7)
-    columns = "classes" if labels is not None else "hidden units"
+    columns = "classes" if labels is not None else "units"
     which = (f"the {n} {columns} with the largest ‖{'W − W₀' if initial is not None else 'w'}‖"
              if largest else f"{columns} 0–{n - 1}") + f" of {W.shape[1]}"
     tile = "" if labels is not None else " (tile: unit and norm)"
