@@ -123,7 +123,8 @@ def wait_for(predicate, timeout=60):
 
 def test_a_killed_worker_fails_its_trial_and_the_rerun_completes_every_configuration(
         data_dir, tmp_path):
-    args = flags(data_dir, tmp_path, "--epochs", "20", "--grid", "lr=0.05,0.1", "l2=0,0.001")
+    # long enough trials that the signal always finds one running, on a fast machine too
+    args = flags(data_dir, tmp_path, "--epochs", "300", "--grid", "lr=0.05,0.1", "l2=0,0.001")
     proc = command(args)
     try:
         def running_mid_trial():
@@ -216,7 +217,7 @@ def test_a_study_is_not_mixed_with_other_fixed_flags(data_dir, tmp_path, capsys)
 
 
 def test_ctrl_c_marks_the_trial_interrupted_and_the_rerun_runs_it_again(data_dir, tmp_path):
-    args = flags(data_dir, tmp_path, "--epochs", "20", "--grid", "lr=0.05,0.1")
+    args = flags(data_dir, tmp_path, "--epochs", "300", "--grid", "lr=0.05,0.1")
     proc = command(args)
 
     def running_mid_trial():
