@@ -44,6 +44,21 @@ def finite_differences(loss_at, params, name, indices, eps=1e-6):
     return numerical_gradient(loss_with, params[name], eps, indices=indices)
 
 
+def table_rows(tape_grads, manual_grads, loss_at, params, rng, samples):
+    """One row per parameter: manual vs tape over every element, tape vs finite
+    differences at `samples` random elements."""
+    rows = []
+    for name, g in tape_grads.items():
+        flat = rng.choice(g.size, size=min(samples, g.size), replace=False)
+        indices = [np.unravel_index(i, g.shape) for i in flat]
+        numeric = finite_differences(loss_at, params, name, indices)
+        analytic = np.array([g[i] for i in indices])
+        rows.append({"parameter": name, "shape": g.shape,
+                     "manual_vs_tape": relative_error(manual_grads[name], g),
+                     "tape_vs_finite_diff": relative_error(analytic, numeric)})
+    return rows
+
+
 def compare(x, y, hidden, activation="relu", loss_name="cross_entropy", l2=1e-3, seed=0,
             samples=30):
     """Rows of (parameter, shape, manual-vs-tape error, tape-vs-finite-difference error)."""
@@ -63,16 +78,7 @@ def compare(x, y, hidden, activation="relu", loss_name="cross_entropy", l2=1e-3,
     def loss_at(p):
         return mlp_loss_and_grads(p, x, y, activation=activation, loss=loss_name, l2=l2)[0]
 
-    rows = []
-    for name, g in tape_grads.items():
-        flat = rng.choice(g.size, size=min(samples, g.size), replace=False)
-        indices = [np.unravel_index(i, g.shape) for i in flat]
-        numeric = finite_differences(loss_at, params, name, indices)
-        analytic = np.array([g[i] for i in indices])
-        rows.append({"parameter": name, "shape": g.shape,
-                     "manual_vs_tape": relative_error(manual_grads[name], g),
-                     "tape_vs_finite_diff": relative_error(analytic, numeric)})
-    return rows
+    return table_rows(tape_grads, manual_grads, loss_at, params, rng, samples)
 
 
 def format_table(rows, tolerance=TOLERANCE):
@@ -148,16 +154,7 @@ def compare_cnn(x, y, channels, kernel, fc, activation="relu", l2=1e-3, seed=0, 
             for k, t in named.items():
                 t.data = kept[k]
 
-    rows = []
-    for name, g in tape_grads.items():
-        flat = rng.choice(g.size, size=min(samples, g.size), replace=False)
-        indices = [np.unravel_index(i, g.shape) for i in flat]
-        numeric = finite_differences(loss_at, params, name, indices)
-        analytic = np.array([g[i] for i in indices])
-        rows.append({"parameter": name, "shape": g.shape,
-                     "manual_vs_tape": relative_error(manual_grads[name], g),
-                     "tape_vs_finite_diff": relative_error(analytic, numeric)})
-    return rows
+    return table_rows(tape_grads, manual_grads, loss_at, params, rng, samples)
 
 
 def run_cnn_check(args, batch=8):
