@@ -111,6 +111,15 @@ def test_space_draws_the_asked_number_of_trials_with_tpe(data_dir, tmp_path, cap
     assert len(study.trials) == 3 and all(0.01 <= t.params["lr"] <= 0.5 for t in study.trials)
 
 
+def running_mid_trial(out):
+    """The trials of the study in `out` that are running and past their second epoch."""
+    if not (out / "study.journal").exists() or not optuna.get_all_study_summaries(
+            open_storage(str(out / "study.journal"))):
+        return None
+    trials = study_of(out).get_trials(states=(TrialState.RUNNING,))
+    return [t for t in trials if len(t.intermediate_values) >= 2]
+
+
 def wait_for(predicate, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -127,13 +136,7 @@ def test_a_killed_worker_fails_its_trial_and_the_rerun_completes_every_configura
     args = flags(data_dir, tmp_path, "--epochs", "300", "--grid", "lr=0.05,0.1", "l2=0,0.001")
     proc = command(args)
     try:
-        def running_mid_trial():
-            if not (tmp_path / "study.journal").exists() or not optuna.get_all_study_summaries(
-                    open_storage(str(tmp_path / "study.journal"))):
-                return None
-            trials = study_of(tmp_path).get_trials(states=(TrialState.RUNNING,))
-            return [t for t in trials if len(t.intermediate_values) >= 2]
-        victim = wait_for(running_mid_trial)[0]
+        victim = wait_for(lambda: running_mid_trial(tmp_path))[0]
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
@@ -220,13 +223,7 @@ def test_ctrl_c_marks_the_trial_interrupted_and_the_rerun_runs_it_again(data_dir
     args = flags(data_dir, tmp_path, "--epochs", "300", "--grid", "lr=0.05,0.1")
     proc = command(args)
 
-    def running_mid_trial():
-        if not (tmp_path / "study.journal").exists() or not optuna.get_all_study_summaries(
-                open_storage(str(tmp_path / "study.journal"))):
-            return None
-        trials = study_of(tmp_path).get_trials(states=(TrialState.RUNNING,))
-        return [t for t in trials if len(t.intermediate_values) >= 2]
-    victim = wait_for(running_mid_trial)[0]
+    victim = wait_for(lambda: running_mid_trial(tmp_path))[0]
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "run the same command again to continue" in err
