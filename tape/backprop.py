@@ -81,6 +81,7 @@ def _sweep(output, seed, entries, retain_graph, create_graph, sources=()):
     for the `sources`. The adjoints are Tensors if `create_graph`, else ndarrays.
     """
     seed = seed if create_graph else seed.data
+    free = not (create_graph if retain_graph is None else retain_graph)
     adjoint = {id(output): [output, seed, False]}    # id -> [tensor, g, owned by us?]
     wanted = {id(s) for s in sources}
     found = {id(output): (output, seed)} if id(output) in wanted else {}
@@ -121,12 +122,11 @@ def _sweep(output, seed, entries, retain_graph, create_graph, sources=()):
                     adjoint[id(x)] = [x, gx, False]
                 else:
                     _accumulate(slot, gx, create_graph)
+            if free:
+                entry.free()          # its values are used: release them at once
     for key, (tensor, g, _) in adjoint.items():
         if tensor._entry is None or key in wanted:
             found[key] = (tensor, g)
-    if not (create_graph if retain_graph is None else retain_graph):
-        for entry in entries:
-            entry.free()
     return found
 
 

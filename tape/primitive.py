@@ -51,14 +51,13 @@ class Primitive:
         return self
 
     def __call__(self, *args, **params):
-        wrap = record = False
-        for a in args:
+        values, wrap, record = args, False, False
+        for i, a in enumerate(args):
             if type(a) is Tensor:
-                wrap = True
-                if a.requires_grad:
-                    record = True
-                    break
-        values = [a.data if type(a) is Tensor else a for a in args]
+                if not wrap:
+                    values, wrap = list(args), True
+                values[i] = a.data
+                record = record or a.requires_grad
         result = self.forward(*values, **params)
         saved = None
         if self.saves:

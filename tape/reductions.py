@@ -5,6 +5,8 @@ for a sum unchanged, for a mean divided by the count, for a max only where the
 maximum was attained (ties share it equally).
 """
 
+import math
+
 import numpy as np
 
 from .primitive import primitive
@@ -22,7 +24,7 @@ def _kept_shape(shape, axis):
 
 def _spread(g, x, axis):
     """The adjoint of a reduction, put back on every element it came from."""
-    shape = np.shape(as_array(x))
+    shape = x.shape
     if axis is not None:       # the reduced axes back as length-1 axes, to broadcast along
         g = reshape(g, shape=_kept_shape(shape, axis))
     return broadcast_to(g, shape=shape)
@@ -37,8 +39,9 @@ sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis))   #
 
 
 def _count(x, axis):
-    shape = np.shape(as_array(x))
-    return int(np.prod([n for n, k in zip(shape, _kept_shape(shape, axis)) if k == 1]))
+    """How many elements went into each output of the reduction."""
+    shape = x.shape
+    return math.prod(n for n, k in zip(shape, _kept_shape(shape, axis)) if k == 1)
 
 
 @primitive
@@ -46,8 +49,8 @@ def mean(x, axis=None, keepdims=False):
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
-# ∂ mean / ∂xᵢ = 1/n
-mean.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis) / _count(x, axis))
+# ∂ mean / ∂xᵢ = 1/n (g is divided before it is spread: n times fewer divisions)
+mean.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g / _count(x, axis), x, axis))
 
 
 @primitive

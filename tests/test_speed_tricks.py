@@ -32,6 +32,18 @@ def test_linear_bias_gradient_as_a_product_is_the_sum_over_the_batch():
     np.testing.assert_allclose(b.grad, g.sum(axis=0), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(), (1,), (5,), (3, 4), (2, 1, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_broadcast_to_of_one_number_built_directly_is_np_broadcast_to(shape, dtype):
+    from tape.shapes import broadcast_to
+    x = np.array(2.5, dtype=dtype)
+    fast, plain = broadcast_to(x, shape=shape), np.broadcast_to(x, shape)
+    assert fast.shape == plain.shape and fast.dtype == plain.dtype
+    assert fast.strides == plain.strides and not fast.flags.writeable
+    assert np.shares_memory(fast, x)
+    np.testing.assert_array_equal(fast, plain)
+
+
 @pytest.mark.parametrize("n", [1, 7, 512])
 def test_cross_entropy_along_the_batch_is_the_per_row_formula(n):
     logits = rng.standard_normal((n, 10)) * 5
