@@ -6,11 +6,15 @@ for numpy's own work to hide it.
    two gradients g·y and g·x) beside it.
 2. A chain of 1,000,000 recorded ops: the time of its backward() alone.
 3. The make_moons step (2-16-16-1, full batch of 100, micrograd's loss; see moons.py):
-   hand-written numpy and the tape take turns in blocks of steps in one process;
+   hand-written numpy, the tape and the floor take turns in blocks of steps in one process;
    PyTorch runs in processes of its own — once limited to one thread, once with its
    default thread pool — alternating with the numpy/tape process block by block, as its
    thread pool fights numpy's inside one process. Each ratio is taken within a round;
    medians over rounds are reported.
+
+Each figure has the floor beside it (floor.py): the same computation on the least
+bookkeeping a Python tape can do, to tell the engine's own cost from what any tape
+written in Python pays.
 """
 
 import argparse
@@ -22,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import moons
+from . import floor, moons
 from .per_op import per_op_overhead
 
+FLOOR = "floor (least Python tape)"
 GOALS = {"per_op_us": 2.5, "chain_backward_s": 2.0, "moons_vs_numpy": 2.0,
          "moons_faster_than_torch": 1.5}
 
@@ -93,8 +98,9 @@ def moons_rounds(rounds, steps, with_torch):
     X, ys = moons.moons_data()
     init = moons.initial_params()
     numpy_step, tape_step = (moons.numpy_step(init, X, ys), moons.tape_step(init, X, ys))
+    floor_step = floor.moons_step(init, X, ys)
     for _ in range(20):
-        numpy_step(), tape_step()
+        numpy_step(), tape_step(), floor_step()
     workers = {}
     if with_torch:
         workers = {"pytorch (1 thread)": Worker("pytorch", 1),
@@ -103,7 +109,8 @@ def moons_rounds(rounds, steps, with_torch):
     try:
         for _ in range(rounds):
             row = {"numpy": block_seconds(numpy_step, steps),
-                   "tape": block_seconds(tape_step, steps)}
+                   "tape": block_seconds(tape_step, steps),
+                   FLOOR: block_seconds(floor_step, steps)}
             for name, worker in workers.items():
                 row[name] = worker.block(steps)
             results.append(row)
@@ -113,7 +120,7 @@ def moons_rounds(rounds, steps, with_torch):
     return results
 
 
-def report(per_op, chain, rounds, chain_length=1_000_000):
+def report(per_op, chain, rounds, chain_length=1_000_000, floor_chain=None):
     """The measured table and the goals, as text."""
     names = list(rounds[0])
     median = {n: float(np.median([r[n] for r in rounds])) for n in names}
@@ -123,23 +130,34 @@ def report(per_op, chain, rounds, chain_length=1_000_000):
     lines += [f"  {n:<26} {median[n] * 1e3:>9.3f} {ratio[n]:>8.2f}" for n in names]
     lines += ["", f"one recorded op, forward + backward: {per_op['tape_forward_backward_us']:.2f} µs "
               f"(numpy's three calls by hand: {per_op['numpy_forward_backward_us']:.2f} µs; "
-              f"the tape unrecorded: {per_op['tape_forward_no_grad_us']:.2f} µs)",
-              f"backward through a chain of {chain_length:,} ops: {chain:.2f} s", "", "goals:"]
+              f"the tape unrecorded: {per_op['tape_forward_no_grad_us']:.2f} µs; the floor: "
+              f"{per_op['floor_forward_backward_us']:.2f} µs)",
+              f"backward through a chain of {chain_length:,} ops: {chain:.2f} s"
+              + ("" if floor_chain is None else f" (the floor: {floor_chain:.2f} s)"),
+              "", "goals:"]
+    floor = FLOOR if FLOOR in names else None
     goals = [(f"a recorded op, forward + backward ≤ {GOALS['per_op_us']} µs",
               f"{per_op['tape_forward_backward_us']:.2f} µs",
-              per_op["tape_forward_backward_us"] <= GOALS["per_op_us"]),
+              per_op["tape_forward_backward_us"] <= GOALS["per_op_us"],
+              f"{per_op['floor_forward_backward_us']:.2f} µs"
+              if "floor_forward_backward_us" in per_op else None),
              (f"a 1,000,000-op chain backward ≤ {GOALS['chain_backward_s']} s",
               f"{chain:.2f} s" + ("" if chain_length == 1_000_000 else
                                   f" (for {chain_length:,} ops; not comparable)"),
-              chain <= GOALS["chain_backward_s"] and chain_length >= 1_000_000),
+              chain <= GOALS["chain_backward_s"] and chain_length >= 1_000_000,
+              None if floor_chain is None else f"{floor_chain:.2f} s"),
              (f"make_moons step ≤ {GOALS['moons_vs_numpy']}× numpy", f"{ratio['tape']:.2f}×",
-              ratio["tape"] <= GOALS["moons_vs_numpy"])]
+              ratio["tape"] <= GOALS["moons_vs_numpy"],
+              floor and f"{ratio[floor]:.2f}×")]
     for n in names:
         if n.startswith("pytorch"):
             faster = float(np.median([r[n] / r["tape"] for r in rounds]))
             goals.append((f"make_moons step ≥ {GOALS['moons_faster_than_torch']}× faster than "
-                          f"{n}", f"{faster:.2f}×", faster >= GOALS["moons_faster_than_torch"]))
-    lines += [f"  {'met ' if met else 'NOT '} {goal}: {measured}" for goal, measured, met in goals]
+                          f"{n}", f"{faster:.2f}×", faster >= GOALS["moons_faster_than_torch"],
+                          floor and f"{np.median([r[n] / r[floor] for r in rounds]):.2f}×"))
+    lines += [f"  {'met ' if met else 'NOT '} {goal}: {measured}"
+              + (f"   (the floor: {at_floor})" if at_floor else "")
+              for goal, measured, met, at_floor in goals]
     return "\n".join(lines)
 
 
@@ -167,7 +185,8 @@ def main(argv=None):
     if not with_torch:
         print("PyTorch is not installed: its columns are skipped (pip install torch==2.13.0)")
     rounds = moons_rounds(args.rounds, args.steps, with_torch)
-    print(report(per_op_overhead(), chain_backward_seconds(args.chain), rounds, args.chain))
+    print(report(per_op_overhead(), chain_backward_seconds(args.chain), rounds, args.chain,
+                 floor.chain_backward_seconds(args.chain)))
     return 0
 
 

@@ -1,6 +1,6 @@
 """The make_moons step: a 2-16-16-1 MLP on a full batch of 100 points, micrograd's demo.
 
-Every backend computes micrograd's own math, so all four can run it: ReLU hidden layers,
+Every backend computes micrograd's own math, so all of them can run it: ReLU hidden layers,
 a linear output s, the hinge loss mean(relu(1 − y·s)) with y = ±1, plus α·Σp² over every
 parameter (α = 1e-4), and plain SGD. float64 throughout (micrograd's Python floats).
 All start from the same weights; their losses over the first steps must agree, and
@@ -121,8 +121,14 @@ def micrograd_step(init, X, ys):
     return step
 
 
+def floor_step(init, X, ys):
+    """The least bookkeeping a Python tape can do (floor.py)."""
+    from .floor import moons_step
+    return moons_step(init, X, ys)
+
+
 STEPS = {"numpy": numpy_step, "tape": tape_step, "pytorch": torch_step,
-         "micrograd": micrograd_step}
+         "micrograd": micrograd_step, "floor": floor_step}
 MODULES = {"pytorch": "torch", "micrograd": "micrograd"}
 
 
