@@ -153,10 +153,16 @@ def same_float(x, y):
     """x, y such that a number, a numpy scalar or an integer array does not widen the
     float type of the other operand (PyTorch's rule; numpy alone would make float32
     float64 beside np.float64(2.0), np.int64(3) or an int64 array)."""
-    if type(x) is np.ndarray and type(y) is np.ndarray:
+    tx, ty = type(x), type(y)
+    if tx is np.ndarray and ty is np.ndarray:
         if x.dtype == y.dtype or x.ndim and y.ndim and x.dtype.kind == y.dtype.kind:
             return x, y                     # the common case; float32 with float64 widens
+    elif tx in _PYTHON_NUMBERS or ty in _PYTHON_NUMBERS:
+        return x, y                         # numpy itself never lets these widen a float
     return _weak(x, y), _weak(y, x)
+
+
+_PYTHON_NUMBERS = {int, float, bool}
 
 
 def _weak(a, other):
