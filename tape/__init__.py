@@ -12,7 +12,7 @@ The mechanism (no op in it):
 
 The ops, each with its gradient rule beside it:
 - `shapes.py`, `activations.py`, `arithmetic.py`, `reductions.py`, `losses.py`
-- `conv.py`       conv2d, max_pool2d, avg_pool2d: im2col and one matrix product
+- `conv.py`       conv2d, max_pool2d, avg_pool2d: im2col and matrix products, a few images at a time
 - `operators.py`  attaches `+ - * / ** @`, indexing and methods to Tensor
 
 On top:

@@ -16,7 +16,29 @@ and its backward pass is the backward pass of a product, as for `linear`:
     db = Σ_{n,i,j} g                     (g, the output's adjoint, dilated by the stride)
 
 col2im adds every column back onto the window it came from, one kernel offset (p, q)
-at a time: kh·kw vectorised additions, not a loop over pixels.
+at a time: kh·kw vectorised additions, not a loop over pixels. `im2col` and `col2im`
+are these formulas as written; the ops compute the same numbers faster, two ways:
+
+Channels last. `im2col` copies Wo numbers at a time (one image row for each channel and
+kernel offset: 14 for the CNN's second layer), a slow copy. In an (N, H, W, C) copy of
+x, one row of a window is kw·C consecutive numbers (160 there): so the ops copy x,
+padded, into that layout first and order X̂'s rows (p, q, c) instead of (c, p, q), W's
+columns likewise. With few channels (C = 1: runs of kw = 5) the image's rows are the
+longer runs, and X̂ is laid out so that the copy follows them (`_empty_columns`).
+
+A few images at a time. X̂ is kh·kw times the size of the input (80 MB for the CNN's
+second layer at batch 128). `_column_blocks` copies it for a few images, about
+BLOCK_BYTES, and the product of that block is taken at once, while it is still in the
+processor's cache; the next block then reuses the buffer:
+
+    Y[:, images] = W · X̂[:, images]             for each block of images
+
+The forward keeps each block in its place in one whole X̂, which the weight gradient
+needs (dW = G·X̂ᵀ in one product); conv2d_weight_grad, called only when backward is
+itself recorded, builds it again, a block at a time, and sums dW over the blocks. The
+input gradient is the full convolution of g with the flipped kernel, computed the
+same way, so no dX̂ of the size of X̂ is ever made. tests/test_speed_tricks.py checks
+all three against the plain formulas.
 
 Each gradient is itself an op with rules, so gradients of gradients work. The three
 are bilinear and each one's vjps are the other two:
@@ -116,49 +138,138 @@ def _as_matrix(g):
     return g.transpose(1, 0, 2, 3).reshape(c, n * h * w)
 
 
+# ---- the same products, a few images at a time -----------------------------------------
+
+BLOCK_BYTES = 8 * 2 ** 20       # the size of one block of X̂ (at least one image's columns)
+
+
+def _channels_last(x, padding, dtype):
+    """x (N, C, H, W) copied into zeros of shape (N, H + 2·ph, W + 2·pw, C)."""
+    n, c, h, w = np.shape(x)
+    ph, pw = padding
+    padded = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=dtype)
+    padded[:, ph:ph + h, pw:pw + w] = np.transpose(x, (0, 2, 3, 1))
+    return padded
+
+
+def _windows_last(padded, kernel, stride):
+    """The windows of a channels-last `padded`, as a view: (N, Ho, Wo, kh, kw, C), no copy."""
+    windows = sliding_window_view(padded, kernel, axis=(1, 2))[:, ::stride[0], ::stride[1]]
+    return windows.transpose(0, 1, 2, 4, 5, 3)
+
+
+def _empty_columns(windows, count):
+    """Room for the columns of X̂ of `count` images, (count, Ho, Wo, kh, kw, C), laid out so
+    that copying the windows into it runs along the longer stretch of consecutive numbers."""
+    _, ho, wo, kh, kw, c = windows.shape
+    if kw * c >= wo:    # along a row of a window: kw·C numbers, one after the other
+        return np.empty((count, ho, wo, kh, kw, c), windows.dtype)
+    # few channels: along a row of the image instead, Wo numbers
+    return np.empty((kh, kw, c, count, ho, wo), windows.dtype).transpose(3, 4, 5, 0, 1, 2)
+
+
+def _as_columns(block):
+    """An (images, Ho, Wo, kh, kw, C) block as X̂'s matrix: rows (p, q, c), columns (n, i, j)."""
+    return block.reshape(-1, np.prod(block.shape[3:])).T
+
+
+def _column_blocks(windows, into=None):
+    """im2col a few images at a time: yields (images, X̂[:, images]) for consecutive slices
+    of the batch, each block about BLOCK_BYTES.
+
+    The blocks are copied into `into` (room for the whole X̂, kept by the caller) or else
+    into one small buffer, reused: each block must be used before the next is asked for.
+    """
+    n = len(windows)
+    size = max(1, min(n, BLOCK_BYTES // (windows[0].size * windows.itemsize)))
+    buffer = _empty_columns(windows, size) if into is None else into
+    for start in range(0, n, size):
+        images = slice(start, min(start + size, n))
+        block = buffer[:images.stop - start] if into is None else into[images]
+        np.copyto(block, windows[images])
+        yield images, _as_columns(block)
+
+
+def _correlate(windows, w, into=None):
+    """Y = W·X̂, one block of images at a time: (C_out, N, Ho, Wo)."""
+    c_out = len(w)
+    n, ho, wo = windows.shape[:3]
+    W = w.transpose(0, 2, 3, 1).reshape(c_out, -1).astype(windows.dtype)   # columns (p, q, c)
+    y = np.empty((c_out, n, ho, wo), dtype=windows.dtype)
+    for images, cols in _column_blocks(windows, into):
+        np.matmul(W, cols, out=y[:, images].reshape(c_out, -1))
+    return y
+
+
 # ---- convolution --------------------------------------------------------------------
 
 @primitive(name="conv2d", saves=True)
 def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0)):
-    cols, (ho, wo) = im2col(x, w.shape[2:], stride, padding)
-    y = w.reshape(len(w), -1) @ cols                                    # Y = W·X̂  (C_out, N·Ho·Wo)
-    y = y.reshape(len(w), len(x), ho, wo)
+    # Plain form:  cols, (ho, wo) = im2col(x, w.shape[2:], stride, padding)
+    #              y = (w.reshape(len(w), -1) @ cols).reshape(len(w), len(x), ho, wo)
+    windows = _windows_last(_channels_last(x, padding, np.result_type(x, w)), w.shape[2:], stride)
+    cols = _empty_columns(windows, len(windows))
+    y = _correlate(windows, w, into=cols)
     if b is not None:
         y += b.reshape(-1, 1, 1, 1)                                     # + b, in place
     # X̂ is kept for dW = G·X̂ᵀ, so that backward need not build it again: it is the
-    # largest buffer of the step, and building it is a third of the forward's time
-    return y.transpose(1, 0, 2, 3), cols                                # (N, C_out, Ho, Wo)
+    # largest buffer of the step, and building it is a large part of the forward's time
+    return y.transpose(1, 0, 2, 3), _as_columns(cols)                   # (N, C_out, Ho, Wo)
 
 
 @primitive(name="conv_transpose2d")
 def _conv_transpose2d(g, w, shape, stride=(1, 1), padding=(0, 0)):
-    """dx: Wᵀ·G laid back onto the image by col2im (the full convolution with the flipped kernel)."""
+    """dx: the full convolution of g with the flipped kernel (Wᵀ·G laid back by col2im)."""
+    # Plain form:  cols = w.reshape(c_out, -1).T @ _as_matrix(g)         # dX̂ = Wᵀ·G
+    #              col2im(cols.reshape(c_in, kh, kw, n, ho, wo), shape, (kh, kw), stride, padding)
+    # Here: g spread out, s − 1 zeros between its pixels for a stride s and k − 1 − p around
+    # them, then correlated with the kernels turned by 180° and their channels swapped.
+    # That copies kh·kw·C_out numbers per pixel of x where col2im adds kh·kw·C_in, and
+    # multiplies the zeros too: the trade suits stride 1 and layers that do not widen
+    # much (a first layer widens most, but its input, the images, needs no gradient).
     c_out, c_in, kh, kw = w.shape
     n, _, ho, wo = g.shape
-    cols = w.reshape(c_out, -1).T @ _as_matrix(g)                      # dX̂ = Wᵀ·G
-    return col2im(cols.reshape(c_in, kh, kw, n, ho, wo), shape, (kh, kw), stride, padding)
+    (h, wd), (sh, sw), (ph, pw) = shape[2:], stride, padding
+    spread = np.zeros((n, h + 2 * ph + kh - 1, wd + 2 * pw + kw - 1, c_out),
+                      dtype=np.result_type(g, w))
+    spread[:, kh - 1:kh + sh * (ho - 1):sh, kw - 1:kw + sw * (wo - 1):sw] = g.transpose(0, 2, 3, 1)
+    spread = spread[:, ph:ph + h + kh - 1, pw:pw + wd + kw - 1]
+    flipped = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)                 # (C_in, C_out, kh, kw)
+    return _correlate(_windows_last(spread, (kh, kw), (1, 1)), flipped).transpose(1, 0, 2, 3)
 
 
 @primitive(name="conv2d_weight_grad")
 def _conv2d_weight_grad(x, g, shape, stride=(1, 1), padding=(0, 0)):
     """dw: G·X̂ᵀ, the correlation of the input with the output's adjoint."""
-    cols, _ = im2col(x, shape[2:], stride, padding)
-    return _weight_product(_as_matrix(g), cols, shape)
+    # Plain form:  cols, _ = im2col(x, shape[2:], stride, padding)
+    #              dw = (_as_matrix(g) @ cols.T).reshape(shape)
+    c_out, c_in, kh, kw = shape
+    dw = np.zeros((c_out, kh * kw * c_in), dtype=np.result_type(x, g))
+    windows = _windows_last(_channels_last(x, padding, dw.dtype), (kh, kw), stride)
+    for images, cols in _column_blocks(windows):
+        dw += _weight_product(_as_matrix(g[images]), cols)              # Σ over the blocks
+    return _kernels(dw, shape)
 
 
-def _weight_product(G, cols, shape):
-    """dW = G·X̂ᵀ. (X̂·Gᵀ)ᵀ holds the same numbers, and OpenBLAS computes these long,
-    thin products several times faster with the matrix of more rows on the left
+def _kernels(dw, shape):
+    """dW with columns (p, q, c) as kernels of `shape` (C_out, C_in, kh, kw)."""
+    c_out, c_in, kh, kw = shape
+    return np.ascontiguousarray(dw.reshape(c_out, kh, kw, c_in).transpose(0, 3, 1, 2))
+
+
+def _weight_product(G, cols):
+    """G·X̂ᵀ. (X̂·Gᵀ)ᵀ holds the same numbers, and OpenBLAS computes these long, thin
+    products several times faster with the matrix of more rows on the left
     (benchmarks/cnn.py measures both), so that is the order used."""
     if len(cols) > len(G):
-        return (cols @ G.T).T.reshape(shape)
-    return (G @ cols.T).reshape(shape)
+        return (cols @ G.T).T
+    return G @ cols.T
 
 
 def _weight_grad(g, ans, x, w, b, stride, padding, saved):
     if isinstance(g, Tensor):     # backward is itself recorded (create_graph): a tape op
         return _conv2d_weight_grad(x, g, shape=np.shape(w), stride=stride, padding=padding)
-    return _weight_product(_as_matrix(g), saved, np.shape(w))          # X̂ kept by the forward
+    return _kernels(_weight_product(_as_matrix(g), saved), np.shape(w))  # X̂ kept by the forward
 
 
 def _bias_grad(g, ans, x, w, b, stride, padding, saved):

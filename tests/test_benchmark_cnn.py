@@ -26,8 +26,8 @@ def test_per_layer_reports_positive_times_and_the_im2col_size():
     assert set(rows) == {"conv1", "conv2"}
     assert rows["conv2"]["im2col_bytes"] == 32 * 25 * 2 * 14 * 14 * 4
     for row in rows.values():
-        assert all(row[k] > 0 for k in ("matmul", "im2col", "forward", "backward_input",
-                                        "backward_weight"))
+        assert all(row[k] > 0 for k in ("matmul", "im2col", "columns", "forward",
+                                        "backward_input", "backward_weight"))
 
 
 def test_bad_counts_are_one_line_and_exit_code_2(capsys):

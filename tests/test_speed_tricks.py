@@ -63,9 +63,45 @@ def test_conv2d_weight_product_in_either_order_is_g_times_the_columns_transposed
     g = rng.standard_normal((3, c_out, 6, 5))
     cols, _ = conv.im2col(x, (3, 3), padding=(1, 1))
     G = conv._as_matrix(g)
-    shape = (c_out, c_in, 3, 3)
-    np.testing.assert_allclose(conv._weight_product(G, cols, shape),
-                               (G @ cols.T).reshape(shape), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(conv._weight_product(G, cols), G @ cols.T, rtol=1e-12, atol=1e-12)
+
+
+# (N, C_in, H, W), C_out, kernel, stride, padding: runs of kw·C ≥ Wo and < Wo (C_in = 1),
+# strides 1 and 2, odd and uneven paddings; blocks of 2 images, N not a multiple of 2
+CONVOLUTIONS = [((5, 3, 7, 6), 4, (3, 3), (1, 1), (1, 1)),
+                ((5, 1, 9, 11), 3, (3, 2), (2, 2), (1, 3)),
+                ((3, 4, 8, 7), 2, (5, 3), (2, 1), (3, 0)),
+                ((1, 2, 5, 5), 3, (2, 2), (1, 1), (0, 0))]
+
+
+@pytest.mark.parametrize("shape, c_out, kernel, stride, padding", CONVOLUTIONS)
+def test_conv2d_in_blocks_of_images_channels_last_is_the_plain_im2col_product(
+        monkeypatch, shape, c_out, kernel, stride, padding):
+    from tape import conv
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal((c_out, shape[1], *kernel))
+    b = rng.standard_normal(c_out)
+    per_image = np.prod(conv._output_size(shape[2:], kernel, stride, padding, "", shape))
+    monkeypatch.setattr(conv, "BLOCK_BYTES", 2 * per_image * shape[1] * np.prod(kernel) * 8)
+    windows = conv._windows_last(conv._channels_last(x, padding, x.dtype), kernel, stride)
+    assert [i.stop - i.start for i, _ in conv._column_blocks(windows)] == [2] * (len(x) // 2) + [1]
+    cols, (ho, wo) = conv.im2col(x, kernel, stride, padding)
+    plain = (w.reshape(c_out, -1) @ cols).reshape(c_out, len(x), ho, wo).transpose(1, 0, 2, 3)
+    y, kept = conv._conv2d.forward(x, w, b, stride=stride, padding=padding)
+    np.testing.assert_allclose(y, plain + b.reshape(-1, 1, 1), rtol=1e-12, atol=1e-12)
+    # the kept X̂ is im2col's, its rows (c, p, q) taken in the order (p, q, c)
+    c, (kh, kw) = shape[1], kernel
+    in_pqc = cols.reshape(c, kh, kw, -1).transpose(1, 2, 0, 3).reshape(c * kh * kw, -1)
+    np.testing.assert_array_equal(kept, in_pqc)
+
+    g = rng.standard_normal(y.shape)
+    G = conv._as_matrix(g)
+    dw = conv._conv2d_weight_grad.forward(x, g, shape=w.shape, stride=stride, padding=padding)
+    np.testing.assert_allclose(dw, (G @ cols.T).reshape(w.shape), rtol=1e-12, atol=1e-12)
+    dcols = (w.reshape(c_out, -1).T @ G).reshape(c, kh, kw, len(x), ho, wo)
+    dx = conv._conv_transpose2d.forward(g, w, shape=shape, stride=stride, padding=padding)
+    np.testing.assert_allclose(dx, conv.col2im(dcols, shape, kernel, stride, padding),
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_conv2d_weight_gradient_from_the_kept_columns_is_conv2d_weight_grad():
