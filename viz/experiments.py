@@ -186,21 +186,12 @@ def plot_contour(study, names, path=None, title=None):
     trials, drawn by optuna.visualization.matplotlib: the heatmap of a --space search."""
     import matplotlib
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from optuna.visualization.matplotlib import plot_contour as optuna_contour
     with matplotlib.rc_context():        # Optuna switches pyplot's style; keep it local
         ax = optuna_contour(study, params=list(names), target_name="validation accuracy")
-        fig = ax.figure
         ax.set_title(title or f"Validation accuracy over {names[0]} and {names[1]} "
                               f"(dots: trials)")
-        fig.set_size_inches(7, 5)
-        fig.tight_layout()
-        try:
-            if path is not None:
-                save_png(fig, path)
-        finally:
-            plt.close(fig)
-    return fig
+        return _finish_optuna_figure(ax.figure, (7, 5), path)
 
 
 def plot_importances(study, path=None, title=None):
@@ -208,18 +199,23 @@ def plot_importances(study, path=None, title=None):
     each parameter explains), drawn by optuna.visualization.matplotlib."""
     import matplotlib
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from optuna.visualization.matplotlib import plot_param_importances
     with matplotlib.rc_context():        # Optuna switches pyplot's style; keep it local
         ax = plot_param_importances(study, target_name="validation accuracy")
-        fig = ax.figure
         ax.set_title("", loc="left")
         ax.set_title(title or "Parameter importances for validation accuracy")
-        fig.set_size_inches(7, 0.9 * len(ax.get_yticks()) + 1.6)
-        fig.tight_layout()
-        try:
-            if path is not None:
-                save_png(fig, path)
-        finally:
-            plt.close(fig)
+        return _finish_optuna_figure(ax.figure, (7, 0.9 * len(ax.get_yticks()) + 1.6), path)
+
+
+def _finish_optuna_figure(fig, size, path):
+    """Size, lay out and save (if `path`) a figure Optuna drew through pyplot, and let
+    pyplot forget it, as it would otherwise keep every such figure open."""
+    import matplotlib.pyplot as plt
+    fig.set_size_inches(*size)
+    fig.tight_layout()
+    try:
+        if path is not None:
+            save_png(fig, path)
+    finally:
+        plt.close(fig)
     return fig
