@@ -51,13 +51,14 @@ class Primitive:
         return self
 
     def __call__(self, *args, **params):
-        values, wrap, record = args, False, False
-        for i, a in enumerate(args):
+        wrap = record = False
+        for a in args:
             if type(a) is Tensor:
-                if not wrap:
-                    values, wrap = list(args), True
-                values[i] = a.data
-                record = record or a.requires_grad
+                wrap = True
+                if a.requires_grad:
+                    record = True
+                    break
+        values = [a.data if type(a) is Tensor else a for a in args]
         result = self.forward(*values, **params)
         saved = None
         if self.saves:
