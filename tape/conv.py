@@ -339,29 +339,52 @@ def _pool_arguments(x, kernel_size, stride, op):
     return kernel, stride
 
 
+def _offsets(kernel):
+    """The offsets (p, q) of a kh×kw window, in reading order (row by row)."""
+    return [(p, q) for p in range(kernel[0]) for q in range(kernel[1])]
+
+
+def _at(x, p, q, size, stride):
+    """The pixel at offset (p, q) of every window of x: a strided view of shape (N, C, Ho, Wo)."""
+    (ho, wo), (sh, sw) = size, stride
+    return x[:, :, p:p + sh * (ho - 1) + 1:sh, q:q + sw * (wo - 1) + 1:sw]
+
+
 @primitive(name="max_pool2d", saves=True)
 def _max_pool2d(x, kernel, stride):
-    (kh, kw), (sh, sw) = kernel, stride
-    n, c, h, w = x.shape
-    ho, wo = (h - kh) // sh + 1, (w - kw) // sw + 1
+    size = _output_size(x.shape[2:], kernel, stride, (0, 0), "max_pool2d", x.shape)
+    offsets = _offsets(kernel)
+    out = _at(x, *offsets[0], size, stride).copy()
+    for p, q in offsets[1:]:                       # the maximum, one offset at a time
+        np.maximum(out, _at(x, p, q, size, stride), out=out)
+    # first: which offset k of each window holds its maximum. If several tie, the first in
+    # reading order: it is the one not already `found` at an earlier offset.
+    codes = np.arange(len(offsets), dtype=np.min_scalar_type(len(offsets)))
+    first = np.zeros(out.shape, dtype=codes.dtype)
+    found = np.zeros(out.shape, dtype=bool)
+    for k, (p, q) in enumerate(offsets):
+        won = _at(x, p, q, size, stride) == out
+        won &= ~found
+        found |= won
+        first += codes[k] * won
+    if not found.all():     # a NaN: the maximum is NaN, which equals nothing; the first NaN wins
+        for k, (p, q) in enumerate(offsets):
+            won = np.isnan(_at(x, p, q, size, stride)) & ~found
+            found |= won
+            first += codes[k] * won
+    return out, first
 
-    def at(p, q):               # the pixel at offset (p, q) of every window: a strided view
-        return x[:, :, p:p + sh * (ho - 1) + 1:sh, q:q + sw * (wo - 1) + 1:sw]
 
-    out = at(0, 0).copy()
-    first = np.zeros(out.shape, dtype=np.intp)   # offset p·kw + q of each window's maximum
-    for p in range(kh):                          # offsets in reading order: only a strictly
-        for q in range(kw):                      # larger value takes over, so in a tie the
-            if p or q:                           # first maximum keeps the gradient
-                candidate = at(p, q)
-                larger = candidate > out
-                np.copyto(out, candidate, where=larger)
-                first[larger] = p * kw + q
-    # where each winner sits in x, as one flat index into x.ravel()
-    rows = np.arange(ho).reshape(-1, 1) * sh + first // kw
-    cols = np.arange(wo) * sw + first % kw
-    planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
-    return out, planes + rows * w + cols
+def _winners(first, shape, kernel, stride):
+    """Where each window's maximum sits in x (of `shape`), as indices into x.ravel()."""
+    n, c, h, w = shape
+    (sh, sw), (ho, wo) = stride, first.shape[2:]
+    step = np.array([p * w + q for p, q in _offsets(kernel)])      # offset k, as a flat step
+    index = step[first]
+    index += np.arange(n * c).reshape(n, c, 1, 1) * (h * w)        # + each window's top left
+    index += np.arange(ho).reshape(-1, 1) * (sh * w)
+    index += np.arange(wo) * sw
+    return index
 
 
 @primitive(name="unpool")
@@ -380,7 +403,8 @@ def _gather(x, index):
 
 # ∂ max / ∂x = 1 at the window's (first) maximum, 0 elsewhere: g goes back to the winner
 _max_pool2d.defvjp(lambda g, ans, x, kernel, stride, saved:
-                   _unpool(g, index=saved, shape=np.shape(x)))
+                   _unpool(g, index=_winners(saved, np.shape(x), kernel, stride),
+                           shape=np.shape(x)))
 _unpool.defvjp(lambda h, ans, g, index, shape: _gather(h, index=index))    # scatter ↔ gather
 _gather.defvjp(lambda g, ans, x, index: _unpool(g, index=index, shape=np.shape(x)))
 
@@ -391,7 +415,8 @@ def max_pool2d(x, kernel_size, stride=None):
     Gradient: all of g goes to the input that was the maximum of its window. If several
     inputs tie for the maximum, the first in reading order (row by row) takes all of it,
     as in PyTorch; the others get 0. A pixel that wins several overlapping windows
-    receives the sum.
+    receives the sum. A NaN in a window makes its maximum NaN (as in PyTorch and np.max),
+    and the first NaN takes the gradient.
     """
     kernel, stride = _pool_arguments(x, kernel_size, stride, "max_pool2d")
     return _max_pool2d(x, kernel=kernel, stride=stride)

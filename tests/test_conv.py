@@ -194,6 +194,29 @@ def test_max_pool2d_tie_gives_all_the_gradient_to_the_first_maximum_in_reading_o
     np.testing.assert_array_equal(X.grad, [[[[1., 0.], [0., 0.]]]])
 
 
+def test_max_pool2d_a_nan_is_the_maximum_and_the_first_nan_takes_the_gradient():
+    # as in PyTorch and np.max: NaN propagates, where a comparison would skip it
+    nan = np.nan
+    x = np.array([[[[1., nan, -np.inf, -np.inf],
+                    [nan, 9., -np.inf, -np.inf]]]])
+    X = tape.tensor(x, requires_grad=True)
+    y = tape.max_pool2d(X, 2)
+    np.testing.assert_array_equal(y.data, [[[[nan, -np.inf]]]])
+    y.backward(np.array([[[[10., 20.]]]]))
+    np.testing.assert_array_equal(X.grad, [[[[0., 10., 20., 0.],
+                                             [0., 0., 0., 0.]]]])
+
+
+def test_max_pool2d_windows_of_more_than_255_offsets():
+    # the winner's offset k is kept in the smallest integer type that holds kh·kw of them
+    x = np.random.default_rng(0).permutation(2 * 17 * 17).reshape(2, 1, 17, 17).astype(float)
+    X = tape.tensor(x, requires_grad=True)
+    y = tape.max_pool2d(X, 17)
+    np.testing.assert_array_equal(y.data.ravel(), x.reshape(2, -1).max(axis=1))
+    y.backward(np.ones((2, 1, 1, 1)))
+    np.testing.assert_array_equal(X.grad, x == x.reshape(2, -1).max(axis=1).reshape(2, 1, 1, 1))
+
+
 def test_max_pool2d_overlapping_windows_sum_at_a_shared_maximum():
     x = np.array([[[[0., 1., 0.],
                     [1., 9., 1.],
