@@ -28,6 +28,7 @@ import numpy as np
 
 import tape
 from . import monitor as monitoring
+from .allocator import keep_freed_memory
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .errors import EXIT_INTERRUPTED, UsageError, run_command
 from .files import check_writable_dir, write_json
@@ -678,6 +679,7 @@ def main(family, argv=None):
     p = parser(family)
     args = p.parse_args(argv)
     validate_flags(args, p, family, argv)
+    keep_freed_memory()
 
     def run(_):
         if args.test:

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from .allocator import keep_freed_memory
 from .checkpoint import load_checkpoint
 from .errors import EXIT_INTERRUPTED, UsageError, is_user_error, report
 from .files import atomic_write
@@ -155,6 +156,7 @@ def start(args, experiment, kind):
 
 def main_guard(body, argv):
     """Run a front end: bad input → one line and exit code 2; Ctrl-C → 130."""
+    keep_freed_memory()
     try:
         return body(argv)
     except KeyboardInterrupt:

@@ -408,7 +408,9 @@ def work(study, experiment, after_trial=None):
 def main(argv=None):
     """`python -m models.trials SPEC.json`: one worker process of `--jobs N` (the storage
     URL comes in $TAPE_STUDY_STORAGE, the study name in $TAPE_STUDY_NAME)."""
+    from .allocator import keep_freed_memory
     from .studies import load_study
+    keep_freed_memory()
     argv = sys.argv[1:] if argv is None else argv
     experiment = Experiment.from_dict(json.loads(Path(argv[0]).read_text()))
     study = load_study(os.environ["TAPE_STUDY_STORAGE"], os.environ["TAPE_STUDY_NAME"],

@@ -33,12 +33,12 @@ processor's cache; the next block then reuses the buffer:
 
     Y[:, images] = W · X̂[:, images]             for each block of images
 
-The forward keeps each block in its place in one whole X̂, which the weight gradient
-needs (dW = G·X̂ᵀ in one product); conv2d_weight_grad, called only when backward is
-itself recorded, builds it again, a block at a time, and sums dW over the blocks. The
-input gradient is the full convolution of g with the flipped kernel, computed the
-same way, so no dX̂ of the size of X̂ is ever made. tests/test_speed_tricks.py checks
-all three against the plain formulas.
+No X̂ of the size of the batch is kept: the weight gradient builds X̂ again, a block at
+a time, and sums dW = G·X̂ᵀ over the blocks. The input gradient is the full convolution
+of g with the flipped kernel, computed the same way, so no dX̂ of the size of X̂ is ever
+made either. tests/test_speed_tricks.py checks all three against the plain formulas.
+(Copying X̂ twice costs about what keeping it saved, once freed memory is reused
+(models/allocator.py), and a training run's peak memory is a third lower: README.)
 
 Each gradient is itself an op with rules, so gradients of gradients work. The three
 are bilinear and each one's vjps are the other two:
@@ -57,7 +57,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .primitive import primitive
 from .reductions import sum as tape_sum
-from .tensor import Tensor, as_array
+from .tensor import as_array
 
 
 # ---- the arguments -----------------------------------------------------------------
@@ -173,48 +173,45 @@ def _as_columns(block):
     return block.reshape(-1, np.prod(block.shape[3:])).T
 
 
-def _column_blocks(windows, into=None):
+def _column_blocks(windows):
     """im2col a few images at a time: yields (images, X̂[:, images]) for consecutive slices
     of the batch, each block about BLOCK_BYTES.
 
-    The blocks are copied into `into` (room for the whole X̂, kept by the caller) or else
-    into one small buffer, reused: each block must be used before the next is asked for.
+    The blocks are copied into one small buffer, reused: each block must be used before
+    the next is asked for.
     """
     n = len(windows)
     size = max(1, min(n, BLOCK_BYTES // (windows[0].size * windows.itemsize)))
-    buffer = _empty_columns(windows, size) if into is None else into
+    buffer = _empty_columns(windows, size)
     for start in range(0, n, size):
         images = slice(start, min(start + size, n))
-        block = buffer[:images.stop - start] if into is None else into[images]
+        block = buffer[:images.stop - start]
         np.copyto(block, windows[images])
         yield images, _as_columns(block)
 
 
-def _correlate(windows, w, into=None):
+def _correlate(windows, w):
     """Y = W·X̂, one block of images at a time: (C_out, N, Ho, Wo)."""
     c_out = len(w)
     n, ho, wo = windows.shape[:3]
     W = w.transpose(0, 2, 3, 1).reshape(c_out, -1).astype(windows.dtype)   # columns (p, q, c)
     y = np.empty((c_out, n, ho, wo), dtype=windows.dtype)
-    for images, cols in _column_blocks(windows, into):
+    for images, cols in _column_blocks(windows):
         np.matmul(W, cols, out=y[:, images].reshape(c_out, -1))
     return y
 
 
 # ---- convolution --------------------------------------------------------------------
 
-@primitive(name="conv2d", saves=True)
+@primitive(name="conv2d")
 def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0)):
     # Plain form:  cols, (ho, wo) = im2col(x, w.shape[2:], stride, padding)
     #              y = (w.reshape(len(w), -1) @ cols).reshape(len(w), len(x), ho, wo)
     windows = _windows_last(_channels_last(x, padding, np.result_type(x, w)), w.shape[2:], stride)
-    cols = _empty_columns(windows, len(windows))
-    y = _correlate(windows, w, into=cols)
+    y = _correlate(windows, w)
     if b is not None:
         y += b.reshape(-1, 1, 1, 1)                                     # + b, in place
-    # X̂ is kept for dW = G·X̂ᵀ, so that backward need not build it again: it is the
-    # largest buffer of the step, and building it is a large part of the forward's time
-    return y.transpose(1, 0, 2, 3), _as_columns(cols)                   # (N, C_out, Ho, Wo)
+    return y.transpose(1, 0, 2, 3)                                      # (N, C_out, Ho, Wo)
 
 
 @primitive(name="conv_transpose2d")
@@ -266,21 +263,13 @@ def _weight_product(G, cols):
     return G @ cols.T
 
 
-def _weight_grad(g, ans, x, w, b, stride, padding, saved):
-    if isinstance(g, Tensor):     # backward is itself recorded (create_graph): a tape op
-        return _conv2d_weight_grad(x, g, shape=np.shape(w), stride=stride, padding=padding)
-    return _kernels(_weight_product(_as_matrix(g), saved), np.shape(w))  # X̂ kept by the forward
-
-
-def _bias_grad(g, ans, x, w, b, stride, padding, saved):
-    return tape_sum(g, axis=(0, 2, 3))                                  # db = Σ_{n,i,j} g
-
-
 _conv2d.defvjp(
-    lambda g, ans, x, w, b, stride, padding, saved:                     # dx = Wᵀ·G, col2im
+    lambda g, ans, x, w, b, stride, padding:                            # dx = Wᵀ·G, col2im
         _conv_transpose2d(g, w, shape=np.shape(x), stride=stride, padding=padding),
-    _weight_grad,                                                       # dw = G·X̂ᵀ
-    _bias_grad)
+    lambda g, ans, x, w, b, stride, padding:                            # dw = G·X̂ᵀ
+        _conv2d_weight_grad(x, g, shape=np.shape(w), stride=stride, padding=padding),
+    lambda g, ans, x, w, b, stride, padding:                            # db = Σ_{n,i,j} g
+        tape_sum(g, axis=(0, 2, 3)))
 
 _conv_transpose2d.defvjp(
     lambda h, ans, g, w, shape, stride, padding:                        # its adjoint: conv2d
