@@ -13,9 +13,10 @@ heap and the next step's arrays reuse it: no page faults after the first steps. 
 price is that the process's memory does not shrink after its peak; a training run's
 memory is at its peak most of the time anyway (README, "Memory").
 
-This is how the training commands start (models.twolayer, models.cnn, models.search,
-models.compare) and how benchmarks time the tape. It changes no number, only where
-memory comes from, and does nothing where the C library is not glibc (macOS, musl).
+The training commands call it as they start (models.twolayer, models.cnn, and the
+trials of models.search and models.compare), and so does benchmarks/cnn.py, to time the
+tape as it trains. It changes no number, only where memory comes from, and does
+nothing where the C library is not glibc (macOS, musl).
 """
 
 import ctypes
