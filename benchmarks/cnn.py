@@ -9,8 +9,9 @@
    and the comparison is skipped if it is not installed.
 2. The forward convolution against its own im2col matrix product, W·X̂, for each layer:
    the product of the whole prebuilt X̂ in one call is the FLOP-bound part, the rest (the
-   copies into X̂, the bias, the layout) is overhead. Also the copies alone (plain im2col,
-   and the forward's channels-last blocks), and the per-layer split of the tape's time:
+   copies into X̂, the bias, the layout) is overhead; their ratio is the median over calls
+   of the two taking turns. Also the copies alone (plain im2col, and the forward's
+   channels-last blocks), and the per-layer split of the tape's time:
    forward, backward-input (conv_transpose2d), backward-weight (conv2d_weight_grad, which
    builds X̂ again), and the products alone of that weight gradient, in both orders.
 3. `--memory`: peak resident memory of a training run on Fashion-MNIST, and the resident
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .measure import current_rss_mb, median_time, peak_rss_mb, reset_peak_rss
+from .measure import current_rss_mb, median_time, paired_ratio, peak_rss_mb, reset_peak_rss
 
 HERE = Path(__file__).resolve().parent
 LR = 1e-3
@@ -198,7 +199,11 @@ def per_layer(batch_size, repeat=7):
             "weight_product_as_computed": median_time(
                 lambda: sum((block @ G.T).T for G, block in blocks), repeat, 1),
         }
-        rows[name]["forward_over_matmul"] = rows[name]["forward"] / rows[name]["matmul"]
+        # the ratio from the two taking turns, call by call (their medians above come from
+        # separate stretches of time, and this machine's speed drifts between them)
+        rows[name]["forward_over_matmul"] = paired_ratio(
+            lambda: conv._conv2d.forward(x, w, b, stride=s, padding=p), lambda: W @ cols,
+            3 * repeat)
     return rows
 
 

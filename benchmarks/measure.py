@@ -33,6 +33,19 @@ def median_time(fn, repeat=7, number=None):
     return float(np.median(times))
 
 
+def paired_ratio(fn, baseline, pairs=15):
+    """Median over `pairs` of (seconds of one fn() call) / (seconds of one baseline() call),
+    the two called in turn, so that each ratio's two timings see the same machine."""
+    ratios = []
+    for _ in range(pairs):
+        started = time.perf_counter()
+        fn()
+        middle = time.perf_counter()
+        baseline()
+        ratios.append((middle - started) / (time.perf_counter() - middle))
+    return float(np.median(ratios))
+
+
 def current_rss_mb():
     """The resident set size now, in MiB."""
     with open("/proc/self/statm") as f:

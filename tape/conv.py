@@ -38,7 +38,7 @@ a time, and sums dW = G·X̂ᵀ over the blocks. The input gradient is the full 
 of g with the flipped kernel, computed the same way, so no dX̂ of the size of X̂ is ever
 made either. tests/test_speed_tricks.py checks all three against the plain formulas.
 (Copying X̂ twice costs about what keeping it saved, once freed memory is reused
-(models/allocator.py), and a training run's peak memory is a third lower: README.)
+(models/allocator.py), and the step's largest buffer, 80 MB at batch 128, is gone.)
 
 Each gradient is itself an op with rules, so gradients of gradients work. The three
 are bilinear and each one's vjps are the other two:
