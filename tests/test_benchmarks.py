@@ -193,3 +193,20 @@ def test_the_benchmark_command_end_to_end(tmp_path):
     assert rows["tape"]["train_rss_mb"] is not None and rows["tape"]["train_rss_mb"] < 100
     assert report["moons"]["tape"]["max_loss_difference"] < 1e-12
     assert "| 64 | tape |" in done.stdout and "goals:" in done.stdout
+
+
+def test_a_paired_ratio_divides_each_call_by_the_baseline_call_right_after_it(monkeypatch):
+    # a clock that each call moves on: fn takes 3 s, the baseline 2 s, but the machine
+    # slows down 10-fold for the third pair; each pair's ratio is still 1.5
+    from benchmarks import measure
+    now, pair = [0.0], [0]
+
+    def fn():
+        pair[0] += 1
+        now[0] += 3.0 * (10 if pair[0] == 3 else 1)
+
+    def baseline():
+        now[0] += 2.0 * (10 if pair[0] == 3 else 1)
+
+    monkeypatch.setattr(measure.time, "perf_counter", lambda: now[0])
+    assert measure.paired_ratio(fn, baseline, pairs=5) == 1.5
