@@ -142,14 +142,7 @@ class Adam(Optimizer):
         v += (1 - self.beta2) * g * g
         t = self.steps
         step = self.lr * math.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
-        # Plain form:  theta -= step * m / (np.sqrt(v) + self.eps)
-        # which makes four arrays the size of θ; one, reused, is faster: for the CNN's
-        # 3.2M-weight fully connected layer 13 ms a step instead of 22
-        update = np.sqrt(v)
-        update += self.eps
-        np.divide(m, update, out=update)
-        update *= step
-        theta -= update
+        theta -= step * m / (np.sqrt(v) + self.eps)
 
 
 OPTIMIZERS = ("sgd", "momentum", "momentum_damped", "nesterov", "adam", "adagrad", "rmsprop")
