@@ -30,6 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tape.conv_blocked import (blocked_conv2d, blocked_conv2d_weight_grad,
+                               blocked_conv_transpose2d, channels_last, column_blocks,
+                               windows_last)
+from tape.im2col import as_matrix, im2col
+
 from .measure import current_rss_mb, median_time, paired_ratio, peak_rss_mb, reset_peak_rss
 
 HERE = Path(__file__).resolve().parent
@@ -161,7 +166,6 @@ LAYERS = {"conv1": (1, 32, 28), "conv2": (32, 64, 14)}     # C_in, C_out, image 
 
 def per_layer(batch_size, repeat=7):
     """Per layer: forward vs its own W·X̂ product, and the two halves of the backward pass."""
-    from tape import conv
     rng = np.random.default_rng(0)
     rows = {}
     for name, (c_in, c_out, side) in LAYERS.items():
@@ -170,28 +174,28 @@ def per_layer(batch_size, repeat=7):
         b = np.zeros(c_out, np.float32)
         g = rng.standard_normal((batch_size, c_out, side, side)).astype(np.float32)
         s, p = (1, 1), (2, 2)
-        cols, _ = conv.im2col(x, (5, 5), s, p)
+        cols, _ = im2col(x, (5, 5), s, p)
         W = w.reshape(c_out, -1)
-        windows = conv._windows_last(conv._channels_last(x, p, x.dtype), (5, 5), s)
-        blocks = [(conv._as_matrix(g[images]), block.copy(order="K"))
-                  for images, block in conv._column_blocks(windows)]
+        windows = windows_last(channels_last(x, p, x.dtype), (5, 5), s)
+        blocks = [(as_matrix(g[images]), block.copy(order="K"))
+                  for images, block in column_blocks(windows)]
 
         def columns():        # the forward's copies alone: X̂ channels last, block by block
-            windows = conv._windows_last(conv._channels_last(x, p, x.dtype), (5, 5), s)
-            for _ in conv._column_blocks(windows):
+            windows = windows_last(channels_last(x, p, x.dtype), (5, 5), s)
+            for _ in column_blocks(windows):
                 pass
 
         rows[name] = {
             "im2col_bytes": cols.nbytes,
             "matmul": median_time(lambda: W @ cols, repeat, 1),        # one product, whole X̂
-            "im2col": median_time(lambda: conv.im2col(x, (5, 5), s, p), repeat, 1),
+            "im2col": median_time(lambda: im2col(x, (5, 5), s, p), repeat, 1),
             "columns": median_time(columns, repeat, 1),
-            "forward": median_time(lambda: conv._conv2d.forward(x, w, b, stride=s, padding=p),
+            "forward": median_time(lambda: blocked_conv2d(x, w, b, s, p),
                                    repeat, 1),
-            "backward_input": median_time(lambda: conv._conv_transpose2d.forward(
-                g, w, shape=x.shape, stride=s, padding=p), repeat, 1),
-            "backward_weight": median_time(lambda: conv._conv2d_weight_grad.forward(
-                x, g, shape=w.shape, stride=s, padding=p), repeat, 1),
+            "backward_input": median_time(lambda: blocked_conv_transpose2d(
+                g, w, x.shape, s, p), repeat, 1),
+            "backward_weight": median_time(lambda: blocked_conv2d_weight_grad(
+                x, g, w.shape, s, p), repeat, 1),
             # the products alone of the weight gradient, Σ over X̂'s blocks (prebuilt here)
             # of G·X̂ᵀ in the order written, against (X̂·Gᵀ)ᵀ, the order computed
             "weight_product_as_written": median_time(
@@ -202,7 +206,7 @@ def per_layer(batch_size, repeat=7):
         # the ratio from the two taking turns, call by call (their medians above come from
         # separate stretches of time, and this machine's speed drifts between them)
         rows[name]["forward_over_matmul"] = paired_ratio(
-            lambda: conv._conv2d.forward(x, w, b, stride=s, padding=p), lambda: W @ cols,
+            lambda: blocked_conv2d(x, w, b, s, p), lambda: W @ cols,
             3 * repeat)
     return rows
 

@@ -255,7 +255,7 @@ def sgd_momentum_step(params, grads, velocity, lr, momentum):
 # ---- convolution and max-pooling, with loops (cs231n's naive layers) -----------------
 #
 # Slow on purpose: every sum is written out as in the derivation, so the fast im2col
-# version in tape/conv.py can be checked against it. Shapes are PyTorch's: x (N, C, H, W),
+# version in tape/conv.py (tape/im2col.py, tape/conv_blocked.py) can be checked against it. Shapes are PyTorch's: x (N, C, H, W),
 # w (F, C, HH, WW), b (F,), out (N, F, Ho, Wo) with Ho = (H + 2·pad − HH) // stride + 1.
 
 def conv_forward_naive(x, w, b, stride=1, pad=0):

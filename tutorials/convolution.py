@@ -21,6 +21,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 import tape
+from tape.im2col import im2col
 from models.manual import conv_backward_naive, conv_forward_naive
 from tutorials.output import setup, show, written_atomically
 
@@ -162,7 +163,7 @@ sobel = np.array([[[[1., 0., -1.], [2., 0., -2.], [1., 0., -1.]]]])
 pixels = tape.tensor(picture[None, None], requires_grad=True)
 edges = tape.conv2d(pixels, sobel, padding=1)
 (edges ** 2).mean().backward()          # a loss on the edge map: its mean square
-cols_shown, _ = tape.conv.im2col(picture[None, None], (3, 3), padding=(1, 1))
+cols_shown, _ = im2col(picture[None, None], (3, 3), padding=(1, 1))
 
 fig = Figure(figsize=(12, 3.6), layout="constrained")
 axes = fig.subplots(1, 4, width_ratios=[1, 1, 1, 1.6])
