@@ -22,7 +22,7 @@ def initial_params(sizes=(784, 256, 10), seed=0):
 
 
 class NumpyBackend:
-    """The hand-derived formulas of models/manual.py, updated in place."""
+    """The hand-derived formulas of models/manual/formulas.py, updated in place."""
     name = "numpy"
     imports = ("models.manual",)
 

@@ -216,9 +216,9 @@ def per_layer(batch_size, repeat=7):
 def memory(epochs, train_size, log=print):
     """Peak RSS of CNN training after the data is loaded, and the RSS after each epoch."""
     from models.cnn import CNNConfig, build_model
-    from models.datasets import load_dataset
+    from models.data.datasets import load_dataset
     from models.nn import CNN
-    from models.training import Run
+    from models.train.loop import Run
     splits = load_dataset("fashion-mnist", download=False)
     dataset = sum(a.nbytes for a in splits[:6])
     config = CNNConfig(epochs=epochs, train_size=train_size)
@@ -273,7 +273,7 @@ def main(argv=None):
         if getattr(args, name) < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
-    from models.allocator import keep_freed_memory
+    from models.train.allocator import keep_freed_memory
     keep_freed_memory()                 # the tape trains here as the commands train it
     results = {"batch_size": args.batch_size}
     try:
@@ -298,7 +298,7 @@ def main(argv=None):
         results["memory"] = memory(args.memory_epochs, args.memory_train_size,
                                    log=lambda line: print("   " + line))
     if args.json:
-        from models.checkpoint import atomic_write
+        from models.train.checkpoint import atomic_write
         atomic_write(args.json, lambda f: f.write(json.dumps(results, indent=2).encode()))
     return 0
 

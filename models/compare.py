@@ -12,12 +12,12 @@ It runs on the same trial runner as `models.search`: same storage, resumable, --
 import itertools
 import sys
 
-from . import results
-from .commands import TrainingCommand
-from .experiment_cli import (UsageError, add_study_flags, build_parser, check_experiment,
+from models.experiments import results
+from models.experiments.training_commands import TrainingCommand
+from models.experiments.cli import (UsageError, add_study_flags, build_parser, check_experiment,
                              main_guard, model_name, searchable, start)
-from .searchspace import parse_params
-from .trials import Experiment
+from models.experiments.searchspace import parse_params
+from models.experiments.trials import Experiment
 
 
 def parser(command):

@@ -12,13 +12,13 @@ best trial sees the test set, and its model is kept at <out>/best/model.npz.
 
 import sys
 
-from . import results
-from .commands import COMMANDS, TrainingCommand
-from .experiment_cli import (UsageError, add_study_flags, build_parser, check_experiment,
+from models.experiments import results
+from models.experiments.training_commands import COMMANDS, TrainingCommand
+from models.experiments.cli import (UsageError, add_study_flags, build_parser, check_experiment,
                              flags_text, keep_best_model, main_guard, model_name, searchable,
                              start)
-from .searchspace import grid_size, parse_params
-from .trials import Experiment, test_model
+from models.experiments.searchspace import grid_size, parse_params
+from models.experiments.trials import Experiment, test_model
 
 EXAMPLE = """examples:
   report 000's search, on a 5,000-image subset of Fashion-MNIST:

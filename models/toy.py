@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 import tape
-from .checkpoint import atomic_write
-from .nn import ACTIVATIONS, INITS, MLP, l2_penalty
-from .optim import SGD
+from models.train.checkpoint import atomic_write
+from models.nn import ACTIVATIONS, INITS, MLP, l2_penalty
+from models.optim import SGD
 
 DATASETS = ("moons", "blobs")
 

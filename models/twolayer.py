@@ -10,17 +10,17 @@ This file says only what is particular to the MLP family (its flags --hidden,
 --activation, --init, its parameter shapes, its weight picture and --check-grads);
 the flags for data, optimisation and output, their validation, the run directory and
 the train / --test / --resume flows are shared by every model family in
-`models/command.py`.
+`models/cli/command.py`.
 """
 
 import sys
 
 import math
 
-from . import command
-from .nn import ACTIVATIONS, INITS
-from .optim import DEFAULT_LR
-from .training import Config, build_model as build_mlp
+from models.cli import command
+from models.nn import ACTIVATIONS, INITS
+from models.optim import DEFAULT_LR
+from models.train.loop import Config, build_model as build_mlp
 
 MAX_WIDTH = 100_000
 
@@ -102,7 +102,7 @@ def add_modes(group):
 
 
 def check_grads(args):
-    from .check_grads import run_check
+    from models.manual.three_ways import run_check
     return run_check(args)
 
 

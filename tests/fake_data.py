@@ -10,8 +10,8 @@ the cost.
 
 import numpy as np
 
-from models.datasets import FILES
-from models.idx import write_idx
+from models.data.datasets import FILES
+from models.data.idx import write_idx
 
 
 def images_and_labels(n, rng):

@@ -6,14 +6,14 @@ import sys
 
 import pytest
 
-from models import allocator
+from models.train import allocator
 
 # a fresh process allocates 64 MiB, frees it, and counts the minor page faults (first
 # touches of fresh pages) that allocating and filling it once more costs
 FAULTS = """
 import resource, sys
 import numpy as np
-from models.allocator import keep_freed_memory
+from models.train.allocator import keep_freed_memory
 kept = keep_freed_memory() if sys.argv[1] == "keep" else None
 np.ones(2 ** 24, np.float32)              # 64 MiB, made and dropped
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt

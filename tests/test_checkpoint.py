@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from models.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 
 def test_save_then_load_gives_back_arrays_and_config(tmp_path):

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 import tape
-from models import cnn, command, training
-from models.checkpoint import load_checkpoint
+from models import cnn
+from models.cli import command
+from models.train import loop as training
+from models.train.checkpoint import load_checkpoint
 from models.nn import CNN, Conv2d, Flatten, MaxPool2d
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -192,7 +194,7 @@ def test_bad_cnn_flags_fail_with_one_line_before_any_data_is_loaded(flags, messa
 
 
 def test_check_grads_exits_1_when_a_convolution_gradient_is_wrong(capsys, monkeypatch):
-    from models import check_grads
+    from models.manual import three_ways as check_grads
     original = check_grads.tape_loss_and_grads
 
     def broken(*args):

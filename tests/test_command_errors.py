@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models import command, twolayer
-from models.checkpoint import load_checkpoint, save_checkpoint
-from models.files import save_figure
+from models import twolayer
+from models.cli import command
+from models.train.checkpoint import load_checkpoint, save_checkpoint
+from models.io.files import save_figure
 from tests.fake_data import write_dataset
 
 
@@ -129,7 +130,7 @@ def test_a_full_disk_is_one_line_and_leaves_no_partial_file(data, small_disk):
 
 
 def test_two_runs_into_one_directory_cannot_both_proceed(data, tmp_path):
-    from models.rundir import RunDirectory
+    from models.cli.rundir import RunDirectory
     with RunDirectory.create(tmp_path / "run"):               # another run holds it
         line = one_line_error(run(flags(data, "--out", str(tmp_path / "run"))))
     assert "another process is writing to" in line
@@ -306,7 +307,7 @@ def test_a_run_stopped_before_training_says_it_must_restart(tmp_path):
 
 
 def test_a_run_killed_in_its_first_epoch_resumes_from_the_start(data, tmp_path, monkeypatch):
-    from models import training
+    from models.train import loop as training
     original = training.train_epoch
 
     def interrupt(*args, **kwargs):
@@ -327,7 +328,7 @@ def test_a_run_killed_in_its_first_epoch_resumes_from_the_start(data, tmp_path, 
 
 
 def test_ctrl_c_names_the_saved_epochs_and_the_directory(data, tmp_path, monkeypatch):
-    from models import training
+    from models.train import loop as training
     original = training.format_row
 
     def interrupt_after_epoch_1(row, header=False):
@@ -363,7 +364,7 @@ def test_a_huge_l2_is_blamed_on_l2_and_the_kept_model_is_finite(data, tmp_path):
 
 def test_non_finite_data_is_named_as_the_cause():
     from types import SimpleNamespace
-    from models.training import Config, Run
+    from models.train.loop import Config, Run
     config = Config(hidden=[4])
     x = np.zeros((4, 784), np.float32)
     x[1, 2] = np.nan
@@ -404,7 +405,7 @@ def test_an_unreadable_data_file_is_one_line(tmp_path):
 
 
 def test_an_explicit_data_dir_wins_over_debians_copy(tmp_path, monkeypatch):
-    from models import datasets
+    from models.data import datasets
     system = tmp_path / "system"
     write_dataset(system, name="fashion-mnist", n_train=200)
     for f in (system / "fashion-mnist").iterdir():
@@ -425,7 +426,7 @@ def test_an_explicit_data_dir_wins_over_debians_copy(tmp_path, monkeypatch):
 
 def test_an_empty_batch_is_a_clear_error_not_a_division_by_zero():
     from models.nn import MLP
-    from models.training import data_loss, evaluate
+    from models.train.loop import data_loss, evaluate
     model = MLP([784, 8, 10])
     with pytest.raises(ValueError, match="the batch is empty"):
         data_loss(model(np.zeros((0, 784), np.float32)), np.zeros(0, int), "cross_entropy")
@@ -500,7 +501,7 @@ def test_ctrl_c_while_the_data_loads_says_nothing_was_saved(data, tmp_path, monk
 
 
 def test_old_partial_downloads_are_cleaned_up_recent_ones_kept(tmp_path):
-    from models import datasets
+    from models.data import datasets
     folder = tmp_path / "mnist"
     folder.mkdir()
     old = folder / ".train-images-idx3-ubyte.gz.x1.part"
@@ -515,7 +516,7 @@ def test_old_partial_downloads_are_cleaned_up_recent_ones_kept(tmp_path):
 
 def test_os_errors_become_one_line_naming_the_file_and_what_to_do():
     import errno
-    from models.errors import describe
+    from models.io.errors import describe
     denied = PermissionError(errno.EACCES, "Permission denied", "/data/train.gz")
     assert describe(denied) == ("/data/train.gz: permission denied; choose a file or folder "
                                 "you may use, or change its permissions")
@@ -534,7 +535,7 @@ def test_a_validation_set_larger_than_the_data_is_one_line(data, tmp_path):
                     .exists(), reason="apt-get install dataset-fashion-mnist")
 def test_a_named_folder_without_the_files_says_which_copy_was_read(tmp_path, capsys):
     from types import SimpleNamespace
-    from models.training import Config
+    from models.train.loop import Config
     args = SimpleNamespace(data_dir=str(tmp_path), no_download=True)
     config = Config(dataset="fashion-mnist", train_size=100)
     command.load_data(config, args, twolayer.FAMILY)

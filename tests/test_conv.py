@@ -1,5 +1,5 @@
 """conv2d, max_pool2d and avg_pool2d: the im2col ops agree with the naive loops of
-models/manual.py and with finite differences, over generated shapes, strides and
+models/manual/formulas.py and with finite differences, over generated shapes, strides and
 paddings; their gradients are differentiable again; ties and errors are as stated."""
 
 import numpy as np

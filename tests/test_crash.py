@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.checkpoint import load_checkpoint
+from models.train.checkpoint import load_checkpoint
 from tests.fake_data import write_dataset
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,9 +15,9 @@ import time
 import numpy as np
 import pytest
 
-from models import datasets
-from models.download import DownloadError, download
-from models.idx import write_idx
+from models.data import datasets
+from models.data.download import DownloadError, download
+from models.data.idx import write_idx
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

@@ -8,10 +8,11 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from models import command, twolayer
-from models.checkpoint import load_checkpoint
+from models import twolayer
+from models.cli import command
+from models.train.checkpoint import load_checkpoint
 from models.optim import DEFAULT_LR
-from models.training import Config, build_model
+from models.train.loop import Config, build_model
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 needs_fashion = pytest.mark.skipif(not (FASHION / "train-images-idx3-ubyte.gz").exists(),

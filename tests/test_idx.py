@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from models.idx import IDXError, read_idx, write_idx
+from models.data.idx import IDXError, read_idx, write_idx
 
 
 @pytest.mark.parametrize("name", ["images.idx", "images.idx.gz"])

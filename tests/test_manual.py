@@ -1,4 +1,4 @@
-"""models/manual.py, the hand-derived reference: each backward against central finite
+"""models/manual/formulas.py, the hand-derived reference: each backward against central finite
 differences (float64), the named formulas, float32 kept float32, clear errors, and a
 network trained with sgd_momentum_step that learns."""
 

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from models import training
-from models.layer_stats import LayerStatistics
-from models.monitor import TEST_WARNING, Monitor, Monitoring
+from models.train import loop as training
+from models.train.layer_statistics import LayerStatistics
+from models.train.monitor import TEST_WARNING, Monitor, Monitoring
 
 N_TRAIN, BATCH, EPOCHS = 200, 32, 3
 STEPS = -(-N_TRAIN // BATCH)                  # 7 steps per epoch, the last one short
@@ -215,7 +215,7 @@ def test_stats_every_0_switches_the_statistics_off():
 # ---- files and TensorBoard ----------------------------------------------------------------
 
 def test_history_and_statistics_files_read_back(tmp_path):
-    from models.monitor import load_arrays
+    from models.train.monitor import load_arrays
     run, monitor, _ = train(Monitoring(eval_every=4, train_sample=50))
     monitor.save(tmp_path, run)
     history = load_arrays(tmp_path / "history.npz")
@@ -260,7 +260,7 @@ def test_tensorboard_event_files_hold_the_scalars_and_histograms(tmp_path):
 
 def test_tensorboard_without_tensorboardx_says_how_to_install_it(tmp_path, monkeypatch):
     import sys
-    from models.tensorboard_log import TensorBoardMissing
+    from models.train.tensorboard import TensorBoardMissing
     monkeypatch.setitem(sys.modules, "tensorboardX", None)       # import fails
     with pytest.raises(TensorBoardMissing, match=r'pip install -e "\.\[tensorboard\]"'):
         Monitor(Monitoring(tensorboard=True), run_dir=tmp_path)

@@ -6,8 +6,9 @@ import re
 import numpy as np
 import pytest
 
-from models import command, twolayer
-from models.monitor import load_arrays
+from models import twolayer
+from models.cli import command
+from models.train.monitor import load_arrays
 from tests.fake_data import write_dataset
 
 N_TRAIN, N_VAL, BATCH = 300, 60, 32
@@ -69,7 +70,7 @@ def test_defaults_keep_the_table_and_record_statistics_once_per_epoch(data_dir, 
 
 def test_resumed_run_has_the_same_history_as_an_uninterrupted_one(data_dir, tmp_path, capsys,
                                                                    monkeypatch):
-    from models import training
+    from models.train import loop as training
     assert twolayer.main(tiny(data_dir, tmp_path / "straight", "--no-plots")) == 0
     original = training.format_row
 

@@ -4,10 +4,10 @@
 import numpy as np
 import pytest
 
-from models.checkpoint import save_checkpoint
-from models.datasets import CLASS_NAMES
+from models.train.checkpoint import save_checkpoint
+from models.data.datasets import CLASS_NAMES
 from viz import plots
-from viz.layer_stats import plot_layer_statistics, rebinned_histograms
+from viz.stats_figure import plot_layer_statistics, rebinned_histograms
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 rng = np.random.default_rng(0)

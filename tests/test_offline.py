@@ -2,8 +2,8 @@
 
 import pytest
 
-from models import datasets
-from models.download import DownloadError
+from models.data import datasets
+from models.data.download import DownloadError
 
 # RFC 2606: names under .invalid never resolve, so these mirrors fail as a machine without
 # a network does (a failed name lookup), and nothing is ever downloaded

@@ -7,7 +7,7 @@ import pytest
 
 import tape
 from models.optim import SGD, Adagrad, Adam, RMSProp, make_optimizer
-from models.schedules import learning_rate
+from models.optim.schedules import learning_rate
 
 
 def param(values):

@@ -13,7 +13,7 @@ import pytest
 from optuna.trial import TrialState
 
 from models import search, twolayer
-from models.studies import open_storage
+from models.experiments.studies import open_storage
 from tests.tiny_mnist import write_tiny_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,7 +174,7 @@ def test_two_worker_processes_run_trials_of_one_study_at_once(data_dir, tmp_path
 
 
 def test_workers_limit_blas_threads_so_all_of_them_fit_the_cores():
-    from models.studies import cores, worker_environment
+    from models.experiments.studies import cores, worker_environment
     env = worker_environment(2, "x.journal", "s")
     assert int(env["OPENBLAS_NUM_THREADS"]) * 2 <= max(cores(), 2)
     assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"]
@@ -240,7 +240,7 @@ def test_ctrl_c_marks_the_trial_interrupted_and_the_rerun_runs_it_again(data_dir
 
 def test_every_search_and_compare_flag_is_in_the_readme():
     from models import compare
-    from models.commands import TrainingCommand
+    from models.experiments.training_commands import TrainingCommand
     readme = (ROOT / "README.md").read_text()
     twolayer_flags = {f for a in TrainingCommand("twolayer").training_actions()
                       for f in a.option_strings}

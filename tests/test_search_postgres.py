@@ -15,7 +15,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from models.studies import open_storage
+from models.experiments.studies import open_storage
 from tests.tiny_mnist import write_tiny_mnist
 
 ROOT = Path(__file__).resolve().parent.parent

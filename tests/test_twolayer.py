@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models import command, training, twolayer
-from models.checkpoint import load_checkpoint
+from models import twolayer
+from models.cli import command
+from models.train import loop as training
+from models.train.checkpoint import load_checkpoint
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 needs_fashion = pytest.mark.skipif(not (FASHION / "train-images-idx3-ubyte.gz").exists(),
@@ -123,7 +125,7 @@ def test_check_grads_agrees_to_1e_6_in_float64(capsys):
 
 
 def test_check_grads_exits_1_when_the_tape_disagrees(capsys, monkeypatch):
-    from models import check_grads
+    from models.manual import three_ways as check_grads
     original = check_grads.tape_loss_and_grads
 
     def broken(*args):

@@ -6,8 +6,8 @@ high accuracy in a few epochs and a bad learning rate visibly does not.
 
 import numpy as np
 
-from models.datasets import FILES
-from models.idx import write_idx
+from models.data.datasets import FILES
+from models.data.idx import write_idx
 
 
 def images(n, rng):

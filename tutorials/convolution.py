@@ -7,7 +7,7 @@
 # $dW = X^\top\Delta$, $dX = \Delta W^\top$, $db = \sum\Delta$, once the image is laid
 # out as the right matrix. This tutorial builds that matrix (*im2col*), derives the
 # gradients by hand, and checks them against the tape (`tape.conv2d`), the naive loops
-# of `models/manual.py` and finite differences.
+# of `models/manual/formulas.py` and finite differences.
 #
 # Shapes are PyTorch's: images $x$ of shape $(N, C, H, W)$, kernels $w$ of shape
 # $(F, C, k, k)$, one bias per output channel. With stride $s$ and $p$ zeros of padding,
@@ -151,7 +151,7 @@ print("Hessian-vector product vs finite differences:", tape.gradcheck(dloss_dw_a
 from matplotlib.figure import Figure
 
 try:
-    from models.datasets import load_dataset
+    from models.data.datasets import load_dataset
     picture = load_dataset("fashion-mnist", download=False, val_size=0,
                            flatten=False).x_test[0].astype(np.float64)
     source = "a Fashion-MNIST test image"

@@ -2,7 +2,7 @@
 searched parameter, a heatmap over two parameters, and learning curves of several
 configurations overlaid (training dashed, validation solid, one colour per configuration).
 
-Rows are the dicts of `models.results.trial_rows`; parameters are `models.searchspace.Param`.
+Rows are the dicts of `models.experiments.results.trial_rows`; parameters are `models.experiments.searchspace.Param`.
 Every figure is titled and labelled, and written atomically as PNG.
 """
 
@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from models.files import save_figure
+from models.io.files import save_figure
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -154,7 +154,7 @@ def plot_curves_overlay(runs, path=None, title=None):
     """Loss and accuracy per epoch of several runs in one figure: one colour per run,
     training dashed, validation solid (report 001's Figure 5).
 
-    runs: a list of (label, history) with history as `models.training.Run.history`."""
+    runs: a list of (label, history) with history as `models.train.loop.Run.history`."""
     runs = [(label, h) for label, h in runs if h]
     if not runs:
         raise ValueError("plot_curves_overlay: no run has any epoch to draw")

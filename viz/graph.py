@@ -26,8 +26,8 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
-from models.errors import run_command
-from models.files import atomic_write, check_writable_dir
+from models.io.errors import run_command
+from models.io.files import atomic_write, check_writable_dir
 from tape import Tensor, broadcast_axes, entries_reaching
 from tape.listing import Names, constant_text
 

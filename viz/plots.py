@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from models.files import save_figure
+from models.io.files import save_figure
 
 # one colour per class (matplotlib's tab10), cycled past ten classes
 CLASS_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -55,7 +55,7 @@ def plot_learning_curves(history, path=None, title=None, iterations=None,
     """Loss and accuracy per epoch, training against validation, side by side.
 
     history: one dict per epoch with keys epoch, train_loss, train_acc and, if there
-    is a validation set, val_loss and val_acc (as `models.training.Run.history`); with
+    is a validation set, val_loss and val_acc (as `models.train.loop.Run.history`); with
     train_sample_acc (accuracy on a training sample after the epoch) it is drawn too.
     iterations: every step's training loss (`Run.iterations.loss`), drawn light under
     the epoch means; steps_per_epoch places step i at epoch i / steps_per_epoch.
@@ -471,12 +471,12 @@ def _cli_parser():
 
 def main(argv=None):
     """Exit code: 0, or 2 with one line on stderr for a missing or unreadable input."""
-    from models.errors import UsageError, run_command
+    from models.io.errors import UsageError, run_command
     args = _cli_parser().parse_args(argv)
 
     def draw(_):
-        from models.checkpoint import load_checkpoint
-        from models.datasets import CLASS_NAMES
+        from models.train.checkpoint import load_checkpoint
+        from models.data.datasets import CLASS_NAMES
         source = Path(args.source)
         run_dir = source if source.is_dir() else None
         model_path = source / "model.npz" if run_dir else source
@@ -505,7 +505,7 @@ def main(argv=None):
 def _draw_run_figures(run_dir, out):
     """curves.png and stats.png again, from metrics.json, history.npz and stats.npz."""
     import json
-    from models.monitor import load_arrays
+    from models.train.monitor import load_arrays
     written = []
     if not (run_dir / "metrics.json").is_file():
         return written
@@ -522,7 +522,7 @@ def _draw_run_figures(run_dir, out):
                              evaluations=evaluations or None)
         written.append(out / "curves.png")
         if (run_dir / "stats.npz").is_file():
-            from .layer_stats import plot_layer_statistics
+            from .stats_figure import plot_layer_statistics
             plot_layer_statistics(load_arrays(run_dir / "stats.npz"), steps,
                                   path=out / "stats.png", title=title)
             written.append(out / "stats.png")

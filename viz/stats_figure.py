@@ -5,7 +5,7 @@
     update / weight    ‖Δθ‖/‖θ‖ on a log scale, with the healthy 1e-3 marked
     histogram          θ's distribution over time as an image (time → right, value ↑)
 
-The input is `models.layer_stats.LayerStatistics.arrays()` (or stats.npz of a run).
+The input is `models.train.layer_statistics.LayerStatistics.arrays()` (or stats.npz of a run).
 """
 
 import numpy as np

@@ -13,7 +13,7 @@ and the three flows:
 A run directory holds model.npz (the best-validation parameters and the config),
 last.npz (everything needed to resume; first written before epoch 1), metrics.json
 (strict JSON) and the plots. Mistakes a user can make end as one line, exit code 2
-(`models.errors`); a diverging run ends with exit code 1.
+(`models.io.errors`); a diverging run ends with exit code 1.
 """
 
 import argparse
@@ -27,15 +27,15 @@ from typing import Callable
 import numpy as np
 
 import tape
-from . import monitor as monitoring
-from .allocator import keep_freed_memory
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .errors import EXIT_INTERRUPTED, UsageError, run_command
-from .files import check_writable_dir, write_json
-from .optim import OPTIMIZERS, SLOTS
-from .rundir import RunDirectory
-from .schedules import SCHEDULES
-from .training import COLUMNS, LOSSES, Diverged, Run, evaluate
+from models.train import monitor as monitoring
+from models.train.allocator import keep_freed_memory
+from models.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from models.io.errors import EXIT_INTERRUPTED, UsageError, run_command
+from models.io.files import check_writable_dir, write_json
+from models.optim import OPTIMIZERS, SLOTS
+from models.cli.rundir import RunDirectory
+from models.optim.schedules import SCHEDULES
+from models.train.loop import COLUMNS, LOSSES, Diverged, Run, evaluate
 
 DATASETS = ("mnist", "fashion-mnist")
 DTYPES = ("float32", "float64")
@@ -309,12 +309,12 @@ def given_flags(argv, family):
 # ---- data ----------------------------------------------------------------------------
 
 def load_data(config, args, family):
-    from .datasets import load_dataset
+    from models.data.datasets import load_dataset
     splits = load_dataset(config.dataset, data_dir=args.data_dir,
                           download=not args.no_download, val_size=config.val_size,
                           seed=config.seed, dtype=np.dtype(config.dtype),
                           flatten=family.flatten)
-    from .datasets import named_dir
+    from models.data.datasets import named_dir
     named = named_dir(args.data_dir)
     if named is not None and splits.source is not None and \
             named.resolve() not in splits.source.resolve().parents:

@@ -21,8 +21,8 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from .errors import UsageError
-from .files import remove_stale_temporaries
+from models.io.errors import UsageError
+from models.io.files import remove_stale_temporaries
 
 LOCK = ".lock"
 OUTPUTS = ("model.npz", "last.npz", "metrics.json", "curves.png", "weights.png",

@@ -25,9 +25,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .download import DownloadError, download as fetch
-from .files import remove_stale_temporaries
-from .idx import IDXError, read_idx
+from models.data.download import DownloadError, download as fetch
+from models.io.files import remove_stale_temporaries
+from models.data.idx import IDXError, read_idx
 
 FILES = {"train_images": "train-images-idx3-ubyte.gz",
          "train_labels": "train-labels-idx1-ubyte.gz",

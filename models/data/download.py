@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .files import current_umask
+from models.io.files import current_umask
 
 CHUNK = 1 << 16
 MAX_BYTES = 256 << 20        # when the size is not known in advance

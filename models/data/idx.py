@@ -140,7 +140,7 @@ def write_idx(path, array, compress=None):
     """Write an ndarray as IDX (gzipped if compress, or if the name ends in .gz)."""
     import gzip
 
-    from .files import atomic_write
+    from models.io.files import atomic_write
     array = np.asarray(array)
     codes = {v.newbyteorder("="): k for k, v in DTYPES.items()}
     native = array.dtype.newbyteorder("=")

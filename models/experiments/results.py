@@ -9,8 +9,8 @@ import math
 
 from optuna.trial import TrialState
 
-from .files import atomic_write
-from .trials import outcome
+from models.io.files import atomic_write
+from models.experiments.trials import outcome
 
 
 def trial_rows(study, params):

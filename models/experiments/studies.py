@@ -8,7 +8,7 @@ Storage (`--storage`):
   command started on several machines shares one study. Those workers send a heartbeat;
   a trial whose heartbeat stops (a machine or process died) is failed and queued again.
 
-Workers: `--jobs N` starts N processes (`python -m models.trials`), each with BLAS
+Workers: `--jobs N` starts N processes (`python -m models.experiments.trials`), each with BLAS
 limited to cores // N threads, set in its environment before numpy loads: N processes
 with all the cores' threads each would fight over the same cores.
 """
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import optuna
 
-from .files import atomic_write
-from .trials import finished_count, sweep, work_left
+from models.io.files import atomic_write
+from models.experiments.trials import finished_count, sweep, work_left
 
 HEARTBEAT_SECONDS = 20          # database workers write a heartbeat this often
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
@@ -196,7 +196,7 @@ def run(study, experiment, url, jobs, progress=True, what="trials"):
 
     try:
         if jobs == 1:
-            from .trials import work
+            from models.experiments.trials import work
             work(study, experiment, after_trial=update)
             return [0]
         return _run_processes(study, experiment, url, jobs, update)
@@ -210,7 +210,7 @@ def _run_processes(study, experiment, url, jobs, update):
     env = worker_environment(jobs, url, study.study_name)
     codes = []
     for _round in range(3):             # again if a worker died with work still left
-        workers = [subprocess.Popen([sys.executable, "-m", "models.trials", str(spec)], env=env)
+        workers = [subprocess.Popen([sys.executable, "-m", "models.experiments.trials", str(spec)], env=env)
                    for _ in range(jobs)]
         try:
             while any(w.poll() is None for w in workers):

@@ -1,6 +1,6 @@
 """The training commands an experiment can run trials of (`--model NAME`).
 
-Each is a model family of the shared command (`models/command.py`): its module holds
+Each is a model family of the shared command (`models/cli/command.py`): its module holds
 `FAMILY`, and the trials use the command's own functions — its flags, its checks of a
 config, its data loading, the model it builds, its model.npz — called directly, not as
 a subprocess of the command line. Adding a family is one line in COMMANDS.
@@ -9,8 +9,8 @@ a subprocess of the command line. Adding a family is one line in COMMANDS.
 import importlib
 from argparse import Namespace
 
-from . import command
-from .training import Run
+from models.cli import command
+from models.train.loop import Run
 
 COMMANDS = {
     "twolayer": "models.twolayer",
@@ -86,7 +86,7 @@ class TrainingCommand:
 
     def load_model(self, path):
         """(model, config, saved metadata) of a model.npz of this family."""
-        from .checkpoint import load_checkpoint
+        from models.train.checkpoint import load_checkpoint
         params, saved = load_checkpoint(path, command.model_members(self.family, path))
         config = command.config_from_dict(saved["config"], self.family, path)
         model = self.family.build_model(config, command.IMAGE_SHAPE, command.N_CLASSES)

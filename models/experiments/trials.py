@@ -37,10 +37,10 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from .commands import TrainingCommand
-from .files import write_json
-from .searchspace import Param
-from .training import Diverged, evaluate
+from models.experiments.training_commands import TrainingCommand
+from models.io.files import write_json
+from models.experiments.searchspace import Param
+from models.train.loop import Diverged, evaluate
 
 RETRYABLE = ("killed", "interrupted")
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -406,10 +406,10 @@ def work(study, experiment, after_trial=None):
 
 
 def main(argv=None):
-    """`python -m models.trials SPEC.json`: one worker process of `--jobs N` (the storage
+    """`python -m models.experiments.trials SPEC.json`: one worker process of `--jobs N` (the storage
     URL comes in $TAPE_STUDY_STORAGE, the study name in $TAPE_STUDY_NAME)."""
-    from .allocator import keep_freed_memory
-    from .studies import load_study
+    from models.train.allocator import keep_freed_memory
+    from models.experiments.studies import load_study
     keep_freed_memory()
     argv = sys.argv[1:] if argv is None else argv
     experiment = Experiment.from_dict(json.loads(Path(argv[0]).read_text()))

@@ -1,6 +1,6 @@
 """Mistakes a user can make reach them as one line and exit code 2, never a traceback.
 
-    from models.errors import UsageError, run_command
+    from models.io.errors import UsageError, run_command
 
     def main(argv=None):
         ...

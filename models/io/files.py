@@ -19,7 +19,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .errors import UsageError
+from models.io.errors import UsageError
 
 TEMP_SUFFIX = ".tmp"
 _umask_lock = threading.Lock()

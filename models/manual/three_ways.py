@@ -1,6 +1,6 @@
 """`--check-grads`: three ways to the same gradient, side by side (the MLP's and the CNN's).
 
-1. by hand: `models/manual.py`, the formulas of the course reports (dW = XᵀΔ, a − y),
+1. by hand: `models/manual/formulas.py`, the formulas of the course reports (dW = XᵀΔ, a − y),
 2. by the tape: the same network built from tape operations, `loss.backward()`,
 3. by finite differences: (L(θ + ε) − L(θ − ε)) / 2ε on a sample of elements.
 
@@ -16,9 +16,9 @@ import numpy as np
 import tape
 from tape import numerical_gradient
 
-from .manual import cnn_loss_and_grads, mlp_loss_and_grads
-from .nn import CNN, MLP, l2_penalty
-from .training import data_loss
+from models.manual import cnn_loss_and_grads, mlp_loss_and_grads
+from models.nn import CNN, MLP, l2_penalty
+from models.train.loop import data_loss
 
 TOLERANCE = 1e-6
 
@@ -113,7 +113,7 @@ def report(rows):
 
 
 def _batch(args, batch):
-    from .datasets import load_dataset
+    from models.data.datasets import load_dataset
     try:
         splits = load_dataset(args.dataset, data_dir=args.data_dir, download=False,
                               val_size=0, seed=args.seed, dtype=np.float64)
@@ -127,7 +127,7 @@ def _batch(args, batch):
 # ---- the CNN (python -m models.cnn --check-grads) ------------------------------------------
 
 def compare_cnn(x, y, channels, kernel, fc, activation="relu", l2=1e-3, seed=0, samples=10):
-    """As `compare`, for the CNN: the manual side is the naive loops of models/manual.py.
+    """As `compare`, for the CNN: the manual side is the naive loops of models/manual/formulas.py.
 
     The finite differences evaluate the tape's forward pass (the naive loops would take
     minutes for 2 × samples evaluations per parameter); the manual-vs-tape column checks

@@ -279,7 +279,7 @@ def as_input(x, dtype, who):
 class Classifier(Module):
     """A module mapping a batch of inputs to class scores (logits): what the trainer takes.
 
-    The training loop (`models/training.py`) needs `parameters()`, `named_parameters()`,
+    The training loop (`models/train/loop.py`) needs `parameters()`, `named_parameters()`,
     `weights()` (what L2 penalises), `state_dict()` / `load_state_dict()`, and calls the
     model on mini-batches; evaluation runs it on `eval_batch_size` inputs at a time.
     """

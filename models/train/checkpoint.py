@@ -3,7 +3,7 @@
 A pickle can run arbitrary code when it is loaded, so checkpoints hold only numeric
 arrays and a JSON config, and a file holding pickled objects is refused. Files are
 written to a temporary name in the same folder and renamed into place
-(`models.files.atomic_write`), so a crash mid-write never leaves a corrupt file where a
+(`models.io.files.atomic_write`), so a crash mid-write never leaves a corrupt file where a
 good one was.
 
 Reading is bounded by what the file should be: the config is read first (and may be
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write  # noqa: F401  (re-exported: older code imports it from here)
+from models.io.files import atomic_write  # noqa: F401  (re-exported: older code imports it from here)
 
 CONFIG_KEY = "__config__"
 MAX_CONFIG_CHARS = 1 << 20          # a saved config is a few kB; refuse to read a huge one

@@ -22,7 +22,7 @@ Watching a run: a `Callback` is told when training starts, after every backward 
 every epoch and when training stops. The loop itself keeps one: `IterationHistory`,
 every step's loss and learning rate (cs231n's `Solver.loss_history`). The others —
 Solver-style log lines, periodic evaluation, layer statistics, TensorBoard — live in
-`models/monitor.py`, `models/layer_stats.py` and `models/tensorboard_log.py`.
+`models/train/monitor.py`, `models/train/layer_statistics.py` and `models/train/tensorboard.py`.
 """
 
 import math
@@ -32,9 +32,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 import tape
-from .nn import MLP, l2_penalty
-from .optim import make_optimizer
-from .schedules import learning_rate
+from models.nn import MLP, l2_penalty
+from models.optim import make_optimizer
+from models.optim.schedules import learning_rate
 
 
 @dataclass

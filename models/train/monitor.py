@@ -8,7 +8,7 @@ periodic evaluation, and the files they leave in the run directory.
     monitor.save(run_dir, run)        # history.npz, stats.npz
     monitor.draw(run_dir, run)        # curves.png, stats.png
 
-Each piece is a `Callback` (models/training.py); none of them changes the training: a
+Each piece is a `Callback` (models/train/loop.py); none of them changes the training: a
 run trains to the same weights with or without them.
 
 The two training accuracies, as cs231n's Solver distinguishes them:
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write
-from .layer_stats import LayerStatistics
-from .training import Callback, evaluate
+from models.io.files import atomic_write
+from models.train.layer_statistics import LayerStatistics
+from models.train.loop import Callback, evaluate
 
 TEST_WARNING = ("note: --eval-test evaluates the test set during training only to draw "
                 "its curve; choosing anything by test accuracy (the epoch, the "
@@ -225,7 +225,7 @@ class Monitor:
         self.solver_log = SolverLog(s.log_every, self.sample) if s.log_every else None
         self.tensorboard = None
         if s.tensorboard:
-            from .tensorboard_log import TensorBoardLog
+            from models.train.tensorboard import TensorBoardLog
             self.tensorboard = TensorBoardLog(Path(run_dir) / "tensorboard", self.stats,
                                               self.evaluations)
 
@@ -265,7 +265,7 @@ class Monitor:
                              iterations=run.iterations.loss,
                              steps_per_epoch=run.steps_per_epoch, evaluations=evaluations)
         if self.stats and self.stats.iterations:
-            from viz.layer_stats import plot_layer_statistics
+            from viz.stats_figure import plot_layer_statistics
             plot_layer_statistics(self.stats.arrays(), run.steps_per_epoch,
                                   path=run_dir / "stats.png", title=title)
 
