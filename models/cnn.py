@@ -17,9 +17,10 @@ import sys
 from dataclasses import dataclass, field
 
 from models.cli import command
+from models.cli import flags as command_flags
 from models.nn import ACTIVATIONS, CNN
 from models.optim import DEFAULT_LR
-from models.train.loop import Config
+from models.train.config import Config
 
 INITS = ("he", "xavier")
 MAX_CHANNELS, MAX_WIDTH = 4096, 100_000
@@ -153,7 +154,7 @@ DEFAULTS = CNNConfig()
 
 
 def parser():
-    return command.parser(FAMILY)
+    return command_flags.parser(FAMILY)
 
 
 def main(argv=None):

@@ -18,9 +18,10 @@ import sys
 import math
 
 from models.cli import command
+from models.cli import flags as command_flags
 from models.nn import ACTIVATIONS, INITS
 from models.optim import DEFAULT_LR
-from models.train.loop import Config, build_model as build_mlp
+from models.train.config import Config, build_model as build_mlp
 
 MAX_WIDTH = 100_000
 
@@ -124,7 +125,7 @@ DEFAULTS = Config()
 
 
 def parser():
-    return command.parser(FAMILY)
+    return command_flags.parser(FAMILY)
 
 
 def main(argv=None):

@@ -10,6 +10,7 @@ import pytest
 import tape
 from models import cnn
 from models.cli import command
+from models.cli import flags as command_flags
 from models.train import loop as training
 from models.train.checkpoint import load_checkpoint
 from models.nn import CNN, Conv2d, Flatten, MaxPool2d
@@ -102,7 +103,7 @@ def test_cnn_defaults_are_adam_at_each_optimisers_own_learning_rate():
     p = cnn.parser()
 
     def config(*flags):
-        return command.config_from(p.parse_args(list(flags)), cnn.FAMILY)
+        return command_flags.config_from(p.parse_args(list(flags)), cnn.FAMILY)
 
     assert (config().optimizer, config().lr) == ("adam", 1e-3)
     assert (config().channels, config().kernel, config().fc) == ([32, 64], 5, [1024])
@@ -113,7 +114,7 @@ def test_cnn_defaults_are_adam_at_each_optimisers_own_learning_rate():
 
 def test_parameter_shapes_match_the_model_built_for_any_architecture():
     for flags in ([], ["--channels", "8", "16", "32"], ["--kernel", "3", "--fc", "64", "32"]):
-        config = command.config_from(cnn.parser().parse_args(flags), cnn.FAMILY)
+        config = command_flags.config_from(cnn.parser().parse_args(flags), cnn.FAMILY)
         model = cnn.build_model(config, (28, 28), 10)
         built = {k: p.shape for k, p in model.named_parameters().items()}
         assert cnn.parameter_shapes(config, (28, 28), 10) == built

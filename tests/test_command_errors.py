@@ -364,7 +364,8 @@ def test_a_huge_l2_is_blamed_on_l2_and_the_kept_model_is_finite(data, tmp_path):
 
 def test_non_finite_data_is_named_as_the_cause():
     from types import SimpleNamespace
-    from models.train.loop import Config, Run
+    from models.train.config import Config
+    from models.train.loop import Run
     config = Config(hidden=[4])
     x = np.zeros((4, 784), np.float32)
     x[1, 2] = np.nan
@@ -426,7 +427,7 @@ def test_an_explicit_data_dir_wins_over_debians_copy(tmp_path, monkeypatch):
 
 def test_an_empty_batch_is_a_clear_error_not_a_division_by_zero():
     from models.nn import MLP
-    from models.train.loop import data_loss, evaluate
+    from models.train.losses import data_loss, evaluate
     model = MLP([784, 8, 10])
     with pytest.raises(ValueError, match="the batch is empty"):
         data_loss(model(np.zeros((0, 784), np.float32)), np.zeros(0, int), "cross_entropy")
@@ -535,7 +536,7 @@ def test_a_validation_set_larger_than_the_data_is_one_line(data, tmp_path):
                     .exists(), reason="apt-get install dataset-fashion-mnist")
 def test_a_named_folder_without_the_files_says_which_copy_was_read(tmp_path, capsys):
     from types import SimpleNamespace
-    from models.train.loop import Config
+    from models.train.config import Config
     args = SimpleNamespace(data_dir=str(tmp_path), no_download=True)
     config = Config(dataset="fashion-mnist", train_size=100)
     command.load_data(config, args, twolayer.FAMILY)

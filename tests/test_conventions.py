@@ -6,7 +6,7 @@ import pytest
 import tape
 from models.nn import MLP, init_weight
 from models.optim import DEFAULT_LR, OPTIMIZERS, SGD, make_optimizer
-from models.train.loop import LOSSES, data_loss
+from models.train.losses import LOSSES, data_loss
 
 rng = np.random.default_rng(0)
 GRADIENTS = [rng.standard_normal((3, 2)) for _ in range(4)]
@@ -118,7 +118,8 @@ def test_gaussian_init_needs_a_positive_scale():
 
 def one_epoch(**config):
     from models.data.datasets import Splits
-    from models.train.loop import Config, Run
+    from models.train.config import Config
+    from models.train.loop import Run
     data = np.random.default_rng(3)
     x = data.random((96, 784))
     y = data.integers(0, 10, 96)

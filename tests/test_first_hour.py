@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from models import twolayer
-from models.cli import command
+from models.cli import flags as command_flags
+from models.cli import wording
+from models.cli import figures
 from models.train.checkpoint import load_checkpoint
 from models.optim import DEFAULT_LR
-from models.train.loop import Config, build_model
+from models.train.config import Config, build_model
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 needs_fashion = pytest.mark.skipif(not (FASHION / "train-images-idx3-ubyte.gz").exists(),
@@ -24,12 +26,12 @@ SMALL = ["--dataset", "fashion-mnist", "--no-download", "--no-progress", "--hidd
 @pytest.mark.parametrize("optimizer", list(DEFAULT_LR))
 def test_without_lr_each_optimizer_starts_from_its_own_default(optimizer):
     args = twolayer.parser().parse_args(["--optimizer", optimizer])
-    assert command.config_from(args, twolayer.FAMILY).lr == DEFAULT_LR[optimizer]
+    assert command_flags.config_from(args, twolayer.FAMILY).lr == DEFAULT_LR[optimizer]
 
 
 def test_a_given_lr_wins_over_the_optimizers_default():
     args = twolayer.parser().parse_args(["--optimizer", "adam", "--lr", "0.02"])
-    assert command.config_from(args, twolayer.FAMILY).lr == 0.02
+    assert command_flags.config_from(args, twolayer.FAMILY).lr == 0.02
 
 
 def test_the_help_lists_every_default_learning_rate(capsys):
@@ -40,10 +42,10 @@ def test_the_help_lists_every_default_learning_rate(capsys):
 
 
 def test_plural_and_the_setup_line():
-    assert command.plural(1, "epoch") == "1 epoch" and command.plural(40, "epoch") == "40 epochs"
+    assert wording.plural(1, "epoch") == "1 epoch" and wording.plural(40, "epoch") == "40 epochs"
     config = Config(loss="mse_half", init="gaussian", weight_scale=1e-3, dtype="float64")
-    assert command.describe_setup(config) == "loss mse_half · init gaussian σ 0.001 · float64"
-    assert command.number(0.30261) == "0.3026" and command.number(2.4e30) == "2.4e+30"
+    assert wording.describe_setup(config) == "loss mse_half · init gaussian σ 0.001 · float64"
+    assert wording.number(0.30261) == "0.3026" and wording.number(2.4e30) == "2.4e+30"
 
 
 @needs_fashion
@@ -70,7 +72,7 @@ def test_weights_png_shows_what_the_first_layer_learned(tmp_path, capsys):
 
 
 def test_the_curves_title_names_loss_init_and_dtype():
-    title = command.curves_title(Config(loss="mse", init="xavier", optimizer="adam", lr=1e-3),
+    title = figures.curves_title(Config(loss="mse", init="xavier", optimizer="adam", lr=1e-3),
                                  "MLP([784, 8, 10], activation='relu')")
     assert title.splitlines() == [
         "mnist: MLP([784, 8, 10], activation='relu')",

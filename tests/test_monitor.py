@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 
 from models.train import loop as training
+from models.train.callbacks import Callback
+from models.train.config import Config
+from models.train.losses import evaluate
 from models.train.layer_statistics import LayerStatistics
 from models.train.monitor import TEST_WARNING, Monitor, Monitoring
 
@@ -32,7 +35,7 @@ def tiny_splits(seed=0):
 def tiny_config(**changes):
     base = dict(hidden=[8], epochs=EPOCHS, batch_size=BATCH, optimizer="sgd", lr=0.1,
                 l2=0.0, schedule="step", step_size=1, gamma=0.5)
-    return training.Config(**{**base, **changes})
+    return Config(**{**base, **changes})
 
 
 def train(settings=None, config=None, splits=None):
@@ -121,7 +124,7 @@ def test_train_acc_is_measured_on_a_fixed_sample_after_the_epoch():
     run, monitor, _ = train(Monitoring(log_every=100, train_sample=80))
     sample = monitor.sample
     assert len(sample.x) == 80
-    _, acc = training.evaluate(run.model, sample.x, sample.y)
+    _, acc = evaluate(run.model, sample.x, sample.y)
     assert run.history[-1]["train_sample_acc"] == acc
 
 
@@ -153,7 +156,7 @@ def test_eval_every_without_test_leaves_the_test_set_alone():
 
 # ---- layer statistics against numpy ------------------------------------------------------
 
-class Spy(training.Callback):
+class Spy(Callback):
     """Copies every parameter and gradient at one iteration, before and after the step."""
 
     def __init__(self, at):

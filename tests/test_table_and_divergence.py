@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 
 from models.data.datasets import Splits
-from models.train.loop import COLUMNS, Config, Diverged, Run, format_row
+from models.train.config import Config
+from models.train.divergence import Diverged
+from models.train.loop import Run
+from models.train.table import COLUMNS, format_row
 
 ROW = {"epoch": 1, "lr": 0.05, "train_loss": 0.5123, "train_acc": 0.8197, "val_loss": 0.4341,
        "val_acc": 0.8388, "seconds": 1.8}

@@ -10,6 +10,7 @@ import pytest
 from models import twolayer
 from models.cli import command
 from models.train import loop as training
+from models.train.config import Config, build_model
 from models.train.checkpoint import load_checkpoint
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -62,8 +63,8 @@ def test_saved_model_loads_with_identical_predictions(tmp_path, capsys):
     assert twolayer.main(SMALL + ["--train-size", "1000", "--epochs", "1",
                                   "--out", str(tmp_path)]) == 0
     params, saved = load_checkpoint(tmp_path / "model.npz")
-    config = training.Config.from_dict(saved["config"])
-    a, b = training.build_model(config), training.build_model(config)
+    config = Config.from_dict(saved["config"])
+    a, b = build_model(config), build_model(config)
     a.load_state_dict(params)
     b.load_state_dict(load_checkpoint(tmp_path / "model.npz")[0])
     x = np.random.default_rng(0).random((50, 784), dtype=np.float32)
@@ -190,7 +191,7 @@ def test_default_configuration_beats_the_report_on_fashion_mnist(tmp_path, capsy
 
 def test_patience_stops_when_validation_accuracy_stalls(monkeypatch):
     from types import SimpleNamespace
-    config = training.Config(hidden=[4], epochs=10, patience=2, lr=1e-9, optimizer="sgd")
+    config = Config(hidden=[4], epochs=10, patience=2, lr=1e-9, optimizer="sgd")
     rng = np.random.default_rng(0)
     x = rng.random((64, 784), dtype=np.float32)
     splits = SimpleNamespace(x_train=x, y_train=rng.integers(0, 10, 64),

@@ -22,7 +22,9 @@ from matplotlib.figure import Figure
 
 from models.data.datasets import load_dataset
 from models.train.layer_statistics import LayerStatistics
-from models.train.loop import Config, Diverged, Run
+from models.train.config import Config
+from models.train.divergence import Diverged
+from models.train.loop import Run
 from tutorials.output import setup, show, written_atomically
 from viz.stats_figure import HEALTHY_RATIO, plot_layer_statistics
 

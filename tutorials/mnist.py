@@ -13,7 +13,9 @@ import numpy as np
 
 from models.manual.three_ways import compare, format_table
 from models.data.datasets import load_dataset
-from models.train.loop import Config, Run, build_model, evaluate
+from models.train.config import Config, build_model
+from models.train.loop import Run
+from models.train.losses import evaluate
 from tutorials.output import setup, show
 from viz.plots import (plot_learning_curves, plot_weight_heatmaps, plot_weight_histograms,
                        plot_weight_images)

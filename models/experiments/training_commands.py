@@ -10,6 +10,8 @@ import importlib
 from argparse import Namespace
 
 from models.cli import command
+from models.cli import flags as command_flags
+from models.cli import members
 from models.train.loop import Run
 
 COMMANDS = {
@@ -35,7 +37,7 @@ class TrainingCommand:
         self.prog = self.family.prog
 
     def _groups(self):
-        return [g for g in command.parser(self.family)._action_groups
+        return [g for g in command_flags.parser(self.family)._action_groups
                 if g.title in TRAINING_GROUPS]
 
     def training_actions(self):
@@ -52,17 +54,17 @@ class TrainingCommand:
 
     def namespace(self, fixed, overrides=None):
         """The command's arguments: its defaults, then the fixed flags, then the varied."""
-        args = command.parser(self.family).parse_args([])
+        args = command_flags.parser(self.family).parse_args([])
         for key, value in {**fixed, **(overrides or {})}.items():
             setattr(args, key, value)
         return args
 
     def config(self, fixed, overrides=None):
-        return command.config_from(self.namespace(fixed, overrides), self.family)
+        return command_flags.config_from(self.namespace(fixed, overrides), self.family)
 
     def check(self, fixed, overrides=None):
         """Raise CommandError if the command would refuse these values."""
-        problems = command.check_config(self.config(fixed, overrides), self.family)
+        problems = command_flags.check_config(self.config(fixed, overrides), self.family)
         if problems:
             raise CommandError(problems[0])
 
@@ -73,12 +75,12 @@ class TrainingCommand:
         return command.load_data(config, args, self.family)
 
     def new_run(self, config):
-        model = self.family.build_model(config, command.IMAGE_SHAPE, command.N_CLASSES)
+        model = self.family.build_model(config, command_flags.IMAGE_SHAPE, command_flags.N_CLASSES)
         return Run(config, model=model)
 
     def meta(self):
-        return {"family": self.family.name, "input_shape": list(command.IMAGE_SHAPE),
-                "n_classes": command.N_CLASSES}
+        return {"family": self.family.name, "input_shape": list(command_flags.IMAGE_SHAPE),
+                "n_classes": command_flags.N_CLASSES}
 
     def save_model(self, path, run, config, **extra):
         """The best epoch's model.npz, as the command saves it (so --test loads it)."""
@@ -87,8 +89,8 @@ class TrainingCommand:
     def load_model(self, path):
         """(model, config, saved metadata) of a model.npz of this family."""
         from models.train.checkpoint import load_checkpoint
-        params, saved = load_checkpoint(path, command.model_members(self.family, path))
-        config = command.config_from_dict(saved["config"], self.family, path)
-        model = self.family.build_model(config, command.IMAGE_SHAPE, command.N_CLASSES)
+        params, saved = load_checkpoint(path, members.model_members(self.family, path))
+        config = command_flags.config_from_dict(saved["config"], self.family, path)
+        model = self.family.build_model(config, command_flags.IMAGE_SHAPE, command_flags.N_CLASSES)
         model.load_state_dict(params)
         return model, config, saved

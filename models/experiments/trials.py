@@ -40,7 +40,8 @@ from optuna.trial import TrialState
 from models.experiments.training_commands import TrainingCommand
 from models.io.files import write_json
 from models.experiments.searchspace import Param
-from models.train.loop import Diverged, evaluate
+from models.train.divergence import Diverged
+from models.train.losses import evaluate
 
 RETRYABLE = ("killed", "interrupted")
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)

@@ -18,7 +18,7 @@ from tape import numerical_gradient
 
 from models.manual import cnn_loss_and_grads, mlp_loss_and_grads
 from models.nn import CNN, MLP, l2_penalty
-from models.train.loop import data_loss
+from models.train.losses import data_loss
 
 TOLERANCE = 1e-6
 

@@ -15,7 +15,7 @@ those of the gradient the optimiser used.
 
 import numpy as np
 
-from models.train.loop import Callback
+from models.train.callbacks import Callback
 
 STATISTICS = ("min", "max", "mean", "std")
 HISTOGRAM_BINS = 40

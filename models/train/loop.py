@@ -8,226 +8,28 @@
             optimiser.step()                                   (θ moves, outside the tape)
         evaluate on the validation set; keep the best parameters
 
-The batch order of epoch e depends only on (seed, e), so a run resumed from a
-checkpoint after epoch e continues exactly as the uninterrupted run would have.
-
-Divergence stops training (`Diverged`) rather than letting it finish at chance level:
-when a batch's loss is NaN or infinite, when it exceeds EXPLOSION_FACTOR · ln K
-(K classes; ten times the loss of a uniform guess, 23.0 for ten classes: a network
-that was learning never gets there), or when a parameter is not finite at the end of
-an epoch. The best parameters kept so far are therefore always finite.
-
-Watching a run: a `Callback` is told when training starts, after every backward pass
-(gradients known, parameters not yet moved), after every optimiser step, at the end of
-every epoch and when training stops. The loop itself keeps one: `IterationHistory`,
-every step's loss and learning rate (cs231n's `Solver.loss_history`). The others —
-Solver-style log lines, periodic evaluation, layer statistics, TensorBoard — live in
-`models/train/monitor.py`, `models/train/layer_statistics.py` and `models/train/tensorboard.py`.
+`train_epoch` is the inner loop, `Run.fit` the outer one. The batch order of epoch e
+depends only on (seed, e), so a run resumed from a checkpoint after epoch e continues
+exactly as the uninterrupted run would have. Beside this file: `config.py` (what
+defines a run), `losses.py` (the data loss, `evaluate`), `divergence.py` (when a run
+stops as diverged), `callbacks.py` (the hooks called below), `table.py` (the printed
+per-epoch table).
 """
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from tqdm import tqdm
 
-import tape
-from models.nn import MLP, l2_penalty
+from models.nn import l2_penalty
 from models.optim import make_optimizer
 from models.optim.schedules import learning_rate
-
-
-@dataclass
-class Config:
-    """Everything that defines a training run (saved in every checkpoint)."""
-    dataset: str = "mnist"
-    hidden: list = field(default_factory=lambda: [1024])
-    activation: str = "relu"
-    init: str = "he"
-    weight_scale: float = 1e-3     # the standard deviation of init "gaussian"
-    loss: str = "cross_entropy"
-    optimizer: str = "momentum"
-    lr: float = 0.05
-    momentum: float = 0.9
-    l2: float = 1e-4
-    schedule: str = "cosine"
-    gamma: float = 0.5
-    step_size: int = 10
-    decay: float = 0.01
-    epochs: int = 40
-    batch_size: int = 128
-    patience: int = 0          # 0: no early stopping
-    seed: int = 0
-    val_size: int = 5000
-    train_size: int = 0        # 0: the whole training split; else a seeded subset
-    dtype: str = "float32"
-
-    def to_dict(self):
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d):
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-
-class Diverged(RuntimeError):
-    """The loss became NaN or infinite, or exploded, or a parameter stopped being finite."""
-
-
-EXPLOSION_FACTOR = 10
-
-
-def check_loss(value, n_classes, epoch, batch):
-    """Raise Diverged if a loss is not finite or has exploded (see the docstring).
-
-    batch: the batch number, or "validation" for the loss on the validation set."""
-    where = (f"epoch {epoch + 1}, batch {batch}" if batch != "validation"
-             else f"the end of epoch {epoch + 1} (validation loss)")
-    if not math.isfinite(value):
-        raise Diverged(f"the loss became {value} at {where}")
-    limit = EXPLOSION_FACTOR * math.log(max(n_classes, 2))
-    if value > limit:
-        raise Diverged(f"the loss exploded to {value:.4g} at {where} (more than "
-                       f"{EXPLOSION_FACTOR}·ln {n_classes} = {limit:.1f})")
-
-
-def check_parameters(model, epoch):
-    """Raise Diverged if any parameter holds NaN or inf after `epoch`."""
-    for name, p in model.named_parameters().items():
-        if not np.isfinite(p.data).all():
-            raise Diverged(f"parameter {name} holds non-finite values after epoch "
-                           f"{epoch + 1}")
-
-
-# ---- watching a run: the callback interface ------------------------------------------
-
-@dataclass
-class Step:
-    """One optimiser step, as a callback sees it."""
-    iteration: int      # 1, 2, ... counted over the whole run (across epochs)
-    epoch: int          # 0-based epoch this step belongs to
-    batch: int          # 1, 2, ... within the epoch
-    loss: float         # the data loss of this mini-batch, before the step
-    lr: float           # the learning rate the step used
-    correct: int        # images of the mini-batch classified correctly
-    size: int           # images in the mini-batch
-
-
-class Callback:
-    """Something that watches a `Run` train. Override only the hooks you need.
-
-    on_fit_start(run, splits)   before the first step of `fit` (also of a resumed run)
-    on_backward(step)           gradients are in p.grad; the parameters have not moved yet
-    on_step(step)               after optimizer.step(): the parameters have moved
-    on_epoch_end(run, row)      after the epoch's validation; may add entries to `row`
-                                (the dict that becomes one line of run.history)
-    on_fit_end(run)             training stopped (finished, early-stopped, diverged or
-                                interrupted)
-
-    The two per-step hooks are called from `train_epoch`, which knows the model but not
-    the Run: keep what you need (the parameters, the splits) in `on_fit_start`.
-    `step.loss` is the mini-batch loss *before* the update (what the Solver prints). A
-    callback that saves state for `--resume` returns numeric arrays from `state_dict()`
-    and takes them back in `load_state_dict()`; `name` keys them in the checkpoint.
-    Callbacks must not change the parameters, the gradients or any random stream: a run
-    with callbacks trains exactly as one without.
-    """
-
-    name = None
-
-    def on_fit_start(self, run, splits):
-        pass
-
-    def on_backward(self, step):
-        pass
-
-    def on_step(self, step):
-        pass
-
-    def on_epoch_end(self, run, row):
-        pass
-
-    def on_fit_end(self, run):
-        pass
-
-    def state_dict(self):
-        return {}
-
-    def load_state_dict(self, state):
-        pass
-
-
-class IterationHistory(Callback):
-    """Every step's training loss and learning rate, in order (one entry per iteration)."""
-
-    name = "iterations"
-
-    def __init__(self):
-        self.loss, self.lr = [], []
-
-    def on_step(self, step):
-        self.loss.append(step.loss)
-        self.lr.append(step.lr)
-
-    def __len__(self):
-        return len(self.loss)
-
-    def state_dict(self):
-        return {"loss": np.array(self.loss, dtype=np.float64),
-                "lr": np.array(self.lr, dtype=np.float64)}
-
-    def load_state_dict(self, state):
-        self.loss = [float(v) for v in state.get("loss", ())]
-        self.lr = [float(v) for v in state.get("lr", ())]
-
-
-def build_model(config, n_inputs=784, n_classes=10):
-    init = config.init
-    return MLP([n_inputs, *config.hidden, n_classes], config.activation, init,
-               seed=config.seed, dtype=np.dtype(config.dtype), weight_scale=config.weight_scale)
-
-
-LOSSES = ("cross_entropy", "mse", "mse_half")
-
-
-def data_loss(logits, y, loss_name):
-    """The loss on the data: softmax cross-entropy, or squared error against one-hot targets.
-
-    mse        Σ(y − ŷ)² / (N·K), the mean over all N×K elements (tape.mse)
-    mse_half   ½·Σ(y − ŷ)² / N, summed over the K outputs, averaged over the batch
-               (report 002's ½(ŷ − y)ᵀ(ŷ − y)); it is K/2 times mse, 5× for ten classes,
-               so its gradients are 5× larger: lr for mse_half ≈ lr for mse / 5.
-
-    All are means over the batch, so an empty batch has no loss: that is an error
-    here (`evaluate` returns NaN for an empty set instead)."""
-    if logits.shape[0] == 0:
-        raise ValueError(f"data_loss: the batch is empty (logits of shape {logits.shape}); "
-                         f"a mean over no examples is undefined")
-    if loss_name == "cross_entropy":
-        return tape.cross_entropy(logits, y)
-    if loss_name not in LOSSES:
-        raise ValueError(f"unknown loss {loss_name!r}: choose one of {', '.join(LOSSES)}")
-    target = tape.one_hot(y, logits.shape[1], dtype=logits.dtype)
-    if loss_name == "mse":
-        return tape.mse(logits, target)
-    error = logits - target
-    return 0.5 * (error * error).sum() / logits.shape[0]
-
-
-def evaluate(model, x, y, loss_name="cross_entropy", batch_size=None):
-    """(mean loss, accuracy) of the model on (x, y), without recording anything."""
-    if len(x) == 0:
-        return float("nan"), float("nan")
-    batch_size = batch_size or getattr(model, "eval_batch_size", 10000)
-    total_loss, correct = 0.0, 0
-    with tape.no_grad():
-        for i in range(0, len(x), batch_size):
-            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
-            logits = model(xb)
-            total_loss += float(data_loss(logits, yb, loss_name).data) * len(xb)
-            correct += int((logits.data.argmax(axis=1) == yb).sum())
-    return total_loss / len(x), correct / len(x)
+from models.train.callbacks import IterationHistory, Step
+from models.train.config import build_model
+from models.train.divergence import check_loss, check_parameters
+from models.train.losses import data_loss, evaluate
+from models.train.table import format_row
 
 
 def batch_order(n, seed, epoch):
@@ -427,39 +229,5 @@ def _strip(arrays, prefix):
 def _progress_bar(total, description, enabled):
     if not enabled:
         return None
-    from tqdm import tqdm
     return tqdm(total=total, desc=description, leave=False, unit="batch",
                 disable=None, dynamic_ncols=True)
-
-
-# (column, width, decimals): each column keeps its width whatever the value, so that a
-# diverging run's huge or non-finite losses do not shift the table
-COLUMNS = [("epoch", 5, None), ("lr", 9, "e"), ("train_loss", 10, 4), ("train_acc", 9, 4),
-           ("val_loss", 8, 4), ("val_acc", 7, 4), ("seconds", 7, 1)]
-
-
-def format_value(value, width, decimals):
-    """`value` in exactly `width` characters: fixed-point with `decimals` places, or in
-    scientific notation when that would be too wide; nan and inf as words."""
-    if decimals is None:
-        return f"{value:>{width}d}"
-    if not math.isfinite(value):
-        return f"{value:>{width}}"
-    if decimals == "e":
-        return f"{value:>{width}.2e}"
-    text = f"{value:>{width}.{decimals}f}"
-    if len(text) <= width:
-        return text
-    digits = max(0, width - (7 if value < 0 else 6))   # d.ddde+XX takes 6 plus the digits
-    return f"{value:>{width}.{digits}e}"
-
-
-def format_row(row, header=False):
-    """One line of the per-epoch table (with the column names above the first)."""
-    widths = [max(width, len(name)) for name, width, _ in COLUMNS]
-    line = "  ".join(format_value(row[name], w, decimals)
-                     for (name, _, decimals), w in zip(COLUMNS, widths))
-    if not header:
-        return line
-    names = "  ".join(f"{name:>{w}}" for (name, _, _), w in zip(COLUMNS, widths))
-    return names + "\n" + line

@@ -6,7 +6,7 @@ periodic evaluation, and the files they leave in the run directory.
     run = Run(config, callbacks=monitor.callbacks())
     run.fit(splits, table=not settings.log_every)
     monitor.save(run_dir, run)        # history.npz, stats.npz
-    monitor.draw(run_dir, run)        # curves.png, stats.png
+    draw_monitor(monitor, run_dir, run)   # curves.png, stats.png (models/cli/figures.py)
 
 Each piece is a `Callback` (models/train/loop.py); none of them changes the training: a
 run trains to the same weights with or without them.
@@ -25,7 +25,8 @@ import numpy as np
 
 from models.io.files import atomic_write
 from models.train.layer_statistics import LayerStatistics
-from models.train.loop import Callback, evaluate
+from models.train.callbacks import Callback
+from models.train.losses import evaluate
 
 TEST_WARNING = ("note: --eval-test evaluates the test set during training only to draw "
                 "its curve; choosing anything by test accuracy (the epoch, the "
@@ -45,52 +46,6 @@ class Monitoring:
 
     def to_dict(self):
         return asdict(self)
-
-
-# ---- the command-line flags (registered once, for every training command) --------------
-
-def add_arguments(parser):
-    """Add the monitoring flags to an argparse parser (a group of their own)."""
-    g = parser.add_argument_group("watching the training")
-    g.add_argument("--log-every", type=int, default=0, metavar="N",
-                   help="Solver-style lines: the mini-batch loss every N iterations, and "
-                        "per epoch the accuracy on 1000 training images after the epoch "
-                        "(train acc) next to the mean during it (running train acc), "
-                        "instead of the per-epoch table (0: the table)")
-    g.add_argument("--eval-every", type=int, default=0, metavar="N",
-                   help="also evaluate on the validation set every N iterations (printed, "
-                        "drawn on curves.png); 0: only after each epoch")
-    g.add_argument("--eval-test", action="store_true",
-                   help="add the test set to the --eval-every evaluations, to draw its "
-                        "curve; choosing anything by it is not allowed (the model kept is "
-                        "chosen on validation)")
-    g.add_argument("--stats-every", type=int, default=None, metavar="N",
-                   help="layer statistics (min, max, mean, std of each parameter and its "
-                        "gradient, update/weight ratio, histogram) every N iterations, saved "
-                        "in stats.npz and drawn in stats.png (default: once per epoch; "
-                        "0: off)")
-    g.add_argument("--tensorboard", action="store_true",
-                   help="also write TensorBoard event files to RUN_DIR/tensorboard (needs "
-                        "tensorboardX: pip install -e \".[tensorboard]\")")
-    return g
-
-
-def check_arguments(args, fail):
-    """Reject bad monitoring flags (fail(message) exits) before any data is loaded."""
-    for flag in ("log_every", "eval_every", "stats_every"):
-        value = getattr(args, flag)
-        if value is not None and value < 0:
-            fail(f"--{flag.replace('_', '-')} must be a number of iterations ≥ 0 (0: off), "
-                 f"got {value}")
-    if args.eval_test and not args.eval_every:
-        fail("--eval-test needs --eval-every N (the test set is evaluated with the "
-             "validation set every N iterations)")
-
-
-def settings_from(args):
-    return Monitoring(log_every=args.log_every, eval_every=args.eval_every,
-                      eval_test=args.eval_test, stats_every=args.stats_every,
-                      tensorboard=args.tensorboard)
 
 
 # ---- train acc on a fixed sample ---------------------------------------------------------
@@ -255,19 +210,6 @@ class Monitor:
         save_arrays(run_dir / "history.npz", history)
         if self.stats:
             save_arrays(run_dir / "stats.npz", self.stats.arrays())
-
-    def draw(self, run_dir, run, title=None):
-        """curves.png (every step's loss under the epoch means) and stats.png."""
-        from viz.plots import plot_learning_curves
-        run_dir = Path(run_dir)
-        evaluations = self.evaluations.state_dict() if self.evaluations else None
-        plot_learning_curves(run.history, path=run_dir / "curves.png", title=title,
-                             iterations=run.iterations.loss,
-                             steps_per_epoch=run.steps_per_epoch, evaluations=evaluations)
-        if self.stats and self.stats.iterations:
-            from viz.stats_figure import plot_layer_statistics
-            plot_layer_statistics(self.stats.arrays(), run.steps_per_epoch,
-                                  path=run_dir / "stats.png", title=title)
 
 
 def save_arrays(path, arrays):

@@ -9,7 +9,7 @@ Scalars (x axis: the iteration):
 Histograms: <param>/weights and <param>/gradients, at the layer statistics' iterations.
 """
 
-from models.train.loop import Callback
+from models.train.callbacks import Callback
 
 INSTALL_HINT = ('--tensorboard needs tensorboardX: pip install -e ".[tensorboard]" '
                 '(or pip install tensorboardX tensorboard)')
