@@ -298,7 +298,7 @@ def main(argv=None):
         results["memory"] = memory(args.memory_epochs, args.memory_train_size,
                                    log=lambda line: print("   " + line))
     if args.json:
-        from models.train.checkpoint import atomic_write
+        from models.io.files import atomic_write
         atomic_write(args.json, lambda f: f.write(json.dumps(results, indent=2).encode()))
     return 0
 

@@ -28,18 +28,13 @@ from pathlib import Path
 import numpy as np
 
 import tape
-from models.train.checkpoint import atomic_write
+from models.io.errors import OneLineParser
+from models.io.files import atomic_write
 from models.nn import ACTIVATIONS, INITS, MLP, l2_penalty
 from models.optim import SGD
 
 DATASETS = ("moons", "blobs")
 
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad flag in one line (what, and where to look), exit 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def parser():

@@ -1,12 +1,12 @@
 """The pictures of a watched run (curves.png with every step, stats.png) and
-`python -m viz.plots` on a saved model."""
+`python -m viz.redraw` on a saved model."""
 
 import numpy as np
 import pytest
 
 from models.train.checkpoint import save_checkpoint
 from models.data.datasets import CLASS_NAMES
-from viz import plots
+from viz import plots, redraw
 from viz.stats_figure import plot_layer_statistics, rebinned_histograms
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -115,7 +115,7 @@ def test_heatmap_tick_labels_of_a_784_by_1024_matrix_do_not_overlap():
                 assert not a.overlaps(b), (ax.get_title(), a, b)
 
 
-# ---- python -m viz.plots ---------------------------------------------------------------------
+# ---- python -m viz.redraw---------------------------------------------------------------------
 
 def saved_model(path, dataset="fashion-mnist"):
     params = {"W1": rng.standard_normal((784, 16)).astype(np.float32), "b1": np.zeros(16),
@@ -126,7 +126,7 @@ def saved_model(path, dataset="fashion-mnist"):
 
 def test_cli_draws_images_histograms_and_heatmaps_of_a_saved_model(tmp_path, capsys):
     saved_model(tmp_path / "model.npz")
-    assert plots.main([str(tmp_path / "model.npz"), "--out", str(tmp_path / "figs")]) == 0
+    assert redraw.main([str(tmp_path / "model.npz"), "--out", str(tmp_path / "figs")]) == 0
     written = capsys.readouterr().out.split()
     names = sorted(p.rsplit("/", 1)[1] for p in written)
     assert names == ["heatmaps.png", "histograms.png", "weights_W1.png", "weights_W2.png"]
@@ -143,7 +143,7 @@ def test_cli_takes_a_run_directory_and_names_the_classes(tmp_path, monkeypatch):
         drawn.append(kwargs)
         return original(W, **kwargs)
     monkeypatch.setattr(plots, "plot_weight_images", spy)
-    assert plots.main([str(tmp_path)]) == 0
+    assert redraw.main([str(tmp_path)]) == 0
     assert drawn[1]["labels"] == CLASS_NAMES["fashion-mnist"] and drawn[1]["shape"] == (4, 4)
     assert (tmp_path / "weights_W2.png").is_file()
 
@@ -155,7 +155,7 @@ def test_cli_takes_a_run_directory_and_names_the_classes(tmp_path, monkeypatch):
      "is not a .npz checkpoint"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, make, message):
-    assert plots.main([str(make(tmp_path))]) == 2
+    assert redraw.main([str(make(tmp_path))]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err and err.startswith("error: ")
 

@@ -10,12 +10,10 @@ import itertools
 import math
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from models.io.files import save_figure
+from viz.figure import new_figure, save
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -23,18 +21,6 @@ COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 MARKERS = {"complete": ("o", "#1f77b4"), "diverged": ("X", "#d62728"),
            "pruned": ("v", "#7f7f7f"), "error": ("x", "#000000"), "killed": ("x", "#000000"),
            "interrupted": ("x", "#000000")}
-
-
-def _figure(width, height):
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def save_png(fig, path, dpi=100):
-    """Write the figure atomically (a temporary file renamed into place)."""
-    save_figure(fig, path, dpi=dpi)
-    return fig
 
 
 def _positions(param, rows):
@@ -53,7 +39,7 @@ def plot_param_effects(rows, params, path=None, title=None):
         raise ValueError("plot_param_effects: no parameters to draw")
     ncols = min(3, len(params))
     nrows = math.ceil(len(params) / ncols)
-    fig = _figure(4.4 * ncols, 3.6 * nrows + 0.5)
+    fig = new_figure(4.4 * ncols, 3.6 * nrows + 0.5)
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     for ax in axes[len(params):]:
         ax.set_visible(False)
@@ -95,7 +81,7 @@ def plot_param_effects(rows, params, path=None, title=None):
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     fig.suptitle(title or "Best validation accuracy of every trial, per parameter")
     if path is not None:
-        save_png(fig, path)
+        save(fig, path, dpi=100)
     return fig
 
 
@@ -121,7 +107,7 @@ def plot_heatmaps(rows, params, path=None, title=None):
         raise ValueError("plot_heatmaps: needs two parameters with listed values")
     ncols = min(3, len(pairs))
     nrows = math.ceil(len(pairs) / ncols)
-    fig = _figure(4.8 * ncols + 0.8, 4.0 * nrows + 0.6)
+    fig = new_figure(4.8 * ncols + 0.8, 4.0 * nrows + 0.6)
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     for ax in axes[len(pairs):]:
         ax.set_visible(False)
@@ -146,7 +132,7 @@ def plot_heatmaps(rows, params, path=None, title=None):
     fig.suptitle(title or "Best validation accuracy for each pair of values\n"
                           "(the best over the other parameters; – : no result)")
     if path is not None:
-        save_png(fig, path)
+        save(fig, path, dpi=100)
     return fig
 
 
@@ -158,7 +144,7 @@ def plot_curves_overlay(runs, path=None, title=None):
     runs = [(label, h) for label, h in runs if h]
     if not runs:
         raise ValueError("plot_curves_overlay: no run has any epoch to draw")
-    fig = _figure(11, 4.4)
+    fig = new_figure(11, 4.4)
     loss_ax, acc_ax = fig.subplots(1, 2)
     for k, (label, history) in enumerate(runs):
         colour = COLOURS[k % len(COLOURS)]
@@ -177,7 +163,7 @@ def plot_curves_overlay(runs, path=None, title=None):
     fig.legend(handles=handles, loc="outside right center", frameon=False)
     fig.suptitle(title or "Learning curves of every configuration")
     if path is not None:
-        save_png(fig, path)
+        save(fig, path, dpi=100)
     return fig
 
 
@@ -215,7 +201,7 @@ def _finish_optuna_figure(fig, size, path):
     fig.tight_layout()
     try:
         if path is not None:
-            save_png(fig, path)
+            save(fig, path, dpi=100)
     finally:
         plt.close(fig)
     return fig

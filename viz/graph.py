@@ -19,14 +19,13 @@ as a stub that says so.
     python -m viz.graph --model scalar --out neuron.png
 """
 
-import argparse
 import shutil
 from pathlib import Path
 
 import graphviz
 import numpy as np
 
-from models.io.errors import run_command
+from models.io.errors import OneLineParser, run_command
 from models.io.files import atomic_write, check_writable_dir
 from tape import Tensor, broadcast_axes, entries_reaching
 from tape.listing import Names, constant_text
@@ -340,13 +339,6 @@ def cnn_example(batch=2):
     return loss
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """A bad flag is one line (what, and where to look) and exit code 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def main(argv=None):
     """The command; a mistake (bad --out, no Graphviz) is one line and exit code 2."""
     return run_command(_draw_command, argv)
@@ -354,7 +346,7 @@ def main(argv=None):
 
 def _draw_command(argv):
     from models.nn import ACTIVATIONS
-    p = _OneLineParser(prog="python -m viz.graph",
+    p = OneLineParser(prog="python -m viz.graph",
                        description="Draw a computation graph with Graphviz: one training "
                                    "step of an MLP or of the CNN, or a scalar neuron.")
     p.add_argument("--model", choices=("twolayer", "cnn", "scalar"), default="twolayer",

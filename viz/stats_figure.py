@@ -11,7 +11,7 @@ The input is `models.train.layer_statistics.LayerStatistics.arrays()` (or stats.
 import numpy as np
 from matplotlib.colors import PowerNorm
 
-from .plots import _figure, _save
+from viz.figure import new_figure, save
 
 HEALTHY_RATIO = 1e-3
 WEIGHT_COLOUR, GRAD_COLOUR, RATIO_COLOUR = "#4c72b0", "#c44e52", "#55a868"
@@ -59,7 +59,7 @@ def plot_layer_statistics(stats, steps_per_epoch, path=None, title=None, bins=80
         raise ValueError(f"plot_layer_statistics: steps_per_epoch must be a positive "
                          f"number of iterations, got {steps_per_epoch}")
     x = np.asarray(stats["iteration"]) / steps_per_epoch
-    fig = _figure(17, 2.7 * len(names) + 0.9)
+    fig = new_figure(17, 2.7 * len(names) + 0.9)
     axes = np.atleast_2d(fig.subplots(len(names), 4, sharex=True))
     for row, name in zip(axes, names):
         per = {key.split("/", 1)[1]: np.asarray(v) for key, v in stats.items()
@@ -104,4 +104,4 @@ def plot_layer_statistics(stats, steps_per_epoch, path=None, title=None, bins=80
     fig.suptitle(f"{title or 'Layer statistics'}\nrecorded {when}; an update ratio near "
                  f"1e-3 is healthy (far above: learning rate too high; far below: too low)",
                  fontsize=12)
-    return _save(fig, path)
+    return save(fig, path)

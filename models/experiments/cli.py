@@ -10,20 +10,13 @@ from pathlib import Path
 
 from models.train.allocator import keep_freed_memory
 from models.train.checkpoint import load_checkpoint
-from models.io.errors import EXIT_INTERRUPTED, UsageError, is_user_error, report
+from models.io.errors import EXIT_INTERRUPTED, OneLineParser, UsageError, is_user_error, report
 from models.io.files import atomic_write
 from models.experiments.training_commands import COMMANDS, CommandError, TrainingCommand
 from models.experiments.searchspace import corner_values, searchable_flags
 from models.experiments.studies import load_study, run, storage_url
 from models.experiments.trials import Experiment, load_splits
 
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a mistake is one line (what was wrong, where to look), exit 2."""
-
-    def error(self, message):
-        print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
 
 
 def model_name(argv):

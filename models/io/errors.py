@@ -16,11 +16,19 @@ disk) and running out of memory — into `error: <one line>` on stderr and exit 
 Everything else is a bug in the program and keeps its traceback.
 """
 
+import argparse
 import errno
 import sys
 
 EXIT_USAGE = 2           # the user's input was wrong (as argparse uses)
 EXIT_INTERRUPTED = 130   # 128 + SIGINT, as a shell reports Ctrl-C
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line (what was wrong, where to look) and exit 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
 class UsageError(Exception):
