@@ -16,11 +16,12 @@ train / --test / --resume flows are `models/cli/command.py`'s, shared with `mode
 import sys
 from dataclasses import dataclass, field
 
-from models.cli import command
-from models.cli import flags as command_flags
+from models.cli import command, flags as command_flags
+from models.manual.three_ways import run_cnn_check
 from models.nn import ACTIVATIONS, CNN
 from models.optim import DEFAULT_LR
 from models.train.config import Config
+from viz.plots import plot_weight_images
 
 INITS = ("he", "xavier")
 MAX_CHANNELS, MAX_WIDTH = 4096, 100_000
@@ -116,7 +117,6 @@ def build_model(config, input_shape, n_classes):
 
 
 def draw_plots(run_dir, model, config):
-    from viz.plots import plot_weight_images
     filters = model.conv1.W.data            # (C_out, 1, k, k): the first layer's kernels
     k = filters.shape[2]
     plot_weight_images(filters.reshape(len(filters), -1).T, path=run_dir / "filters.png",
@@ -132,7 +132,6 @@ def add_modes(group):
 
 
 def check_grads(args):
-    from models.manual.three_ways import run_cnn_check
     return run_cnn_check(args)
 
 

@@ -13,11 +13,12 @@ import itertools
 import sys
 
 from models.experiments import results
-from models.experiments.training_commands import TrainingCommand
 from models.experiments.cli import (UsageError, add_study_flags, build_parser, check_experiment,
                              main_guard, model_name, searchable, start)
 from models.experiments.searchspace import parse_params
+from models.experiments.training_commands import TrainingCommand
 from models.experiments.trials import Experiment
+from viz.experiments import plot_curves_overlay
 
 
 def parser(command):
@@ -70,7 +71,6 @@ def report(study, experiment, args, codes):
                        f"# Compare {study.study_name}\n\n"
                        + results.compare_table(rows, params, markdown=True) + "\n")
     if not args.no_plots:
-        from viz.experiments import plot_curves_overlay
         runs = [(results.config_text(params, r["params"]), r["history"]) for r in rows
                 if r["history"]]
         fixed = experiment.fixed

@@ -26,12 +26,14 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 import tape
 from models.io.errors import OneLineParser
 from models.io.files import atomic_write
 from models.nn import ACTIVATIONS, INITS, MLP, l2_penalty
 from models.optim import SGD
+from viz.plots import plot_decision_boundary_grid, plot_points
 
 DATASETS = ("moons", "blobs")
 
@@ -100,7 +102,7 @@ def validate(args, p):
 
 def make_data(dataset, samples=200, noise=0.20, centers=2, cluster_std=1.0, seed=0):
     """(X, y): the report's calls to scikit-learn's generators, X in float64."""
-    from sklearn.datasets import make_blobs, make_moons
+    from sklearn.datasets import make_blobs, make_moons   # start-up: scikit-learn is slow to import
     if dataset == "moons":
         return make_moons(samples, noise=noise, random_state=seed)
     if dataset == "blobs":
@@ -131,7 +133,6 @@ def run(args, log=print):
                      args.data_seed)
     out = Path(args.out) if args.out else _new_out(args.dataset)
     out.mkdir(parents=True, exist_ok=True)
-    from viz.plots import plot_decision_boundary_grid, plot_points
     describe = (f"make_moons({args.samples}, noise={args.noise:g})" if args.dataset == "moons"
                 else f"make_blobs({args.samples}, centers={args.centers}, "
                      f"cluster_std={args.cluster_std:g})")
@@ -147,7 +148,6 @@ def run(args, log=print):
         f"{'seconds':>7}")
     bar = None
     if not args.no_progress:
-        from tqdm import tqdm
         bar = tqdm(total=len(combos), unit="net", leave=False, disable=None)
     results, panels = [], []
     for activation, depth, hidden in combos:

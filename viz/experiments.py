@@ -9,6 +9,7 @@ Every figure is titled and labelled, and written atomically as PNG.
 import itertools
 import math
 
+import matplotlib
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -170,8 +171,8 @@ def plot_curves_overlay(runs, path=None, title=None):
 def plot_contour(study, names, path=None, title=None):
     """Validation accuracy over two sampled parameters (ranges), interpolated between the
     trials, drawn by optuna.visualization.matplotlib: the heatmap of a --space search."""
-    import matplotlib
     matplotlib.use("Agg")
+    # imports pyplot: only once Agg is chosen, and only for the figures Optuna draws
     from optuna.visualization.matplotlib import plot_contour as optuna_contour
     with matplotlib.rc_context():        # Optuna switches pyplot's style; keep it local
         ax = optuna_contour(study, params=list(names), target_name="validation accuracy")
@@ -183,8 +184,8 @@ def plot_contour(study, names, path=None, title=None):
 def plot_importances(study, path=None, title=None):
     """Optuna's parameter importances (how much of the variation in validation accuracy
     each parameter explains), drawn by optuna.visualization.matplotlib."""
-    import matplotlib
     matplotlib.use("Agg")
+    # imports pyplot: only once Agg is chosen, and only for the figures Optuna draws
     from optuna.visualization.matplotlib import plot_param_importances
     with matplotlib.rc_context():        # Optuna switches pyplot's style; keep it local
         ax = plot_param_importances(study, target_name="validation accuracy")
@@ -196,7 +197,7 @@ def plot_importances(study, path=None, title=None):
 def _finish_optuna_figure(fig, size, path):
     """Size, lay out and save (if `path`) a figure Optuna drew through pyplot, and let
     pyplot forget it, as it would otherwise keep every such figure open."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt     # Optuna drew through pyplot: see above
     fig.set_size_inches(*size)
     fig.tight_layout()
     try:

@@ -6,6 +6,7 @@ next), returns it, and also writes it as a PNG when given `path=`.
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 from matplotlib.colors import ListedColormap
@@ -368,3 +369,61 @@ def plot_weight_heatmaps(params, path=None, title=None, ncols=3):
         fig.colorbar(image, ax=ax, shrink=0.85, label="weight")
     fig.suptitle(title or "Weight matrices (red positive, blue negative)")
     return save(fig, path)
+
+
+# ---- a saved model's figures (python -m viz.redraw draws them from the command line) ------
+
+def draw_model_figures(params, out, class_names=None, image_shape=(28, 28)):
+    """The pictures of a saved model's parameters, written into `out`; returns their paths.
+
+    weights_<name>.png  the first matrix with one row per pixel, each unit as an image;
+                        4-D convolution kernels, each filter as an image; the last matrix,
+                        one image per class (titled with `class_names`) over the hidden units
+    histograms.png      every parameter's values
+    heatmaps.png        every weight matrix
+    params: {name: array} in layer order (W1, b1, W2, b2, ... for the MLP).
+    """
+    out = Path(out)
+    arrays = _named_arrays(params, "draw_model_figures")
+    matrices = [name for name, a in arrays.items() if a.ndim == 2]
+    kernels = [name for name, a in arrays.items() if a.ndim == 4]
+    if not matrices and not kernels:
+        raise ValueError(f"no weight matrices or convolution kernels among "
+                         f"{ {name: a.shape for name, a in arrays.items()} }")
+    written = []
+    pixels = image_shape[0] * image_shape[1]
+    n_classes = len(class_names) if class_names is not None else None
+    for name in kernels:                     # (out, in, kh, kw): filter k, input channel 0
+        K = arrays[name]
+        plot_weight_images(K[:, 0].reshape(len(K), -1).T, path=out / f"weights_{name}.png",
+                           shape=K.shape[2:], name=name, ncols=8,
+                           title=f"{name} {K.shape}: each filter (input channel 0) as a "
+                                 f"{K.shape[2]}×{K.shape[3]} image\n(red positive, blue negative)")
+        written.append(out / f"weights_{name}.png")
+    first = matrices[0] if matrices else None
+    if first is not None and arrays[first].shape[0] == pixels:
+        W = arrays[first]
+        labels = class_names if len(matrices) == 1 and W.shape[1] == n_classes else None
+        plot_weight_images(W, path=out / f"weights_{first}.png", shape=image_shape,
+                           name=f"{first} (first layer)", labels=labels,
+                           ncols=5 if labels is not None else 16)
+        written.append(out / f"weights_{first}.png")
+    last = matrices[-1] if len(matrices) > 1 or (matrices and kernels) else None
+    if last is not None:
+        W = arrays[last]
+        rows, cols = grid_shape(W.shape[0])
+        labels = class_names if W.shape[1] == n_classes else None
+        plot_weight_images(W, path=out / f"weights_{last}.png", shape=(rows, cols),
+                           name=last, labels=labels, ncols=5,
+                           title=f"{last} {W.shape}, the last layer: each "
+                                 f"{'class' if labels else 'output'}'s weights on its "
+                                 f"{W.shape[0]} inputs,\nlaid out {rows}×{cols} "
+                                 f"(red positive, blue negative)")
+        written.append(out / f"weights_{last}.png")
+    plot_weight_histograms(arrays, path=out / "histograms.png")
+    written.append(out / "histograms.png")
+    if matrices:
+        plot_weight_heatmaps({name: arrays[name] for name in matrices},
+                             path=out / "heatmaps.png")
+        written.append(out / "heatmaps.png")
+    return written

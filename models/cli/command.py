@@ -21,26 +21,30 @@ import platform
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
+import matplotlib
 import numpy as np
 
 import tape
-from models.train import monitor as monitoring
-from models.train.allocator import keep_freed_memory
-from models.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from models.io.errors import EXIT_INTERRUPTED, UsageError, run_command
-from models.io.files import check_writable_dir, write_json
-from models.cli.rundir import RunDirectory
-from models.train.divergence import Diverged
-from models.train.loop import Run
-from models.train.losses import evaluate
+from models.cli.figures import draw_plots
 from models.cli.flags import (IMAGE_SHAPE, N_CLASSES, RESUME_MAY_CHANGE, config_from,
                               config_from_dict, flag, given_flags, monitoring_from, parser,
                               validate_flags)
 from models.cli.members import model_members, non_finite, resume_members, shapes_of
+from models.cli.rundir import RunDirectory
 from models.cli.wording import describe_setup, number, plural
-from models.cli.figures import draw_plots
+from models.data.datasets import load_dataset, named_dir
+from models.io.errors import EXIT_INTERRUPTED, UsageError, run_command
+from models.io.files import check_writable_dir, write_json
+from models.train import monitor as monitoring
+from models.train.allocator import keep_freed_memory
+from models.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from models.train.divergence import Diverged
+from models.train.loop import Run
+from models.train.losses import evaluate
+
 
 @dataclass
 class Family:
@@ -82,12 +86,10 @@ class Family:
 # ---- data ----------------------------------------------------------------------------
 
 def load_data(config, args, family):
-    from models.data.datasets import load_dataset
     splits = load_dataset(config.dataset, data_dir=args.data_dir,
                           download=not args.no_download, val_size=config.val_size,
                           seed=config.seed, dtype=np.dtype(config.dtype),
                           flatten=family.flatten)
-    from models.data.datasets import named_dir
     named = named_dir(args.data_dir)
     if named is not None and splits.source is not None and \
             named.resolve() not in splits.source.resolve().parents:
@@ -113,7 +115,6 @@ def subset(splits, config):
 
 
 def versions():
-    import matplotlib
     return {"tape": tape.__version__, "numpy": np.__version__, "python": platform.python_version(),
             "matplotlib": matplotlib.__version__}
 
@@ -296,7 +297,6 @@ def save_model(path, run, config, meta):
 
 
 def test(args, family):
-    from pathlib import Path
     path = Path(args.test)
     if path.is_dir():
         raise UsageError(f"--test takes a model file, and {path} is a directory: use "

@@ -11,11 +11,11 @@ from dataclasses import fields
 
 import numpy as np
 
-from models.train.monitor import Monitoring
-from models.train.checkpoint import CheckpointError
 from models.optim import OPTIMIZERS
 from models.optim.schedules import SCHEDULES
+from models.train.checkpoint import CheckpointError
 from models.train.losses import LOSSES
+from models.train.monitor import Monitoring
 
 
 DATASETS = ("mnist", "fashion-mnist")

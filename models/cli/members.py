@@ -9,10 +9,10 @@ command that reads it.
 
 import numpy as np
 
-from models.train.checkpoint import CheckpointError
-from models.optim import SLOTS
-from models.train.table import COLUMNS
 from models.cli.flags import IMAGE_SHAPE, N_CLASSES, config_from_dict
+from models.optim import SLOTS
+from models.train.checkpoint import CheckpointError
+from models.train.table import COLUMNS
 
 
 def shapes_of(saved):

@@ -26,8 +26,8 @@ from typing import NamedTuple
 import numpy as np
 
 from models.data.download import DownloadError, download as fetch
-from models.io.files import remove_stale_temporaries
 from models.data.idx import IDXError, read_idx
+from models.io.files import remove_stale_temporaries
 
 FILES = {"train_images": "train-images-idx3-ubyte.gz",
          "train_labels": "train-labels-idx1-ubyte.gz",

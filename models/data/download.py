@@ -23,6 +23,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tqdm import tqdm
+
 from models.io.files import current_umask
 
 CHUNK = 1 << 16
@@ -110,6 +112,5 @@ def _fetch(url, dest, md5, progress, size, stall_timeout, deadline, max_bytes):
 def _bar(total, name, enabled):
     if not enabled:
         return None
-    from tqdm import tqdm
     return tqdm(total=total, desc=f"downloading {name}", unit="B", unit_scale=True,
                 leave=False, disable=None)

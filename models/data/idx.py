@@ -8,11 +8,13 @@ A file may be gzip-compressed; that is recognised by its first two bytes (1f 8b)
 not by its name.
 """
 
+import gzip
 import math
 import zlib
-from pathlib import Path
 
 import numpy as np
+
+from models.io.files import atomic_write
 
 DTYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
           0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -138,9 +140,7 @@ def read_idx(path):
 
 def write_idx(path, array, compress=None):
     """Write an ndarray as IDX (gzipped if compress, or if the name ends in .gz)."""
-    import gzip
 
-    from models.io.files import atomic_write
     array = np.asarray(array)
     codes = {v.newbyteorder("="): k for k, v in DTYPES.items()}
     native = array.dtype.newbyteorder("=")

@@ -8,15 +8,15 @@ import json
 import sys
 from pathlib import Path
 
-from models.train.allocator import keep_freed_memory
-from models.train.checkpoint import load_checkpoint
-from models.io.errors import EXIT_INTERRUPTED, OneLineParser, UsageError, is_user_error, report
-from models.io.files import atomic_write
-from models.experiments.training_commands import COMMANDS, CommandError, TrainingCommand
+from models.data.datasets import locate
 from models.experiments.searchspace import corner_values, searchable_flags
 from models.experiments.studies import load_study, run, storage_url
-from models.experiments.trials import Experiment, load_splits
-
+from models.experiments.training_commands import COMMANDS, CommandError, TrainingCommand
+from models.experiments.trials import Experiment, load_splits, work_left, train_config
+from models.io.errors import EXIT_INTERRUPTED, OneLineParser, UsageError, is_user_error, report
+from models.io.files import atomic_write
+from models.train.allocator import keep_freed_memory
+from models.train.checkpoint import load_checkpoint
 
 
 def model_name(argv):
@@ -123,7 +123,6 @@ def check_data(experiment, jobs):
         if jobs == 1:
             load_splits(experiment.command, config, experiment.data)
         else:
-            from models.data.datasets import locate
             locate(config.dataset, experiment.data.get("data_dir"),
                    download=experiment.data.get("download", True))
     except (OSError, ValueError, ConnectionError, UsageError) as e:
@@ -134,7 +133,6 @@ def check_data(experiment, jobs):
 
 def start(args, experiment, kind):
     """Open the study and run its remaining trials; returns (study, worker exit codes)."""
-    from models.experiments.trials import work_left
     study, url = prepare(args, experiment, kind)
     print(f"study {study.study_name}: {experiment.size} "
           f"{'configurations' if experiment.mode == 'grid' else 'trials'}; "
@@ -169,7 +167,6 @@ def keep_best_model(experiment, best, rows):
     """<out>/best/model.npz: the best trial's model (copied from its trial folder, or
     trained again from its configuration if it ran on another machine); the other
     trials' models are removed unless --keep-models."""
-    from models.experiments.trials import train_config
     target = experiment.out / "best" / "model.npz"
     source = experiment.trial_dir(best["trial"]) / "model.npz"
     have = None

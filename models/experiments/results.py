@@ -9,8 +9,8 @@ import math
 
 from optuna.trial import TrialState
 
-from models.io.files import atomic_write
 from models.experiments.trials import outcome
+from models.io.files import atomic_write
 
 
 def trial_rows(study, params):

@@ -8,11 +8,12 @@ Storage (`--storage`):
   command started on several machines shares one study. Those workers send a heartbeat;
   a trial whose heartbeat stops (a machine or process died) is failed and queued again.
 
-Workers: `--jobs N` starts N processes (`python -m models.experiments.trials`), each with BLAS
+Workers: `--jobs N` starts N processes (`python -m models.experiments.worker`), each with BLAS
 limited to cores // N threads, set in its environment before numpy loads: N processes
 with all the cores' threads each would fight over the same cores.
 """
 
+import importlib.util
 import json
 import os
 import re
@@ -23,9 +24,10 @@ import warnings
 from pathlib import Path
 
 import optuna
+from tqdm import tqdm
 
+from models.experiments.trials import finished_count, sweep, work, work_left
 from models.io.files import atomic_write
-from models.experiments.trials import finished_count, sweep, work_left
 
 HEARTBEAT_SECONDS = 20          # database workers write a heartbeat this often
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
@@ -111,7 +113,6 @@ def with_installed_driver(url):
     scheme, rest = url.split("://", 1)
     if scheme not in DRIVERS:
         return url
-    import importlib.util
     for module in DRIVERS[scheme]:
         if importlib.util.find_spec(module) is not None:
             driver = {"MySQLdb": "mysqldb"}.get(module, module)
@@ -153,7 +154,6 @@ def _differences(a, b):
 # ---- progress and workers -----------------------------------------------------------------
 
 def progress_bar(total, initial, enabled, what="trials"):
-    from tqdm import tqdm
     return tqdm(total=total, initial=min(initial, total), unit="trial", desc=what,
                 disable=not enabled or None, dynamic_ncols=True)
 
@@ -196,7 +196,6 @@ def run(study, experiment, url, jobs, progress=True, what="trials"):
 
     try:
         if jobs == 1:
-            from models.experiments.trials import work
             work(study, experiment, after_trial=update)
             return [0]
         return _run_processes(study, experiment, url, jobs, update)
@@ -210,7 +209,8 @@ def _run_processes(study, experiment, url, jobs, update):
     env = worker_environment(jobs, url, study.study_name)
     codes = []
     for _round in range(3):             # again if a worker died with work still left
-        workers = [subprocess.Popen([sys.executable, "-m", "models.experiments.trials", str(spec)], env=env)
+        workers = [subprocess.Popen([sys.executable, "-m", "models.experiments.worker",
+                                     str(spec)], env=env)
                    for _ in range(jobs)]
         try:
             while any(w.poll() is None for w in workers):

@@ -12,6 +12,7 @@ from argparse import Namespace
 from models.cli import command
 from models.cli import flags as command_flags
 from models.cli import members
+from models.train.checkpoint import load_checkpoint
 from models.train.loop import Run
 
 COMMANDS = {
@@ -88,7 +89,6 @@ class TrainingCommand:
 
     def load_model(self, path):
         """(model, config, saved metadata) of a model.npz of this family."""
-        from models.train.checkpoint import load_checkpoint
         params, saved = load_checkpoint(path, members.model_members(self.family, path))
         config = command_flags.config_from_dict(saved["config"], self.family, path)
         model = self.family.build_model(config, command_flags.IMAGE_SHAPE, command_flags.N_CLASSES)

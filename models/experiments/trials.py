@@ -24,11 +24,8 @@ Trials are ranked by their best validation accuracy; the test set is not looked 
 except by `models.compare` (which tests every configuration) and for the best trial.
 """
 
-import json
 import math
-import os
-import socket
-import sys
+import statistics
 import time
 import warnings
 from pathlib import Path
@@ -37,9 +34,10 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
+from models.experiments.processes import is_dead, this_worker
+from models.experiments.searchspace import Param
 from models.experiments.training_commands import TrainingCommand
 from models.io.files import write_json
-from models.experiments.searchspace import Param
 from models.train.divergence import Diverged
 from models.train.losses import evaluate
 
@@ -150,48 +148,7 @@ def finished_count(trials):
     return sum(is_final(t) for t in trials)
 
 
-# ---- dead workers --------------------------------------------------------------------------
-
-def _boot_id():
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
-    except OSError:
-        return "?"
-
-
-HOST = f"{socket.gethostname()}/{_boot_id()}"
-
-
-def _process_start(pid):
-    """The start time of process pid (clock ticks since boot), None if it is gone or a
-    zombie; it tells a live worker from a new process that was given the same pid."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        if sys.platform.startswith("linux"):
-            return None
-        try:
-            os.kill(pid, 0)
-            return "alive"
-        except OSError:
-            return None
-    fields = stat[stat.rindex(")") + 2:].split()
-    if fields[0] in ("Z", "X"):        # killed, not yet collected by its parent
-        return None
-    return fields[19]
-
-
-def this_worker():
-    return {"host": HOST, "pid": os.getpid(), "start": _process_start(os.getpid())}
-
-
-def is_dead(worker):
-    """True if the worker ran on this machine and its process is gone."""
-    if not worker or worker.get("host") != HOST:
-        return False        # another machine's worker: the RDB heartbeat watches those
-    start = _process_start(worker["pid"])
-    return start is None or (start != "alive" and start != worker.get("start"))
-
+# ---- dead workers: which one is alive is asked of processes.py
 
 def requeue(study, trial):
     """Queue the configuration of a trial that did not finish, as Optuna's retry
@@ -357,7 +314,6 @@ class Objective:
 
 
 def _median_at(trial, epoch):
-    import statistics
     others = [t.intermediate_values[epoch] for t in trial.study.get_trials(deepcopy=False)
               if t.number != trial.number and epoch in t.intermediate_values
               and t.state == TrialState.COMPLETE]
@@ -377,7 +333,7 @@ class ClaimLock:
         self.file = None
 
     def acquire(self):
-        import fcntl
+        import fcntl            # POSIX only: imported where the lock is taken
         self.file = open(self.path, "a")
         fcntl.flock(self.file, fcntl.LOCK_EX)
 
@@ -404,24 +360,3 @@ def work(study, experiment, after_trial=None):
         finally:
             claim.release()
         ran += 1
-
-
-def main(argv=None):
-    """`python -m models.experiments.trials SPEC.json`: one worker process of `--jobs N` (the storage
-    URL comes in $TAPE_STUDY_STORAGE, the study name in $TAPE_STUDY_NAME)."""
-    from models.train.allocator import keep_freed_memory
-    from models.experiments.studies import load_study
-    keep_freed_memory()
-    argv = sys.argv[1:] if argv is None else argv
-    experiment = Experiment.from_dict(json.loads(Path(argv[0]).read_text()))
-    study = load_study(os.environ["TAPE_STUDY_STORAGE"], os.environ["TAPE_STUDY_NAME"],
-                       experiment)
-    try:
-        work(study, experiment)
-    except KeyboardInterrupt:
-        return 130
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

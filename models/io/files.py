@@ -17,6 +17,7 @@ import math
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from models.io.errors import UsageError
@@ -90,7 +91,6 @@ def remove_stale_temporaries(folder, names, older_than=0):
     older_than: seconds; younger files may belong to a writer still at work (in a folder
     that is not locked, such as the dataset cache) and are left alone.
     """
-    import time
     removed = []
     folder = Path(folder)
     if not folder.is_dir():

@@ -15,7 +15,7 @@ import numpy as np
 
 import tape
 from tape import numerical_gradient
-
+from models.data.datasets import load_dataset
 from models.manual import cnn_loss_and_grads, mlp_loss_and_grads
 from models.nn import CNN, MLP, l2_penalty
 from models.train.losses import data_loss
@@ -113,7 +113,6 @@ def report(rows):
 
 
 def _batch(args, batch):
-    from models.data.datasets import load_dataset
     try:
         splits = load_dataset(args.dataset, data_dir=args.data_dir, download=False,
                               val_size=0, seed=args.seed, dtype=np.float64)

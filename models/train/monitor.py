@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from models.io.files import atomic_write
-from models.train.layer_statistics import LayerStatistics
 from models.train.callbacks import Callback
+from models.train.layer_statistics import LayerStatistics
 from models.train.losses import evaluate
+from models.train.tensorboard import TensorBoardLog
 
 TEST_WARNING = ("note: --eval-test evaluates the test set during training only to draw "
                 "its curve; choosing anything by test accuracy (the epoch, the "
@@ -180,7 +181,6 @@ class Monitor:
         self.solver_log = SolverLog(s.log_every, self.sample) if s.log_every else None
         self.tensorboard = None
         if s.tensorboard:
-            from models.train.tensorboard import TensorBoardLog
             self.tensorboard = TensorBoardLog(Path(run_dir) / "tensorboard", self.stats,
                                               self.evaluations)
 

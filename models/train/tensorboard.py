@@ -29,7 +29,7 @@ class TensorBoardMissing(RuntimeError):
 
 def summary_writer(logdir):
     try:
-        from tensorboardX import SummaryWriter
+        from tensorboardX import SummaryWriter   # an optional extra: .[tensorboard]
     except ImportError:
         raise TensorBoardMissing(INSTALL_HINT) from None
     return SummaryWriter(logdir=str(logdir))
