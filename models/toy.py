@@ -26,11 +26,11 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 import tape
 from models.io.errors import OneLineParser
 from models.io.files import atomic_write
+from models.io.progress import progress_bar
 from models.nn import ACTIVATIONS, INITS, MLP, l2_penalty
 from models.optim import SGD
 from viz.plots import plot_decision_boundary_grid, plot_points
@@ -146,9 +146,7 @@ def run(args, log=print):
         f"init {args.init}; output in {out}")
     log(f"{'activation':<10}  {'depth':>5}  {'hidden':>6}  {'loss':>9}  {'accuracy':>8}  "
         f"{'seconds':>7}")
-    bar = None
-    if not args.no_progress:
-        bar = tqdm(total=len(combos), unit="net", leave=False, disable=None)
+    bar = progress_bar(len(combos), None, "net", not args.no_progress)
     results, panels = [], []
     for activation, depth, hidden in combos:
         started = time.perf_counter()

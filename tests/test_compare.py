@@ -6,12 +6,12 @@ import pytest
 
 from models import compare
 from tests.test_search import study_of
-from tests.tiny_mnist import write_tiny_mnist
+from tests.fake_data import write_data_dir
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    return write_tiny_mnist(tmp_path_factory.mktemp("tiny"))
+    return write_data_dir(tmp_path_factory.mktemp("tiny"))
 
 
 def flags(data_dir, out, *more):

@@ -14,14 +14,14 @@ from optuna.trial import TrialState
 
 from models import search, twolayer
 from models.experiments.studies import open_storage
-from tests.tiny_mnist import write_tiny_mnist
+from tests.fake_data import write_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    return write_tiny_mnist(tmp_path_factory.mktemp("tiny"))
+    return write_data_dir(tmp_path_factory.mktemp("tiny"))
 
 
 def flags(data_dir, out, *more):

@@ -16,7 +16,7 @@ import pytest
 from optuna.trial import TrialState
 
 from models.experiments.studies import open_storage
-from tests.tiny_mnist import write_tiny_mnist
+from tests.fake_data import write_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
@@ -64,7 +64,7 @@ def postgres():
 
 @needs_postgres
 def test_two_workers_on_two_commands_share_one_study_on_postgresql(postgres, tmp_path):
-    data_dir = write_tiny_mnist(tmp_path / "data")
+    data_dir = write_data_dir(tmp_path / "data")
     args = ["--data-dir", str(data_dir), "--no-download", "--val-size", "100",
             "--hidden", "16", "--epochs", "5", "--no-progress", "--no-plots",
             "--grid", "lr=0.05,0.1,0.2", "l2=0,0.001", "--study", "shared",

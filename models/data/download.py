@@ -23,9 +23,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tqdm import tqdm
-
 from models.io.files import current_umask
+from models.io.progress import progress_bar
 
 CHUNK = 1 << 16
 MAX_BYTES = 256 << 20        # when the size is not known in advance
@@ -79,7 +78,8 @@ def _fetch(url, dest, md5, progress, size, stall_timeout, deadline, max_bytes):
             if total is not None and total > limit:
                 raise ValueError(f"the server announces {total} bytes, but the file has "
                                  f"{limit}")
-            bar = _bar(total, dest.name, progress)
+            bar = progress_bar(total, f"downloading {dest.name}", "B", progress,
+                               unit_scale=True)
             received = 0
             while chunk := response.read1(CHUNK):
                 received += len(chunk)
@@ -109,8 +109,3 @@ def _fetch(url, dest, md5, progress, size, stall_timeout, deadline, max_bytes):
             os.unlink(tmp)
 
 
-def _bar(total, name, enabled):
-    if not enabled:
-        return None
-    return tqdm(total=total, desc=f"downloading {name}", unit="B", unit_scale=True,
-                leave=False, disable=None)

@@ -24,10 +24,10 @@ import warnings
 from pathlib import Path
 
 import optuna
-from tqdm import tqdm
 
 from models.experiments.trials import finished_count, sweep, work, work_left
 from models.io.files import atomic_write
+from models.io.progress import progress_bar
 
 HEARTBEAT_SECONDS = 20          # database workers write a heartbeat this often
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
@@ -153,9 +153,10 @@ def _differences(a, b):
 
 # ---- progress and workers -----------------------------------------------------------------
 
-def progress_bar(total, initial, enabled, what="trials"):
-    return tqdm(total=total, initial=min(initial, total), unit="trial", desc=what,
-                disable=not enabled or None, dynamic_ncols=True)
+def trials_bar(total, initial, enabled, what="trials"):
+    """The bar of finished trials: always a bar (hidden if not `enabled`), kept when done."""
+    return progress_bar(total, what, "trial", initial=min(initial, total), leave=True,
+                        disable=not enabled or None)
 
 
 def _best_text(study):
@@ -187,7 +188,7 @@ def run(study, experiment, url, jobs, progress=True, what="trials"):
     worker processes; returns the worker exit codes (all 0 when nothing went wrong)."""
     sweep(study, requeue_failed=True)
     trials = study.get_trials(deepcopy=False)
-    bar = progress_bar(experiment.size, finished_count(trials), progress, what)
+    bar = trials_bar(experiment.size, finished_count(trials), progress, what)
     bar.set_postfix(best=_best_text(study))
 
     def update(study, _trial=None):

@@ -20,8 +20,8 @@ import math
 import time
 
 import numpy as np
-from tqdm import tqdm
 
+from models.io.progress import progress_bar
 from models.nn import l2_penalty
 from models.optim import make_optimizer
 from models.optim.schedules import learning_rate
@@ -141,7 +141,8 @@ class Run:
                 epoch = self.epoch
                 self.optimizer.lr = self.lr_at(epoch)
                 started = time.perf_counter()
-                self._bar = _progress_bar(steps, f"epoch {epoch + 1}/{c.epochs}", progress)
+                self._bar = progress_bar(steps, f"epoch {epoch + 1}/{c.epochs}", "batch",
+                                         progress)
                 # overflow on the way to a diverging loss is reported once, by Diverged,
                 # not as a flood of numpy warnings
                 try:
@@ -226,8 +227,3 @@ def _strip(arrays, prefix):
     return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
 
 
-def _progress_bar(total, description, enabled):
-    if not enabled:
-        return None
-    return tqdm(total=total, desc=description, leave=False, unit="batch",
-                disable=None, dynamic_ncols=True)
