@@ -18,7 +18,7 @@ from benchmarks.backends import BACKENDS, available, initial_params
 from benchmarks.flops import epoch_flops
 from benchmarks.run import goals, main, median_round, resummarise, summarise
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_epoch_flops_count_two_forward_and_three_backward_products():

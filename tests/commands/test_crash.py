@@ -21,7 +21,7 @@ import pytest
 from models.train.checkpoint import load_checkpoint
 from tests.fake_data import write_dataset
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EPOCHS = 4
 
 

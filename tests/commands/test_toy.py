@@ -12,7 +12,7 @@ import pytest
 
 from models import toy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_data_are_scikit_learns_make_moons_and_make_blobs():

@@ -16,7 +16,7 @@ import pytest
 jupytext = pytest.importorskip("jupytext")
 nbclient = pytest.importorskip("nbclient")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 IMAGE_TYPES = ("image/png", "image/svg+xml", "image/gif")
 LESSONS = sorted(p.stem for p in (ROOT / "tutorials").glob("*.py")
                  if p.read_text().startswith("# %% [markdown]"))

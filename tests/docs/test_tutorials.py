@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TUTORIALS = {
     "scalars": ["neuron.svg", "neuron.png"],
     "backprop_by_hand": ["softplus.png"],

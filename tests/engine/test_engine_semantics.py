@@ -30,7 +30,7 @@ from models import nn
 from models.optim import SGD
 from viz import draw, sweep_table
 
-ROOT = str(Path(__file__).resolve().parent.parent)
+ROOT = str(Path(__file__).resolve().parents[2])
 
 
 # ---- 1. nested gradients ------------------------------------------------------------------
@@ -328,7 +328,7 @@ def _alone_and_together():
 def test_two_threads_training_at_once_get_exactly_what_each_gets_alone():
     # in a process of its own: an engine with global state could leave recording off
     # for every test that runs after this one
-    code = ("import json; from tests.test_engine_semantics import _alone_and_together; "
+    code = ("import json; from tests.engine.test_engine_semantics import _alone_and_together; "
             "print(json.dumps(_alone_and_together()))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT})

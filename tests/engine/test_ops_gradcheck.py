@@ -1,4 +1,4 @@
-"""Beyond the op table (tests/op_table.py, tests/test_ops.py): the operators and the
+"""Beyond the op table (tests/op_table.py, tests/engine/test_ops.py): the operators and the
 methods of Tensor, numbers and ndarrays on either side, constants mixed with tensors,
 and arrangements worth naming one by one (matmul's, indexing's). The tape's gradient
 equals central finite differences in float64; values stay away from kinks and ties."""

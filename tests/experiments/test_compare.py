@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from models import compare
-from tests.test_search import study_of
+from tests.experiments.test_search import study_of
 from tests.fake_data import write_data_dir
 
 

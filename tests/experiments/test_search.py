@@ -16,7 +16,7 @@ from models import search, twolayer
 from models.experiments.studies import open_storage
 from tests.fake_data import write_data_dir
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from optuna.trial import TrialState
 from models.experiments.studies import open_storage
 from tests.fake_data import write_data_dir
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 needs_postgres = pytest.mark.skipif(
     not BIN, reason="PostgreSQL is not installed (apt-get install postgresql): its "

@@ -136,7 +136,7 @@ def run_command(*flags, cwd):
     import subprocess
     import sys
     from pathlib import Path
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     return subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "viz.graph",
                            *flags], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(root)})
