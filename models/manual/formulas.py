@@ -360,7 +360,7 @@ def _count(params, prefix):
 
 
 def cnn_loss_and_grads(params, X, y, activation="relu", l2=0.0, in_shape=(1, 28, 28)):
-    """Loss and gradients of the CNN of models/nn/layers.py, by hand, with the naive layers above.
+    """Loss and gradients of the CNN of models/nn/nets.py, by hand, with the naive layers above.
 
     Parameters conv1.W, conv1.b, ..., fc1.W, fc1.b, ... (a dict of arrays). Forward:
         per convolution l:  A ← maxpool₂( f( conv(A, W_l, b_l) ) )   ('same' padding)
