@@ -1,7 +1,9 @@
-"""The per-epoch table keeps its columns whatever the numbers; a diverging run says so once."""
+"""The training loop (models/train/loop.py): early stopping, the per-epoch table that keeps
+its columns whatever the numbers, and a diverging run that says so once."""
 
 import math
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -53,3 +55,17 @@ def test_a_diverging_run_raises_once_without_numpy_warnings():
         warnings.simplefilter("error")            # any RuntimeWarning would fail here
         with pytest.raises(Diverged, match="the loss (became|exploded)"):
             run.fit(splits, progress=False, log=lambda line: None)
+
+
+def test_patience_stops_when_validation_accuracy_stalls():
+    config = Config(hidden=[4], epochs=10, patience=2, lr=1e-9, optimizer="sgd")
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 784), dtype=np.float32)
+    splits = SimpleNamespace(x_train=x, y_train=rng.integers(0, 10, 64),
+                             x_val=x[:32], y_val=rng.integers(0, 10, 32))
+    run = Run(config)
+    lines = []
+    run.fit(splits, progress=False, log=lines.append)
+    # lr 1e-9 changes nothing: epoch 1 is the best, epochs 2 and 3 do not improve
+    assert len(run.history) == 3 and run.best["epoch"] == 1
+    assert "early stopping" in lines[-1]
