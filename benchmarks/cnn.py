@@ -30,10 +30,18 @@ from pathlib import Path
 
 import numpy as np
 
+import tape
 from tape.conv_blocked import (blocked_conv2d, blocked_conv2d_weight_grad,
                                blocked_conv_transpose2d, channels_last, column_blocks,
                                windows_last)
 from tape.im2col import as_matrix, im2col
+from models.cnn import CNNConfig, build_model
+from models.data.datasets import load_dataset
+from models.io.files import atomic_write
+from models.nn import CNN
+from models.optim import Adam
+from models.train.allocator import keep_freed_memory
+from models.train.loop import Run
 
 from .measure import current_rss_mb, median_time, paired_ratio, peak_rss_mb, reset_peak_rss
 
@@ -52,9 +60,6 @@ def batches(batch_size, count, seed=0):
 
 class TapeCNN:
     def __init__(self, params):
-        from models.nn import CNN
-        from models.optim import Adam
-        import tape
         self.tape = tape
         self.model = CNN()
         self.model.load_state_dict(params)
@@ -70,8 +75,8 @@ class TapeCNN:
 
 class TorchCNN:
     def __init__(self, params):
-        import torch
-        from torch import nn
+        import torch                    # optional: only for the comparison
+        from torch import nn             # optional: only for the comparison
         self.torch = torch
         self.model = nn.Sequential(
             nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
@@ -118,7 +123,6 @@ def serve_torch(weights, batch_size, count):
 
 
 def training_step_ratio(batch_size, rounds, steps, log=print):
-    from models.nn import CNN
     params = CNN().state_dict()
     count = 1 + rounds * steps
     data = batches(batch_size, count)
@@ -215,10 +219,6 @@ def per_layer(batch_size, repeat=7):
 
 def memory(epochs, train_size, log=print):
     """Peak RSS of CNN training after the data is loaded, and the RSS after each epoch."""
-    from models.cnn import CNNConfig, build_model
-    from models.data.datasets import load_dataset
-    from models.nn import CNN
-    from models.train.loop import Run
     splits = load_dataset("fashion-mnist", download=False)
     dataset = sum(a.nbytes for a in splits[:6])
     config = CNNConfig(epochs=epochs, train_size=train_size)
@@ -273,7 +273,6 @@ def main(argv=None):
         if getattr(args, name) < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
-    from models.train.allocator import keep_freed_memory
     keep_freed_memory()                 # the tape trains here as the commands train it
     results = {"batch_size": args.batch_size}
     try:
@@ -298,7 +297,6 @@ def main(argv=None):
         results["memory"] = memory(args.memory_epochs, args.memory_train_size,
                                    log=lambda line: print("   " + line))
     if args.json:
-        from models.io.files import atomic_write
         atomic_write(args.json, lambda f: f.write(json.dumps(results, indent=2).encode()))
     return 0
 
