@@ -11,7 +11,6 @@ import tape
 from models import cnn
 from models.cli import command
 from models.cli import flags as command_flags
-from models.train import loop as training
 from models.train.checkpoint import load_checkpoint
 from models.nn import CNN, Conv2d, Flatten, MaxPool2d
 
@@ -139,23 +138,15 @@ def test_train_then_test_prints_the_same_figures_and_saves_plots(tmp_path, capsy
 
 
 @needs_fashion
-def test_cnn_resume_after_an_interrupt_equals_an_uninterrupted_run(tmp_path, capsys,
-                                                                   monkeypatch):
+def test_cnn_resume_after_an_interrupt_equals_an_uninterrupted_run(
+        tmp_path, capsys, interrupted_after_epoch):
     args = TINY + ["--train-size", "600", "--epochs", "2", "--batch-size", "64",
                    "--channels", "2", "4", "--fc", "16"]
     assert cnn.main(args + ["--out", str(tmp_path / "straight")]) == 0
     straight = last_line(capsys)
 
-    original = training.format_row
-
-    def interrupt_after_epoch_1(row, header=False):
-        if row["epoch"] == 1:
-            raise KeyboardInterrupt
-        return original(row, header)
-
-    monkeypatch.setattr(training, "format_row", interrupt_after_epoch_1)
-    assert cnn.main(args + ["--out", str(tmp_path / "split")]) == 130
-    monkeypatch.setattr(training, "format_row", original)
+    with interrupted_after_epoch(1):
+        assert cnn.main(args + ["--out", str(tmp_path / "split")]) == 130
     assert cnn.main(["--resume", str(tmp_path / "split"), "--no-download",
                      "--no-progress"]) == 0
     assert last_line(capsys) == straight

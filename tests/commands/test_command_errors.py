@@ -327,16 +327,10 @@ def test_a_run_killed_in_its_first_epoch_resumes_from_the_start(data, tmp_path, 
     assert not (tmp_path / "run" / ".last.npz.abc123.tmp").exists()
 
 
-def test_ctrl_c_names_the_saved_epochs_and_the_directory(data, tmp_path, monkeypatch):
-    from models.train import loop as training
-    original = training.format_row
-
-    def interrupt_after_epoch_1(row, header=False):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(training, "format_row", interrupt_after_epoch_1)
-    code, _, err = run(flags(data, "--out", str(tmp_path / "run")))
-    monkeypatch.setattr(training, "format_row", original)
+def test_ctrl_c_names_the_saved_epochs_and_the_directory(
+        data, tmp_path, interrupted_after_epoch):
+    with interrupted_after_epoch(1):
+        code, _, err = run(flags(data, "--out", str(tmp_path / "run")))
     assert code == 130
     assert f"interrupted: epoch 1 is saved in {tmp_path / 'run' / 'last.npz'}" in err
     assert f"python -m models.twolayer --resume {tmp_path / 'run'}" in err

@@ -68,19 +68,11 @@ def test_defaults_keep_the_table_and_record_statistics_once_per_epoch(data_dir, 
     assert not (tmp_path / "tensorboard").exists()
 
 
-def test_resumed_run_has_the_same_history_as_an_uninterrupted_one(data_dir, tmp_path, capsys,
-                                                                   monkeypatch):
-    from models.train import loop as training
+def test_resumed_run_has_the_same_history_as_an_uninterrupted_one(
+        data_dir, tmp_path, capsys, interrupted_after_epoch):
     assert twolayer.main(tiny(data_dir, tmp_path / "straight", "--no-plots")) == 0
-    original = training.format_row
-
-    def interrupt_after_epoch_2(row, header=False):
-        if row["epoch"] == 2:
-            raise KeyboardInterrupt
-        return original(row, header)
-    monkeypatch.setattr(training, "format_row", interrupt_after_epoch_2)
-    assert twolayer.main(tiny(data_dir, tmp_path / "split", "--no-plots")) == 130
-    monkeypatch.setattr(training, "format_row", original)
+    with interrupted_after_epoch(2):
+        assert twolayer.main(tiny(data_dir, tmp_path / "split", "--no-plots")) == 130
     assert twolayer.main(["--resume", str(tmp_path / "split"), "--data-dir", str(data_dir),
                           "--no-download", "--no-progress", "--no-plots"]) == 0
     for name in ("history.npz", "stats.npz"):

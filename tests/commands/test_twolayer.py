@@ -73,22 +73,15 @@ def test_saved_model_loads_with_identical_predictions(tmp_path, capsys):
 
 
 @needs_fashion
-def test_resume_after_an_interrupt_equals_an_uninterrupted_run(tmp_path, capsys, monkeypatch):
+def test_resume_after_an_interrupt_equals_an_uninterrupted_run(
+        tmp_path, capsys, interrupted_after_epoch):
     args = SMALL + ["--train-size", "1500", "--epochs", "3", "--optimizer", "adam",
                     "--lr", "0.002"]
     assert twolayer.main(args + ["--out", str(tmp_path / "straight")]) == 0
     straight = last_line(capsys)
 
-    original = training.format_row
-
-    def interrupt_after_epoch_2(row, header=False):
-        if row["epoch"] == 2:
-            raise KeyboardInterrupt
-        return original(row, header)
-
-    monkeypatch.setattr(training, "format_row", interrupt_after_epoch_2)
-    assert twolayer.main(args + ["--out", str(tmp_path / "split")]) == 130
-    monkeypatch.setattr(training, "format_row", original)
+    with interrupted_after_epoch(2):
+        assert twolayer.main(args + ["--out", str(tmp_path / "split")]) == 130
     assert twolayer.main(["--resume", str(tmp_path / "split"), "--no-download",
                           "--no-progress", "--no-plots"]) == 0
     assert last_line(capsys) == straight
