@@ -5,8 +5,8 @@ its gradients, the blocks of X̂ (a few MiB each), Adam's temporaries. glibc's m
 serves a request above a threshold with fresh pages from the operating system (mmap)
 and hands them back on free, and it trims the top of its heap when a lot is free there.
 Fresh pages are not free: the first write to each 4 KiB page is a page fault, a trip
-into the kernel to find and zero it. A CNN step at batch 128 took about 5,400 of them,
-40 ms of system time (benchmarks/cnn.py's step part, `getrusage` before and after).
+into the kernel to find and zero it, thousands of them per CNN step (benchmarks/cnn.py
+counts them with `getrusage` before and after a step).
 
 keep_freed_memory() raises both thresholds, so that everything freed stays in malloc's
 heap and the next step's arrays reuse it: no page faults after the first steps. The

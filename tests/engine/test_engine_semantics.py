@@ -8,10 +8,11 @@ against what JAX, HIPS autograd and PyTorch do: one named test per item of the
 4. `create_graph=True` keeps the forward graph (retain_graph defaults to it)
 5. gradients of 0-d tensors are 0-d ndarrays
 6. `Tape(keep_adjoints=True)` keeps the adjoints of a sweep started by `backward()`
-7. the graph can be drawn after `backward()`; the sweep table has structured rows
-8. each thread has its own recording state
+7. each thread has its own recording state
 and the PyTorch habits: in-place updates under `no_grad`, the version counter,
-numpy functions on a Tensor, `abs`, and `Module` parameters in lists, tuples, dicts.
+numpy functions on a Tensor, `abs`. (Drawing after `backward()`: tests/viz/
+test_drawing_after_backward.py; `Module` parameters in lists, tuples, dicts:
+tests/models/test_module.py.)
 """
 
 import json
@@ -28,7 +29,6 @@ import pytest
 import tape
 from models import nn
 from models.optim import SGD
-from viz import draw, sweep_table
 
 ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -231,49 +231,6 @@ def test_keep_adjoints_is_filled_by_backward_as_by_gradient():
         adjoints.append(list(t.adjoints.values()))            # in the order of the sweep
     for by_backward, by_gradient in zip(*adjoints):
         np.testing.assert_array_equal(by_backward, by_gradient)
-
-
-# ---- 7. drawing after backward; structured sweep rows -------------------------------------------
-
-def _two_layer_step(retain_graph):
-    model = nn.MLP([3, 4, 2], seed=0, dtype=np.float64)
-    x = tape.tensor(np.random.default_rng(0).standard_normal((2, 3)), name="x")
-    with tape.Tape() as t:
-        loss = tape.cross_entropy(model(x), np.array([0, 1]))
-    loss.backward(retain_graph=retain_graph)
-    return t, loss
-
-
-def _what_is_drawn(source):
-    import re
-    names = sorted(re.findall(r"<b>([^<]+)</b>", source))
-    ops = sorted(re.findall(r'op\d+ \[label="?([a-z_]+)', source))
-    return names, ops, source.count(" -> ")
-
-
-def test_the_whole_graph_is_drawn_after_backward_freed_it():
-    t, loss = _two_layer_step(retain_graph=False)
-    source = draw(t).source
-    assert "freed" not in source
-    names, ops, edges = _what_is_drawn(source)
-    for name in ("x", "W1", "b1", "W2", "b2"):
-        assert name in names, f"{name} is missing from the drawing after backward()"
-    kept, kept_loss = _two_layer_step(retain_graph=True)
-    assert (names, ops, edges) == _what_is_drawn(draw(kept).source)
-
-
-def test_sweep_table_rows_are_structured_even_for_long_listing_lines():
-    a = tape.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True,
-                    name="a_rather_long_parameter_name")
-    b = tape.tensor(np.array([4.0, 5.0, 6.0]), requires_grad=True, name="another_long_input")
-    with tape.Tape(keep_adjoints=True) as t:
-        loss = (a * b).sum()
-    t.gradient(loss, [a, b])
-    multiply = [r for r in sweep_table(t) if "multiply" in r["entry"]]
-    assert len(multiply) == 1
-    entry = multiply[0]["entry"]
-    assert len(entry) >= 40 and "a_rather_long_parameter_name" in entry
-    assert "float64" not in entry and "(3,)" not in entry, entry
 
 
 # ---- 8. threads ---------------------------------------------------------------------------------
@@ -497,68 +454,3 @@ def test_abs_works_and_its_gradient_is_the_sign(dtype):
     y.backward(np.ones(4, dtype))
     np.testing.assert_array_equal(x.grad, [-1.0, 0.0, 1.0, -1.0])     # sign(x), 0 at 0
     assert x.grad.dtype == dtype
-
-
-# ---- PyTorch habits: Module ---------------------------------------------------------------------
-
-def _linear_pair(seed=0):
-    rng = np.random.default_rng(seed)
-    return nn.Linear(4, 3, rng=rng, dtype=np.float64), nn.Linear(3, 2, rng=rng, dtype=np.float64)
-
-
-class ListNet(nn.Module):
-    def __init__(self):
-        self.layers = list(_linear_pair())
-
-    def forward(self, x):
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-
-class TupleNet(ListNet):
-    def __init__(self):
-        self.layers = _linear_pair()
-
-
-class DictNet(nn.Module):
-    def __init__(self):
-        first, second = _linear_pair()
-        self.blocks = {"encoder": first, "decoder": second}
-
-    def forward(self, x):
-        return self.blocks["decoder"](self.blocks["encoder"](x))
-
-
-@pytest.mark.parametrize("net, prefixes", [
-    (ListNet, ["layers.0", "layers.1"]),
-    (TupleNet, ["layers.0", "layers.1"]),
-    (DictNet, ["blocks.encoder", "blocks.decoder"]),
-], ids=["list", "tuple", "dict"])
-def test_module_finds_parameters_in_lists_tuples_and_dicts(net, prefixes):
-    model = net()
-    held = model.layers if hasattr(model, "layers") else list(model.blocks.values())
-    expected = {f"{p}.{k}": getattr(layer, k) for p, layer in zip(prefixes, held)
-                for k in ("W", "b")}
-    found = model.named_parameters()
-    assert set(found) == set(expected)
-    assert all(found[k] is expected[k] for k in expected)
-    assert len(model.parameters()) == 4
-    model.zero_grad()
-    tape.mse(model(np.ones((5, 4))), np.zeros((5, 2))).backward()
-    assert all(p.grad is not None for p in model.parameters())
-
-
-def test_module_call_passes_every_argument_to_forward():
-    class Shifted(nn.Module):
-        def __init__(self):
-            self.layer = _linear_pair()[0]
-
-        def forward(self, x, shift, scale=1.0):
-            return self.layer(x) * scale + shift
-
-    net = Shifted()
-    x, shift = np.ones((2, 4)), np.full((2, 3), 0.5)
-    out = net(x, shift, scale=2.0)
-    expected = (x @ net.layer.W.data + net.layer.b.data) * 2.0 + 0.5
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
