@@ -84,7 +84,7 @@ def train_epoch(model, optimizer, x, y, config, epoch, progress=None, callbacks=
 class Run:
     """The state of a training run: model, optimiser, history, the best epoch so far.
 
-    callbacks: `Callback`s that watch the training (see above); `run.iterations`, the
+    callbacks: `Callback`s that watch the training (callbacks.py); `run.iterations`, the
     per-step history, is always the first of them.
     """
 

@@ -8,7 +8,7 @@ periodic evaluation, and the files they leave in the run directory.
     monitor.save(run_dir, run)        # history.npz, stats.npz
     draw_monitor(monitor, run_dir, run)   # curves.png, stats.png (models/cli/figures.py)
 
-Each piece is a `Callback` (models/train/loop.py); none of them changes the training: a
+Each piece is a `Callback` (models/train/callbacks.py); none of them changes the training: a
 run trains to the same weights with or without them.
 
 The two training accuracies, as cs231n's Solver distinguishes them:
