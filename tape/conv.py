@@ -59,19 +59,22 @@ def output_size(size, kernel, stride, padding, op, shape):
 
 @primitive(name="conv2d")
 def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0)):
-    return blocked_conv2d(x, w, b, stride, padding)           # plain form: im2col_conv2d
+    # plain form (tape/im2col.py): im2col_conv2d
+    return blocked_conv2d(x, w, b, stride, padding)
 
 
 @primitive(name="conv_transpose2d")
 def _conv_transpose2d(g, w, shape, stride=(1, 1), padding=(0, 0)):
     """dx: the full convolution of g with the flipped kernel (Wᵀ·G laid back by col2im)."""
-    return blocked_conv_transpose2d(g, w, shape, stride, padding)   # plain: im2col_conv_transpose2d
+    # plain form: im2col_conv_transpose2d
+    return blocked_conv_transpose2d(g, w, shape, stride, padding)
 
 
 @primitive(name="conv2d_weight_grad")
 def _conv2d_weight_grad(x, g, shape, stride=(1, 1), padding=(0, 0)):
     """dw: G·X̂ᵀ, the correlation of the input with the output's adjoint."""
-    return blocked_conv2d_weight_grad(x, g, shape, stride, padding)  # plain: im2col_conv2d_weight_grad
+    # plain form: im2col_conv2d_weight_grad
+    return blocked_conv2d_weight_grad(x, g, shape, stride, padding)
 
 
 _conv2d.defvjp(
@@ -125,5 +128,6 @@ def conv_transpose2d(g, w, shape, stride=1, padding=0):
     `shape` is the shape of the input of the convolution (several input sizes give
     the same output size when the stride is above 1).
     """
-    return _conv_transpose2d(g, w, shape=tuple(shape), stride=pair(stride, "stride", "conv_transpose2d", 1),
+    return _conv_transpose2d(g, w, shape=tuple(shape),
+                             stride=pair(stride, "stride", "conv_transpose2d", 1),
                              padding=pair(padding, "padding", "conv_transpose2d", 0))
