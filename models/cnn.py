@@ -21,7 +21,6 @@ from models.manual.three_ways import run_cnn_check
 from models.nn import ACTIVATIONS, CNN
 from models.optim import DEFAULT_LR
 from models.train.config import Config
-from viz.plots import plot_weight_images
 
 INITS = ("he", "xavier")
 MAX_CHANNELS, MAX_WIDTH = 4096, 100_000
@@ -117,6 +116,7 @@ def build_model(config, input_shape, n_classes):
 
 
 def draw_plots(run_dir, model, config):
+    from viz.plots import plot_weight_images  # start-up: matplotlib loads only when a figure is drawn
     filters = model.conv1.W.data            # (C_out, 1, k, k): the first layer's kernels
     k = filters.shape[2]
     plot_weight_images(filters.reshape(len(filters), -1).T, path=run_dir / "filters.png",

@@ -18,7 +18,6 @@ from models.experiments.cli import (UsageError, add_study_flags, build_parser, c
 from models.experiments.searchspace import parse_params
 from models.experiments.training_commands import TrainingCommand
 from models.experiments.trials import Experiment
-from viz.experiments import plot_curves_overlay
 
 
 def parser(command):
@@ -61,6 +60,7 @@ def in_given_order(rows, params):
 
 
 def report(study, experiment, args, codes):
+    from viz.experiments import plot_curves_overlay  # start-up: matplotlib loads only when a figure is drawn
     params, out = experiment.params, experiment.out
     rows = in_given_order(results.trial_rows(study, params), params)
     table = results.compare_table(rows, params)

@@ -19,7 +19,6 @@ from models.experiments.cli import (UsageError, add_study_flags, build_parser, c
 from models.experiments.searchspace import grid_size, parse_params
 from models.experiments.training_commands import COMMANDS, TrainingCommand
 from models.experiments.trials import Experiment, test_model
-from viz import experiments as fig
 
 EXAMPLE = """examples:
   report 000's search, on a 5,000-image subset of Fashion-MNIST:
@@ -128,6 +127,7 @@ def report(study, experiment, args, codes):
 
 
 def draw(study, experiment, rows):
+    from viz import experiments as fig  # start-up: matplotlib loads only when a figure is drawn
     params, out = experiment.params, experiment.out
     title = f"search {study.study_name}"
     fig.plot_param_effects(rows, params, path=out / "val_acc_by_param.png",

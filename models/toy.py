@@ -33,10 +33,8 @@ from models.io.files import atomic_write
 from models.io.progress import progress_bar
 from models.nn import ACTIVATIONS, INITS, MLP, l2_penalty
 from models.optim import SGD
-from viz.plots import plot_decision_boundary_grid, plot_points
 
 DATASETS = ("moons", "blobs")
-
 
 
 def parser():
@@ -129,6 +127,7 @@ def train(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="
 
 
 def run(args, log=print):
+    from viz.plots import plot_decision_boundary_grid, plot_points  # start-up: matplotlib loads only when a figure is drawn
     X, y = make_data(args.dataset, args.samples, args.noise, args.centers, args.cluster_std,
                      args.data_seed)
     out = Path(args.out) if args.out else _new_out(args.dataset)

@@ -21,7 +21,6 @@ from models.manual.three_ways import run_check
 from models.nn import ACTIVATIONS, INITS
 from models.optim import DEFAULT_LR
 from models.train.config import Config, build_model as build_mlp
-from viz.plots import plot_weight_images
 
 MAX_WIDTH = 100_000
 
@@ -86,6 +85,7 @@ def draw_plots(run_dir, model, config):
     """weights.png: what the first layer learned, W1 − W1 at initialisation (rebuilt from
     the config's seed), for the units that changed most: a wide net's raw weights are
     mostly their random start, which hides what was learned."""
+    from viz.plots import plot_weight_images  # start-up: matplotlib loads only when a figure is drawn
     if model.sizes[0] == 784:
         initial = build_mlp(config, model.sizes[0], model.sizes[-1]).layers[0].W.data
         plot_weight_images(model.layers[0].W.data, initial=initial,

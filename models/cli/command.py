@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import matplotlib
 import numpy as np
 
 import tape
@@ -115,6 +114,7 @@ def subset(splits, config):
 
 
 def versions():
+    import matplotlib  # start-up: loaded here only for its version, at the end of a run
     return {"tape": tape.__version__, "numpy": np.__version__, "python": platform.python_version(),
             "matplotlib": matplotlib.__version__}
 

@@ -4,8 +4,6 @@ the family's own figures (drawn by viz/, from what models/train/ recorded)."""
 from pathlib import Path
 
 from models.cli.wording import describe_setup
-from viz.plots import plot_learning_curves
-from viz.stats_figure import plot_layer_statistics
 
 
 def curves_title(config, model):
@@ -24,6 +22,8 @@ def draw_plots(run_dir, run, config, family, monitor):
 
 def draw_monitor(monitor, run_dir, run, title=None):
     """curves.png (every step's loss under the epoch means) and stats.png."""
+    from viz.stats_figure import plot_layer_statistics  # start-up: matplotlib loads only when a figure is drawn
+    from viz.plots import plot_learning_curves  # start-up: matplotlib loads only when a figure is drawn
     run_dir = Path(run_dir)
     evaluations = monitor.evaluations.state_dict() if monitor.evaluations else None
     plot_learning_curves(run.history, path=run_dir / "curves.png", title=title,
