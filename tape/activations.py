@@ -58,7 +58,7 @@ sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))  # d σ = σ(1 − σ)
 @primitive
 def relu(x):
     # Plain form: np.maximum(x, 0). Taken against an array of zeros instead, because
-    # numpy's vectorised loop for maximum needs two arrays (the README's Speed section)
+    # numpy's vectorised loop for maximum needs two arrays (docs/speed.md, "Kernel choices")
     zeros = np.zeros_like(x)
     return np.maximum(x, zeros, out=zeros)
 

@@ -161,7 +161,7 @@ linear.defvjp(lambda g, ans, x, w, b: g @ _swap_last(w),    # dL/dX = Δ·Wᵀ
 
 def _ones_row(g):
     """1ᵀ, to sum Δ over the batch as a product. Plain form: g.sum(axis=0); BLAS does
-    the product faster (see the README's Speed section) and adds up more precisely."""
+    the product faster (docs/speed.md, "Kernel choices") and adds up more precisely."""
     g = as_array(g)
     return np.ones(g.shape[0], dtype=g.dtype)
 

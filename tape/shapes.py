@@ -30,7 +30,8 @@ def broadcast_to(x, shape):
     if type(x) is np.ndarray and x.ndim == 0:
         # A single number, the adjoint of every full sum or mean: the view is built
         # directly, every stride 0. Plain form: np.broadcast_to(x, shape), which makes
-        # the same view through several Python-level checks, ~10× slower on small arrays
+        # the same view through several Python-level checks that cost more than the view
+        # itself on small arrays (docs/speed.md, "Kernel choices", has the figure)
         view = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
         view.flags.writeable = False
         return view

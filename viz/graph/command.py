@@ -67,7 +67,8 @@ def main(argv=None):
     return run_command(_draw_command, argv)
 
 
-def _draw_command(argv):
+def parser():
+    """The command's flags (the docs' test reads them from here)."""
     p = OneLineParser(prog="python -m viz.graph",
                        description="Draw a computation graph with Graphviz: one training "
                                    "step of an MLP or of the CNN, or a scalar neuron.")
@@ -87,6 +88,11 @@ def _draw_command(argv):
                         "and the command stops)")
     p.add_argument("--collapse", action="store_true",
                    help="draw each module (Linear1, ReLU1, ...) as one node: the architecture")
+    return p
+
+
+def _draw_command(argv):
+    p = parser()
     args = p.parse_args(argv)
     out = Path(args.out)
     if out.is_dir():
