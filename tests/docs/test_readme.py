@@ -16,7 +16,7 @@ import tape
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-PAGES = [ROOT / "README.md", *DOCS]
+PAGES = [ROOT / "README.md", *DOCS, ROOT / "tutorials" / "README.md"]
 
 
 def blocks(text, language):
