@@ -1,7 +1,7 @@
 """Pictures: computation graphs (graphviz) and training plots (matplotlib).
 
-- `graph/`     `draw(tensor_or_tape)` → a graphviz.Digraph; `render(graph, path)` with `dot`;
-               `graph/command.py` is `python -m viz.graph` (the course's graphs to a file)
+- `drawing.py` `draw(tensor_or_tape)` → a graphviz.Digraph; `render(graph, path)` with `dot`
+- `graph.py`   `python -m viz.graph`: the course's examples drawn
 - `sweep.py`   the reverse sweep as a table: each entry's incoming gradient (adjoint)
 - `figure.py`  what every figure starts and ends with: `new_figure`, `save` (atomic)
 - `plots.py`   learning curves, decision boundaries, weight images, histograms, heatmaps
@@ -9,13 +9,13 @@
 - `experiments.py`  an experiment's figures (accuracy per parameter, heatmaps, curves)
 - `redraw.py`  `python -m viz.redraw RUN_DIR_OR_MODEL.npz` draws a saved run's figures again
 
-The names below are imported on first use, not here, so that importing one of viz's
-modules (the commands import viz.plots) does not load the graph code and Graphviz's too.
+The names below are imported on first use, not here: `python -m viz.graph` then runs
+viz/graph.py once, as the command, rather than after importing it as a module.
 """
 
 import importlib
 
-_NAMES = {"draw": "graph", "render": "graph", "GraphvizMissing": "graph",
+_NAMES = {"draw": "drawing", "render": "drawing", "GraphvizMissing": "drawing",
           "sweep_table": "sweep", "format_sweep": "sweep"}
 
 __all__ = list(_NAMES)

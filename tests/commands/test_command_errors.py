@@ -454,14 +454,14 @@ def test_integer_inputs_are_converted_to_the_models_dtype():
     (["--out", "/"], "is a directory; give a file name"),
 ])
 def test_viz_graph_bad_out_is_one_line(argv, message, capsys):
-    from viz.graph import command as graph
+    from viz import graph
     with pytest.raises(SystemExit) as exit:
         graph.main(argv)
     assert exit.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_viz_graph_into_a_read_only_folder_is_one_line(read_only_dir, capsys):
-    from viz.graph import command as graph
+    from viz import graph
     assert graph.main(["--out", str(read_only_dir / "g.svg")]) == 2
     assert f"cannot write into {read_only_dir}" in capsys.readouterr().err
 

@@ -107,7 +107,7 @@ def command_parsers():
     from benchmarks import cnn as bench_cnn, engine, run, search_jobs
     from models import cnn, toy, twolayer
     from viz import redraw
-    from viz.graph import command as graph
+    from viz import graph
     return [("models.twolayer", twolayer.parser, "training.md"),
             ("models.cnn", cnn.parser, "cnn.md training.md"),   # the shared flags: training.md
             ("models.toy", toy.parser, "toy.md"),

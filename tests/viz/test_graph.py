@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tape
-from viz.graph import command
+from viz import graph
 from viz.graph import GraphvizMissing, draw, render
 from viz.sweep import format_sweep, sweep_table
 
@@ -18,7 +18,7 @@ def svg_counts(path):
 
 def test_viz_graph_command_renders_a_real_svg(tmp_path, capsys):
     out = tmp_path / "two.svg"
-    assert command.main(["--model", "twolayer", "--out", str(out)]) == 0
+    assert graph.main(["--model", "twolayer", "--out", str(out)]) == 0
     nodes, clusters = svg_counts(out)
     # x, W1, b1, linear, v1 | relu, v2 | W2, b2, linear, v3 | labels, cross_entropy, loss
     assert (nodes, clusters) == (14, 4)       # MLP, Linear1, ReLU, Linear2
@@ -28,21 +28,21 @@ def test_viz_graph_command_renders_a_real_svg(tmp_path, capsys):
 
 def test_collapse_draws_each_module_as_one_node(tmp_path):
     full, collapsed = tmp_path / "a.svg", tmp_path / "b.svg"
-    command.main(["--model", "twolayer", "--out", str(full)])
-    command.main(["--model", "twolayer", "--collapse", "--out", str(collapsed)])
+    graph.main(["--model", "twolayer", "--out", str(full)])
+    graph.main(["--model", "twolayer", "--collapse", "--out", str(collapsed)])
     assert svg_counts(collapsed) == (10, 1)   # x, 3 modules, v1 v2 v3, labels, op, loss
     assert svg_counts(collapsed)[0] < svg_counts(full)[0]
 
 
 def test_png_and_pdf_follow_the_extension(tmp_path):
-    command.main(["--model", "scalar", "--out", str(tmp_path / "n.png")])
-    command.main(["--model", "scalar", "--out", str(tmp_path / "n.pdf")])
+    graph.main(["--model", "scalar", "--out", str(tmp_path / "n.png")])
+    graph.main(["--model", "scalar", "--out", str(tmp_path / "n.pdf")])
     assert (tmp_path / "n.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "n.pdf").read_bytes()[:4] == b"%PDF"
 
 
 def test_small_tensors_show_data_and_grad():
-    t, o = command.scalar_example()
+    t, o = graph.scalar_example()
     source = draw(t).source
     assert "data 0.7071" in source and "grad 1" in source        # the output o
     assert re.search(r"<b>w1</b>.*data -3.*grad 1", source)       # micrograd's numbers
@@ -83,7 +83,7 @@ def test_freed_entries_are_drawn_as_stubs():
 def test_missing_dot_gives_a_clear_error_and_still_writes_the_source(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(GraphvizMissing, match="apt-get install graphviz") as error:
-        render(draw(command.twolayer_example()), tmp_path / "g.svg")
+        render(draw(graph.twolayer_example()), tmp_path / "g.svg")
     assert str(tmp_path / "g.dot") in str(error.value)
     assert (tmp_path / "g.dot").read_text().startswith("digraph")
     assert not (tmp_path / "g.svg").exists()
@@ -112,7 +112,7 @@ def test_sweep_table_needs_kept_adjoints():
 
 def test_a_deep_mlp_draws_each_activation_layer_as_its_own_box(tmp_path):
     out = tmp_path / "deep.svg"
-    assert command.main(["--hidden", "600", "400", "--out", str(out)]) == 0
+    assert graph.main(["--hidden", "600", "400", "--out", str(out)]) == 0
     text = out.read_text()
     for module in ("Linear1", "ReLU1", "Linear2", "ReLU2", "Linear3"):
         assert f">{module}<" in text, module
@@ -121,7 +121,7 @@ def test_a_deep_mlp_draws_each_activation_layer_as_its_own_box(tmp_path):
 
 def test_collapsed_deep_mlp_is_a_chain_of_five_module_nodes(tmp_path):
     out = tmp_path / "arch.dot"
-    assert command.main(["--hidden", "600", "400", "--collapse", "--out", str(out)]) == 0
+    assert graph.main(["--hidden", "600", "400", "--collapse", "--out", str(out)]) == 0
     source = out.read_text()
     modules = re.findall(r"(mMLP_\w+) \[label=", source)
     assert modules == ["mMLP_Linear1", "mMLP_ReLU1", "mMLP_Linear2", "mMLP_ReLU2",
@@ -155,7 +155,7 @@ def test_command_prints_no_runpy_warning_and_refuses_to_overwrite(tmp_path):
 
 
 def test_jpg_is_drawn_and_an_unknown_format_is_one_line(tmp_path):
-    assert command.main(["--model", "scalar", "--out", str(tmp_path / "n.jpg")]) == 0
+    assert graph.main(["--model", "scalar", "--out", str(tmp_path / "n.jpg")]) == 0
     assert (tmp_path / "n.jpg").read_bytes()[:3] == b"\xff\xd8\xff"
     result = run_command("--out", "g.bmp", cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
@@ -165,8 +165,8 @@ def test_jpg_is_drawn_and_an_unknown_format_is_one_line(tmp_path):
 
 def test_cnn_graph_draws_one_box_per_layer_and_collapses_to_the_architecture(tmp_path):
     full, collapsed = tmp_path / "cnn.svg", tmp_path / "cnn_collapsed.svg"
-    assert command.main(["--model", "cnn", "--out", str(full)]) == 0
-    assert command.main(["--model", "cnn", "--collapse", "--out", str(collapsed)]) == 0
+    assert graph.main(["--model", "cnn", "--out", str(full)]) == 0
+    assert graph.main(["--model", "cnn", "--collapse", "--out", str(collapsed)]) == 0
     # CNN + Conv1 ReLU1 MaxPool1 Conv2 ReLU2 MaxPool2 Flatten fc1 ReLU3 fc2
     assert svg_counts(full)[1] == 11
     text = collapsed.read_text()

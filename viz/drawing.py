@@ -13,7 +13,7 @@ A `Tape` keeps the entries it recorded whole, so `draw(t)` shows the whole graph
 pass `retain_graph=True` to it): a freed entry no longer knows its inputs and is drawn
 as a stub that says so.
 
-The command that draws the course's graphs, `python -m viz.graph`, is in command.py.
+The command that draws the course's examples is viz/graph.py (`python -m viz.graph`).
 """
 
 import shutil
@@ -22,7 +22,6 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
-import tape
 from tape import Tensor, broadcast_axes, entries_reaching
 from tape.listing import Names, constant_text
 from models.io.files import atomic_write

@@ -1,12 +1,12 @@
-"""`python -m viz.graph`: draw one of the course's computation graphs to a file.
+"""`python -m viz.graph`: the course's examples drawn (viz/drawing.py).
 
     python -m viz.graph --hidden 600 400 --collapse --out mlp.svg   # any MLP's architecture
     python -m viz.graph --model twolayer --out graph.svg [--collapse]
     python -m viz.graph --model cnn --out cnn.svg [--collapse]
     python -m viz.graph --model scalar --out neuron.png
 
-The three examples build what is drawn (a training step of an MLP or of the CNN, micrograd's
-neuron); `main` checks the flags and hands the graph to `draw` and `render` (viz/graph).
+`draw`, `render` and the rest of the drawing are in viz/drawing.py; they are imported
+here too, so `from viz.graph import draw, render` keeps working.
 """
 
 from pathlib import Path
@@ -17,7 +17,7 @@ import tape
 from models.io.errors import OneLineParser, run_command
 from models.io.files import check_writable_dir
 from models.nn import MLP, CNN, ACTIVATIONS
-from viz.graph import FORMATS, draw, render
+from viz.drawing import FORMATS, GraphvizMissing, UnknownFormat, draw, render  # noqa: F401
 
 
 def scalar_example():
@@ -120,3 +120,6 @@ def _draw_command(argv):
     print(f"wrote {path}")
     return 0
 
+
+if __name__ == "__main__":
+    raise SystemExit(main())
