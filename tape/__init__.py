@@ -22,7 +22,7 @@ On top:
 """
 
 from .tape import Entry, Tape, enable_grad, is_recording, no_grad, scope
-from .tensor import Tensor, tensor
+from ._tensor import Tensor, tensor
 from .primitive import Primitive, primitive
 from .shapes import (reshape, transpose, broadcast_to, sum_to, unbroadcast, broadcast_axes,
                      concatenate, stack, cast)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .primitive import primitive
 from .shapes import same_float, unbroadcast
-from .tensor import as_array
+from ._tensor import as_array
 
 
 @primitive

@@ -12,7 +12,7 @@ a float tensor, so float32 stays float32 (`shapes.same_float`).
 import numpy as np
 
 from .primitive import primitive
-from .tensor import Tensor, as_array
+from ._tensor import Tensor, as_array
 from .activations import log, where
 from .shapes import reshape, same_float, transpose, unbroadcast
 

@@ -15,7 +15,7 @@ HIPS autograd does: `g * ans` is then numpy's own product, with no bookkeeping.
 import numpy as np
 
 from .tape import enable_grad, no_grad
-from .tensor import Tensor
+from ._tensor import Tensor
 
 
 def backward(output, grad=None, retain_graph=None, create_graph=False):

@@ -57,7 +57,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .primitive import primitive
 from .reductions import sum as tape_sum
-from .tensor import as_array
+from ._tensor import as_array
 
 
 # ---- the arguments -----------------------------------------------------------------

@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 
-from .tensor import Tensor
+from ._tensor import Tensor
 
 
 class Names:

@@ -13,7 +13,7 @@ with an error naming the tape function to use.
 import numpy as np
 
 from . import activations, arithmetic, losses, reductions, shapes
-from .tensor import Tensor, as_array, ufunc_ops
+from ._tensor import Tensor, as_array, ufunc_ops
 
 
 def _index(index):

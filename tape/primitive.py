@@ -25,7 +25,7 @@ position first: `rule(argnum, g, ans, *inputs)`.
 """
 
 from .tape import Entry, state
-from .tensor import Tensor
+from ._tensor import Tensor
 
 
 class Primitive:

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from .primitive import primitive
-from .tensor import as_array
+from ._tensor import as_array
 from .shapes import broadcast_to, reshape
 
 

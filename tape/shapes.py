@@ -9,7 +9,7 @@ stretched an input to the output's shape, so the gradient is summed back.
 import numpy as np
 
 from .primitive import primitive
-from .tensor import as_array
+from ._tensor import as_array
 
 
 # ---- broadcasting ------------------------------------------------------------------
