@@ -9,12 +9,12 @@ A Tensor holds
 
 This module knows nothing of the operations: the arithmetic operators, indexing and
 methods such as `.sum()` are attached to the class by `operators.py`, after the ops
-are defined.
+are defined, and `.backward()` by `backprop.py`, which holds the reverse sweep.
 """
 
 import numpy as np
 
-from .tape import clock, state
+from .tape import clock, state, versions
 
 
 class Tensor:
@@ -38,14 +38,7 @@ class Tensor:
     @classmethod
     def _wrap(cls, data):
         """A result of a primitive: no checks, no copies (the hot path)."""
-        t = cls.__new__(cls)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
-        t.grad = None
-        t.requires_grad = False
-        t._entry = None
-        t._version = 0
-        t.name = None
-        return t
+        return wrap_value(data, False)
 
     # ---- what it is -------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -96,18 +89,6 @@ class Tensor:
     def __eq__(self, other): return Tensor._wrap(self.data == _value(other))
     def __ne__(self, other): return Tensor._wrap(self.data != _value(other))
 
-    # ---- backward -----------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
-        """Accumulate d self / d leaf into `leaf.grad` for every leaf that needs it.
-
-        Gradients *add up* across calls, as in PyTorch: set `p.grad = None` (or call
-        the optimiser's `zero_grad()`) before each training step. The entries used
-        are freed afterwards; pass `retain_graph=True` to go back through them again
-        (`create_graph=True`, for gradients of gradients, retains them by default).
-        """
-        from .backprop import backward       # the sweep is built on this module
-        backward(self, grad, retain_graph, create_graph)
-
     # ---- in-place updates: `with no_grad(): W -= lr * W.grad` ----------------------
     def _in_place(self, ufunc, other, symbol):
         other_data = _value(other)
@@ -115,7 +96,7 @@ class Tensor:
             self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
         if not needs_record:
             ufunc(self.data, other_data, out=self.data, casting="same_kind")
-            self._version = next(clock)   # backward checks no saved value changed since
+            self._version = versions.last = next(clock)   # backward checks what it reads
             return self
         if self._entry is None and self.requires_grad:
             raise RuntimeError(
@@ -129,6 +110,20 @@ class Tensor:
     def __imul__(self, other): return self._in_place(np.multiply, other, "*")
     def __itruediv__(self, other): return self._in_place(np.true_divide, other, "/")
 
+
+def wrap_value(data, requires_grad):
+    """A Tensor around an op's result, without Tensor()'s checks or copies: the hot path."""
+    t = _new(Tensor)
+    t.data = data if type(data) is np.ndarray else np.asarray(data)
+    t.grad = None
+    t.requires_grad = requires_grad
+    t._entry = None
+    t._version = 0
+    t.name = None
+    return t
+
+
+_new = object.__new__
 
 ufunc_ops = {}      # numpy ufunc -> the tape op doing the same (filled by operators.py)
 
