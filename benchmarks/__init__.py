@@ -7,6 +7,8 @@ are noisy, so results are ratios measured in one run, medians over repetitions).
 - `train_one.py`  one backend, one batch size, in a process of its own
 - `flops.py`      the machine's peak matmul speed and the FLOP bound of an epoch
 - `per_op.py`     the tape's cost per recorded operation
+- `lean.py`       a lean eager tape with no checks: the measuring stick of `engine.py`
+- `engine.py`     the bookkeeping on small graphs: one op, a long chain, make_moons
 - `moons.py`      the make_moons step, micrograd's demo, on every backend
 - `measure.py`    median timings, peak memory
 - `run.py`        all of it, in rounds: one table, one JSON file

@@ -4,11 +4,12 @@ One op is z = x * y on two 4-element float32 tensors. Bare numpy does the forwar
 call and, written by hand, the backward in two more (∂z/∂x · g = g·y, ∂z/∂y · g = g·x).
 The tape is timed doing the same: the forward alone under no_grad, and the forward
 recorded then differentiated, per op of a chain of 100 multiplies; and the same chain
-on the floor (floor.py), the least bookkeeping a Python tape can do.
+on the lean reference (lean.py), an eager tape with no checks.
 """
 
 import numpy as np
 
+from .lean import chain_step
 from .measure import median_time
 
 CHAIN = 100
@@ -40,14 +41,13 @@ def per_op_overhead():
             for _ in range(CHAIN):
                 z = z * y
 
-    from .floor import chain_step
-    floor_forward_backward = chain_step(x_np, y_np, CHAIN)
+    lean_forward_backward = chain_step(x_np, y_np, CHAIN)
 
     return {
         "numpy_forward_us": median_time(lambda: np.multiply(x_np, y_np)) * 1e6,
         "numpy_forward_backward_us": median_time(numpy_forward_backward) * 1e6,
         "tape_forward_no_grad_us": median_time(tape_forward_only, repeat=5) / CHAIN * 1e6,
         "tape_forward_backward_us": median_time(tape_forward_backward, repeat=5) / CHAIN * 1e6,
-        "floor_forward_backward_us":
-            median_time(floor_forward_backward, repeat=5) / CHAIN * 1e6,
+        "lean_forward_backward_us":
+            median_time(lean_forward_backward, repeat=5) / CHAIN * 1e6,
     }
