@@ -21,7 +21,7 @@ import heapq
 
 import numpy as np
 
-from ._tensor import Tensor
+from ._tensor import Tensor, as_array
 from .tape import enable_grad, no_grad, versions
 
 
@@ -34,9 +34,8 @@ def backward(output, grad=None, retain_graph=None, create_graph=False):
     (`create_graph=True`, for gradients of gradients, retains them by default).
     """
     seed = _seed(output, grad)
-    reached = _sweep(output, seed, retain_graph, create_graph)
     given = {id(seed.data)}
-    for leaf, g in reached.values():
+    for leaf, g in _sweep(output, seed, retain_graph, create_graph).values():
         if leaf._entry is None:
             g = _own(g.data if create_graph else g, given)
             leaf.grad = g if leaf.grad is None else np.asarray(leaf.grad + g)
@@ -60,12 +59,8 @@ def gradients(output, sources, grad=None, retain_graph=None, create_graph=False,
     found = _sweep(output, seed, retain_graph, create_graph, sources, tape)
     result, given = [], {id(seed.data)}
     for s in sources:
-        if id(s) not in found:
-            zeros = np.zeros_like(s.data)
-            result.append(Tensor._wrap(zeros) if create_graph else zeros)
-        else:
-            g = found[id(s)][1]
-            result.append(g if create_graph else _own(g, given))
+        g = found[id(s)][1] if id(s) in found else Tensor._wrap(np.zeros_like(s.data))
+        result.append(g if create_graph else _own(as_array(g), given))   # zeros: s not used
     return result
 
 
@@ -79,7 +74,7 @@ def _sweep(output, seed, retain_graph, create_graph, sources=(), tape=None):
     free = not (create_graph if retain_graph is None else retain_graph)
     wanted = {id(s) for s in sources}
     ends, waiting, found = {}, [], {}     # leaves reached; entries due; sources' adjoints
-    _seed_adjoint(output, seed if create_graph else seed.data, ends, waiting, tape)
+    add_to_adjoint(output, seed if create_graph else seed.data, ends, waiting, tape)
     with enable_grad() if create_graph else no_grad():
         try:
             while waiting:
@@ -100,48 +95,32 @@ def _sweep(output, seed, retain_graph, create_graph, sources=(), tape=None):
                     g_input = rules[argnum](g, ans, *inputs, **params)    # the chain rule
                     if create_graph or g_input.shape != x.data.shape or g_input.dtype is not x.data.dtype:
                         g_input = _checked(g_input, x, entry, argnum, create_graph)
-                    maker = x._entry                       # the entry that computed x
-                    if maker is None or tape is not None and tape not in maker.tapes:
-                        _add_to_end(ends, x, g_input)      # a leaf: the sweep ends here
-                    elif maker.adjoint is None:            # x's first user: g_input as it is
-                        maker.adjoint = g_input
-                        heapq.heappush(waiting, (-maker.index, maker, x))
-                    else:
-                        maker.adjoint = maker.adjoint + g_input
+                    add_to_adjoint(x, g_input, ends, waiting, tape)
                 if free:
                     entry.free()          # its values are used: release them at once
         except BaseException:
             for _, entry, _ in waiting:   # leave no half-summed adjoint behind
                 entry.adjoint = None
             raise
-    for key, (tensor, g, _) in ends.items():
-        if tensor._entry is None or key in wanted:
-            found[key] = (tensor, g)
+    found.update((key, (x, g)) for key, (x, g) in ends.items() if x._entry is None or key in wanted)
     return found
 
 
-def _seed_adjoint(output, seed, ends, waiting, tape):
-    """Start the sweep: the output's adjoint is the seed (1 for a scalar loss)."""
-    entry = output._entry
-    if entry is None or tape is not None and tape not in entry.tapes:
-        _add_to_end(ends, output, seed)
+def add_to_adjoint(x, g, ends, waiting, tape):
+    """x's adjoint += g. It is kept on the entry that computed x, which then waits in
+    the heap for its turn; for a leaf (or a tensor from outside `tape`) the sweep ends
+    there, and it is kept in `ends` as [x, sum]."""
+    entry = x._entry
+    if entry is not None and (tape is None or tape in entry.tapes):
+        if entry.adjoint is None:         # x's first user: g as it is, nothing added
+            entry.adjoint = g
+            heapq.heappush(waiting, (-entry.index, entry, x))   # x kept alive till then
+        else:
+            entry.adjoint = entry.adjoint + g
+    elif id(x) in ends:
+        ends[id(x)][1] = ends[id(x)][1] + g     # a fresh sum: g may be shared (see _own)
     else:
-        entry.adjoint = seed
-        waiting.append((-entry.index, entry, output))
-
-
-def _add_to_end(ends, x, g):
-    """Add g into the adjoint of x, where the sweep ends: a slot [x, sum, owned] in
-    `ends`. Shared arrays are never written: the first sum is a fresh array, which
-    later contributions may update in place."""
-    slot = ends.get(id(x))
-    if slot is None:
-        ends[id(x)] = [x, g, False]
-    elif slot[2]:
-        slot[1] += g
-    else:
-        slot[1] = slot[1] + g             # recorded, if the sweep is (create_graph)
-        slot[2] = type(slot[1]) is np.ndarray   # a 0-d sum is a numpy scalar: not ours
+        ends[id(x)] = [x, g]
 
 
 def _check_unchanged(entry, out):
@@ -212,7 +191,7 @@ def _seed(output, grad):
                 f"backward of a non-scalar tensor of shape {output.shape} needs a seed "
                 f"gradient: call y.backward(g) with g of shape {output.shape}, or reduce "
                 f"y to a scalar first (y.sum(), y.mean())")
-        return Tensor._wrap(np.ones_like(output.data))
+        return Tensor._wrap(np.ones(output.data.shape, output.data.dtype))
     g = grad if isinstance(grad, Tensor) else Tensor._wrap(np.asarray(grad, dtype=output.dtype))
     if g.shape != output.shape:
         raise ValueError(

@@ -75,25 +75,17 @@ class Primitive:
 
     def rules_for(self, entry):
         """The rule for each input of `entry`, each called as rule(g, ans, *inputs,
-        **params): a rule's position (variadic) or the forward's saved value is bound in."""
-        if self.plain and len(entry.inputs) <= len(self.vjps):
-            return self.vjps
-        return [self._bound(argnum, entry.saved) for argnum in range(len(entry.inputs))]
-
-    def _bound(self, argnum, saved):
+        **params): a rule's position (variadic) or the forward's saved value bound in."""
         rules = self.vjps
-        rule = rules[0] if self.variadic else rules[argnum] if argnum < len(rules) else None
-        if rule is None:
-            return functools.partial(_no_rule, self.name, argnum)
-        if self.variadic:
-            return functools.partial(rule, argnum)
-        if self.saves:
-            return functools.partial(rule, saved=saved)
-        return rule
-
-    def vjp(self, argnum, g, ans, inputs, params, saved):
-        """The gradient with respect to input `argnum`, given the output's adjoint g."""
-        return self._bound(argnum, saved)(g, ans, *inputs, **params)
+        if self.plain and len(entry.inputs) <= len(rules):
+            return rules
+        bound = []
+        for argnum in range(len(entry.inputs)):
+            rule = rules[0] if self.variadic else rules[argnum] if argnum < len(rules) else None
+            bound.append(functools.partial(_no_rule, self.name, argnum) if rule is None else
+                         functools.partial(rule, argnum) if self.variadic else
+                         functools.partial(rule, saved=entry.saved) if self.saves else rule)
+        return bound
 
     def __repr__(self):
         return f"<primitive {self.name}>"

@@ -23,18 +23,18 @@ operation runs are properties of the *thread*, as PyTorch's grad mode is: two th
 each training their own model never see each other's `no_grad`.
 """
 
+import contextlib
 import itertools
 import threading
 import weakref
 
 
 class _ThreadState(threading.local):
-    """What recording depends on, separately for every thread."""
+    """What recording depends on, separately for every thread (each starts from these)."""
 
-    def __init__(self):
-        self.recording = True    # off inside no_grad() and during a plain backward
-        self.tapes = ()          # the open `with Tape()` blocks, innermost last
-        self.scope = ()          # names of the modules being called, outermost first
+    recording = True    # off inside no_grad() and during a plain backward
+    tapes = ()          # the open `with Tape()` blocks, innermost last
+    scope = ()          # names of the modules being called, outermost first
 
 
 state = _ThreadState()
@@ -86,7 +86,7 @@ def is_recording():
     return state.recording
 
 
-class no_grad:
+class no_grad(contextlib.ContextDecorator):
     """Context manager (and decorator) inside which nothing is recorded.
 
     Use it for evaluation and for parameter updates (`W -= lr * W.grad`): the results
@@ -104,13 +104,8 @@ class no_grad:
         state.recording = self._before
         return False
 
-    def __call__(self, function):
-        def wrapped(*args, **kwargs):
-            with type(self)():
-                return function(*args, **kwargs)
-        wrapped.__name__ = function.__name__
-        wrapped.__doc__ = function.__doc__
-        return wrapped
+    def _recreate_cm(self):
+        return type(self)()       # a decorated function, called again inside, gets its own
 
 
 class enable_grad(no_grad):
@@ -119,17 +114,12 @@ class enable_grad(no_grad):
     recording = True
 
 
-class scope:
+@contextlib.contextmanager
+def scope(name):
     """`with scope("Linear1"):` labels the entries recorded inside (modules do this)."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __enter__(self):
-        self._before = state.scope
-        state.scope = self._before + (self.name,)
-        return self
-
-    def __exit__(self, *exc):
-        state.scope = self._before
-        return False
+    before = state.scope
+    state.scope = before + (name,)
+    try:
+        yield
+    finally:
+        state.scope = before
