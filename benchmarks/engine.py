@@ -14,7 +14,7 @@ for numpy's own work to hide it, and on the two-layer network where it should va
    within a round; medians over rounds are reported.
 4. The two-layer step 784-256-10 at batch 128, float32 (benchmarks/backends.py: the
    hand-derived numpy of models/manual.py against models.nn.MLP on the tape), the two
-   taking turns step by step on the same random batches.
+   taking turns every 10 steps on the same random batches.
 
 Figures 1–3 have the lean reference beside them (lean.py): the same computation on an
 eager tape with no checks, so that the tape's ratio to it is what its semantics cost
@@ -73,21 +73,26 @@ def chain_in_a_process(n, on_lean=False):
     return tuple(json.loads(out.stdout))
 
 
-def two_layer_ratios(steps, batch_size=128, seed=0):
-    """Per step, the tape's time ÷ numpy's, the two stepping in turn on the same batches."""
+def two_layer_ratios(blocks, batch_size=128, steps=10, seed=0):
+    """Per pair of blocks, the tape's time ÷ numpy's: the two take turns every `steps`
+    steps on the same random batches (numpy's BLAS threads make single steps noisy)."""
     rng = np.random.default_rng(seed)
     batches = [(rng.random((batch_size, 784), dtype=np.float32), rng.integers(0, 10, batch_size))
-               for _ in range(8)]
-    numpy_net, tape_net = (BACKENDS[name](initial_params()) for name in ("numpy", "tape"))
-    ratios = []
-    for i in range(steps + 5):
-        x, y = batches[i % len(batches)]
+               for _ in range(steps)]
+    nets = [BACKENDS[name](initial_params()) for name in ("numpy", "tape")]
+
+    def block(net):
         started = time.perf_counter()
-        numpy_net.step(x, y)
-        middle = time.perf_counter()
-        tape_net.step(x, y)
-        if i >= 5:                                # the first steps warm the caches
-            ratios.append((time.perf_counter() - middle) / (middle - started))
+        for x, y in batches:
+            net.step(x, y)
+        return time.perf_counter() - started
+
+    for net in nets:
+        block(net)                                # warm-up, untimed
+    ratios = []
+    for _ in range(blocks):
+        numpy_seconds = block(nets[0])
+        ratios.append(block(nets[1]) / numpy_seconds)
     return ratios
 
 
@@ -188,7 +193,7 @@ def report(per_op, chain, rounds, chain_length=1_000_000, lean_chain=None, two_l
                                        f"{lean_chain[1]:.0f} MiB)")]
     if two_layer:
         lines.append(f"two-layer step 784-256-10, batch 128, float32: tape ÷ numpy "
-                     f"{np.median(two_layer):.3f} (median of {len(two_layer)} paired steps; "
+                     f"{np.median(two_layer):.3f} (median of {len(two_layer)} pairs of 10-step blocks; "
                      f"quartiles {np.percentile(two_layer, 25):.3f}–"
                      f"{np.percentile(two_layer, 75):.3f})")
     lean_name = LEAN if LEAN in names else None
@@ -228,8 +233,8 @@ def parser():
     p.add_argument("--steps", type=int, default=200, help="steps per backend in each round")
     p.add_argument("--chain", type=int, default=1_000_000, help="length of the chain whose "
                    "backward is timed")
-    p.add_argument("--two-layer-steps", type=int, default=200, help="paired steps of the "
-                   "784-256-10 network (0: skip it)")
+    p.add_argument("--two-layer-blocks", type=int, default=30, help="pairs of 10-step blocks "
+                   "of the 784-256-10 network, numpy then the tape (0: skip it)")
     p.add_argument("--serve", choices=list(moons.STEPS), help=argparse.SUPPRESS)
     p.add_argument("--serve-chain", type=int, help=argparse.SUPPRESS)
     p.add_argument("--lean", action="store_true", help=argparse.SUPPRESS)
@@ -246,13 +251,13 @@ def main(argv=None):
     if args.serve_chain:
         print(json.dumps(chain_backward(args.serve_chain, args.lean)))
         return 0
-    if min(args.rounds, args.steps, args.chain) < 1 or args.two_layer_steps < 0:
-        p.error("--rounds, --steps and --chain must be at least 1, --two-layer-steps at least 0")
+    if min(args.rounds, args.steps, args.chain) < 1 or args.two_layer_blocks < 0:
+        p.error("--rounds, --steps and --chain must be at least 1, --two-layer-blocks at least 0")
     with_torch = moons.installed("pytorch")
     if not with_torch:
         print("PyTorch is not installed: its columns are skipped (pip install torch==2.13.0)")
     rounds = moons_rounds(args.rounds, args.steps, with_torch)
-    two_layer = two_layer_ratios(args.two_layer_steps) if args.two_layer_steps else None
+    two_layer = two_layer_ratios(args.two_layer_blocks) if args.two_layer_blocks else None
     per_op = per_op_overhead()
     chain = chain_in_a_process(args.chain)
     lean_chain = chain_in_a_process(args.chain, on_lean=True)
