@@ -88,7 +88,8 @@ def _sweep(output, seed, retain_graph, create_graph, sources=(), tape=None):
                     _keep_adjoint(entry, g.data if create_graph else g)
                 ans, inputs = (out, entry.inputs) if create_graph else (out.data, entry.values)
                 op, params = entry.op, entry.params
-                rules = op.vjps if op.plain and len(inputs) <= len(op.vjps) else op.rules_for(entry)
+                plain = op.plain and len(inputs) <= len(op.vjps)      # no binding needed
+                rules = op.vjps if plain else op.rules_for(len(inputs), entry.saved)
                 for argnum, x in enumerate(entry.inputs):
                     if type(x) is not Tensor or not x.requires_grad:
                         continue

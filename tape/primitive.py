@@ -61,9 +61,8 @@ class Primitive:
                 record = record or a.requires_grad
             else:
                 values.append(a)
-        result = self.forward(*values, **params)
-        saved = None
-        if self.saves:
+        result, saved = self.forward(*values, **params), None
+        if self.saves:                # the forward gave (output, what its rule will reuse)
             result, saved = result
         if not wrap:
             return result           # arrays in, array out: how rules run in a plain backward
@@ -73,19 +72,23 @@ class Primitive:
             return out
         return wrap_value(result, False)
 
-    def rules_for(self, entry):
-        """The rule for each input of `entry`, each called as rule(g, ans, *inputs,
+    def rules_for(self, count, saved=None):
+        """The rule for each of `count` inputs, each called as rule(g, ans, *inputs,
         **params): a rule's position (variadic) or the forward's saved value bound in."""
         rules = self.vjps
-        if self.plain and len(entry.inputs) <= len(rules):
+        if self.plain and count <= len(rules):
             return rules
         bound = []
-        for argnum in range(len(entry.inputs)):
+        for argnum in range(count):
             rule = rules[0] if self.variadic else rules[argnum] if argnum < len(rules) else None
             bound.append(functools.partial(_no_rule, self.name, argnum) if rule is None else
                          functools.partial(rule, argnum) if self.variadic else
-                         functools.partial(rule, saved=entry.saved) if self.saves else rule)
+                         functools.partial(rule, saved=saved) if self.saves else rule)
         return bound
+
+    def vjp(self, argnum, g, ans, inputs, params, saved=None):
+        """The gradient with respect to input `argnum`, given the output's adjoint g."""
+        return self.rules_for(len(inputs), saved)[argnum](g, ans, *inputs, **params)
 
     def __repr__(self):
         return f"<primitive {self.name}>"
