@@ -118,19 +118,6 @@ def moons_step(init, X, ys, alpha, lr):
     return step
 
 
-def chain_step(x_np, y_np, length):
-    """z = x·y·y·…·y (`length` multiplies), then backward: the per-op figure's graph."""
-    x, y = Node(x_np), Node(y_np)
-
-    def step():
-        z = x
-        for _ in range(length):
-            z = z * y
-        z.sum().backward()
-        x.grad = y.grad = None
-    return step
-
-
 def chain_backward_seconds(n):
     """Seconds for backward() through a chain of n multiplies by a constant."""
     x = Node(np.ones(1))

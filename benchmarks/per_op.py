@@ -9,10 +9,22 @@ on the lean reference (lean.py), an eager tape with no checks.
 
 import numpy as np
 
-from .lean import chain_step
+from .lean import Node
 from .measure import median_time
 
 CHAIN = 100
+
+
+def chain_step(x, y, length):
+    """z = x·y·y·…·y (`length` multiplies), then backward: the per-op figure's graph, for
+    two leaves of the tape or of the lean reference alike."""
+    def step():
+        z = x
+        for _ in range(length):
+            z = z * y
+        z.sum().backward()
+        x.grad = y.grad = None
+    return step
 
 
 def per_op_overhead():
@@ -27,13 +39,7 @@ def per_op_overhead():
 
     x = tape.tensor(x_np, requires_grad=True)
     y = tape.tensor(y_np, requires_grad=True)
-
-    def tape_forward_backward():
-        z = x
-        for _ in range(CHAIN):
-            z = z * y
-        z.sum().backward()
-        x.grad = y.grad = None
+    tape_forward_backward = chain_step(x, y, CHAIN)
 
     def tape_forward_only():
         with tape.no_grad():
@@ -41,7 +47,7 @@ def per_op_overhead():
             for _ in range(CHAIN):
                 z = z * y
 
-    lean_forward_backward = chain_step(x_np, y_np, CHAIN)
+    lean_forward_backward = chain_step(Node(x_np), Node(y_np), CHAIN)
 
     return {
         "numpy_forward_us": median_time(lambda: np.multiply(x_np, y_np)) * 1e6,
