@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+import tape
+
 from . import lean, moons
 from .backends import BACKENDS, initial_params
 from .measure import current_rss_mb, peak_rss_mb, reset_peak_rss
@@ -47,7 +49,6 @@ def chain_backward(n=1_000_000, on_lean=False):
     Run in a fresh process (`chain_in_a_process`): Python's garbage collector walks every
     object of the process now and then while a million entries are made, so in a process
     that has imported PyTorch the same backward takes twice as long."""
-    import tape
     reset_peak_rss()
     before = current_rss_mb()
     if on_lean:

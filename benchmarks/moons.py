@@ -9,6 +9,9 @@ All start from the same weights; their losses over the first steps must agree, a
 
 import numpy as np
 
+import tape
+from models.optim import SGD
+
 from . import lean
 from .measure import median_time
 
@@ -33,7 +36,7 @@ def initial_params(seed=0):
 
 
 def hand_gradients(params, X, ys):
-    """The loss and its gradients by backpropagation written by hand, as in models/manual.py."""
+    """The loss and its gradients by backpropagation written by hand, as in models/manual/formulas.py."""
     W1, b1, W2, b2, W3, b3 = params
     z1 = X @ W1 + b1
     h1 = np.maximum(z1, 0)
@@ -61,8 +64,6 @@ def numpy_step(init, X, ys):
 
 
 def tape_step(init, X, ys):
-    import tape
-    from models.optim import SGD
     params = [tape.tensor(p.copy(), requires_grad=True) for p in init]
     W1, b1, W2, b2, W3, b3 = params
     optimizer = SGD(params, lr=LR)

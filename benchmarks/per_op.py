@@ -9,6 +9,8 @@ on the lean reference (lean.py), an eager tape with no checks.
 
 import numpy as np
 
+import tape
+
 from .lean import Node
 from .measure import median_time
 
@@ -28,7 +30,6 @@ def chain_step(x, y, length):
 
 
 def per_op_overhead():
-    import tape
     x_np, y_np = np.ones(4, np.float32), np.full(4, 2.0, np.float32)
     g_np = np.ones(4, np.float32)
 

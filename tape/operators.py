@@ -82,7 +82,7 @@ Tensor.max = lambda self, axis=None, keepdims=False: reductions.max(self, axis=a
 for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu"):    # for chaining: x.exp().sum()
     setattr(Tensor, _name, getattr(activations, _name))
 
-# the ops `+= -= *= /=` fall back to when they must record (tensor.py, `_in_place`)
+# the ops `+= -= *= /=` fall back to when they must record (_tensor.py, `_in_place`)
 ufunc_ops.update({np.add: arithmetic.add, np.subtract: arithmetic.subtract,
                   np.multiply: arithmetic.multiply, np.true_divide: arithmetic.divide})
 
