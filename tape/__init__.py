@@ -18,7 +18,7 @@ The ops, each with its gradient rule beside it:
 - `conv_blocked.py` the same products a few images at a time, channels last (the speed)
 - `conv.py`       the ops conv2d, conv_transpose2d and their vjp rules
 - `pool.py`       max_pool2d, avg_pool2d
-- `operators.py`  attaches `+ - * / ** @`, indexing and methods to Tensor
+- `operators.py`  attaches `+ - * / ** @`, comparisons, indexing, printing and methods to Tensor
 
 On top:
 - `functional.py` `grad`, `value_and_grad` (nested gradients kept apart)
