@@ -2,6 +2,8 @@
 
 - `graph.py`   `draw(tensor_or_tape)` → a graphviz.Digraph; `render(graph, path)` with `dot`
 - `sweep.py`   the reverse sweep as a table: each entry's incoming gradient (adjoint)
+- `sweep_page.py`  the same, to step through: one offline HTML page (graph, panel, controls);
+               `sweep_rules.py` the rules' formulas it shows
 - `plots.py`   learning curves, decision boundaries, weight images, histograms, heatmaps;
                `python -m viz.plots RUN_DIR_OR_MODEL.npz` draws a saved model's weights
 - `layer_stats.py`  stats.png: each layer's statistics and weight histogram over training
@@ -13,7 +15,7 @@ viz/graph.py once, as the command, rather than after importing it as a module.
 import importlib
 
 _NAMES = {"draw": "graph", "render": "graph", "GraphvizMissing": "graph",
-          "sweep_table": "sweep", "format_sweep": "sweep"}
+          "sweep_table": "sweep", "format_sweep": "sweep", "sweep_page": "sweep_page"}
 
 __all__ = list(_NAMES)
 

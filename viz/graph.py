@@ -17,6 +17,7 @@ as a stub that says so.
     python -m viz.graph --model twolayer --out graph.svg [--collapse]
     python -m viz.graph --model cnn --out cnn.svg [--collapse]
     python -m viz.graph --model scalar --out neuron.png
+    python -m viz.graph --model twolayer --html sweep.html [--collapse]  # step through it
 """
 
 import argparse
@@ -373,7 +374,12 @@ def _draw_command(argv):
                         "and the command stops)")
     p.add_argument("--collapse", action="store_true",
                    help="draw each module (Linear1, ReLU1, ...) as one node: the architecture")
+    p.add_argument("--html", metavar="OUT.html",
+                   help="write, instead of --out, the page that steps through the forward "
+                        "pass and the reverse sweep (one offline HTML file, see viz.sweep_page)")
     args = p.parse_args(argv)
+    if args.html:
+        return _html_command(p, args)
     out = Path(args.out)
     if out.is_dir():
         p.error(f"--out {args.out} is a directory; give a file name such as graph.svg")
@@ -398,6 +404,33 @@ def _draw_command(argv):
         title += " (each module as one node)"
     path = render(draw(root, collapse=args.collapse, title=title), out)
     print(f"wrote {path}")
+    return 0
+
+
+def _html_command(p, args):
+    """--html: the example recorded on a Tape(keep_adjoints=True), then sweep_page."""
+    import tape
+    from viz.sweep_page import sweep_page     # here: sweep_page draws with this module
+    out = Path(args.html)
+    if out.is_dir() or out.suffix.lower() not in (".html", ".htm"):
+        p.error(f"--html {args.html}: give a file name ending in .html, such as sweep.html")
+    if out.exists() and not args.overwrite:
+        p.error(f"{args.html} exists; pass --overwrite to replace it, or choose another --html")
+    if min(args.hidden) < 1:
+        p.error(f"--hidden sizes must be at least 1, got {args.hidden}")
+    check_writable_dir(out.parent)
+    if args.model == "scalar":
+        t, keep_alive = scalar_example()         # noqa: F841 (o must outlive the page)
+        title = "o = tanh(x1·w1 + x2·w2 + b)"
+    else:
+        with tape.Tape(keep_adjoints=True) as t:
+            keep_alive = (cnn_example() if args.model == "cnn" else   # noqa: F841
+                          twolayer_example(args.hidden, activation=args.activation))
+        title = ("one training step of the CNN" if args.model == "cnn" else
+                 f"one training step of MLP {[784, *args.hidden, 10]}, {args.activation}")
+    page = sweep_page(t, out, collapse=args.collapse, title=title)
+    print(f"wrote {page.path} ({len(page.html.encode()):,} bytes, {page.entries} entries; "
+          f"open it in a browser)")
     return 0
 
 
