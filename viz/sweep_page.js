@@ -25,6 +25,23 @@
     const t = g.querySelector("title");
     if (t) (g.classList.contains("node") ? svgNodes : svgEdges).set(t.textContent, g);
   });
+  // a value's "grad …" line in its label is shown once the sweep has completed it: at
+  // its own entry for a computed value, after the last of its users for a leaf
+  const outNodes = new Set(entries.map((e) => e.outNode).filter(Boolean));
+  const gradFrom = new Map();           // node name -> the entry whose reading completes it
+  entries.forEach((e, j) => { if (e.outNode) gradFrom.set(e.outNode, j); });
+  entries.forEach((e, j) => {
+    for (const edge of e.inEdges || []) {
+      const src = edge.split("->")[0];
+      if (!outNodes.has(src) && svgNodes.has(src)) gradFrom.set(src, Math.min(gradFrom.get(src) ?? j, j));
+    }
+  });
+  const gradTexts = [];                 // [text element, node name]
+  for (const [name, g] of svgNodes) {
+    for (const t of g.querySelectorAll("text")) {
+      if (t.textContent.startsWith("grad ")) gradTexts.push([t, name]);
+    }
+  }
   const entryOfNode = new Map();        // node name -> first entry drawn as it
   entries.forEach((e, i) => {
     for (const name of [e.node, e.outNode]) {
@@ -35,6 +52,17 @@
   $("title").textContent = data.title;
   if (data.note) $("note").textContent = data.note;
   if (svgNodes.size === 0) document.body.classList.add("nograph");
+  const graphPane = $("graph"), svg = graphPane.querySelector("svg");
+  const natural = svg ? svg.getBoundingClientRect().width : 0;   // dot's own size, in px
+  let zoom = 1;
+  function setZoom(z) {
+    if (!svg) return;
+    zoom = Math.max(0.1, Math.min(4, z));
+    svg.style.width = `${natural * zoom}px`;
+    svg.style.height = "auto";
+    $("zoom").textContent = `${Math.round(zoom * 100)} %`;
+  }
+  const fit = () => setZoom(Math.min(1, (graphPane.clientWidth - 20) / natural));
   const slider = $("slider");
   slider.max = String(steps - 1);
 
@@ -128,11 +156,18 @@
         if (state !== "current") e.inEdges.forEach((name) => setClass(name, state));
       }
     });
+    for (const [t, name] of gradTexts) {
+      t.style.visibility = !fwd && gradFrom.has(name) && i <= gradFrom.get(name) ? "" : "hidden";
+    }
     const e = entries[i];
     e.inEdges.forEach((name) => setClass(name, "lit"));
     if (!fwd) e.backEdges.forEach((name) => setClass(name, "arriving"));
     const g = svgNodes.get(e.node) || svgNodes.get(e.outNode);
-    if (g && g.scrollIntoView) g.scrollIntoView({ block: "nearest", inline: "nearest" });
+    if (g) {                              // keep the current node in the graph's view
+      const box = g.getBoundingClientRect(), pane = graphPane.getBoundingClientRect();
+      if (box.left < pane.left || box.right > pane.right) graphPane.scrollLeft += box.left - pane.left - pane.width / 3;
+      if (box.top < pane.top || box.bottom > pane.bottom) graphPane.scrollTop += box.top - pane.top - pane.height / 3;
+    }
   }
 
   function forwardDetails(e, box) {
@@ -193,7 +228,10 @@
     items.forEach((li, j) => {
       li.className = j === i ? "current" : fwd && j > i ? "future" : !fwd && j > i ? "swept" : "";
     });
-    items[i].scrollIntoView({ block: "nearest" });
+    const li = items[i];                  // scroll the list only, not the panel around it
+    if (li.offsetTop < listing.scrollTop || li.offsetTop + li.offsetHeight > listing.scrollTop + listing.clientHeight) {
+      listing.scrollTop = li.offsetTop - listing.clientHeight / 2;
+    }
     if (svgNodes.size) paintGraph(i, fwd);
     document.body.dataset.step = String(step);
     document.body.dataset.entry = String(i);
@@ -217,6 +255,9 @@
   $("forward").addEventListener("click", () => go(step + 1));
   $("last").addEventListener("click", () => go(steps - 1));
   $("play").addEventListener("click", play);
+  $("smaller").addEventListener("click", () => setZoom(zoom / 1.25));
+  $("larger").addEventListener("click", () => setZoom(zoom * 1.25));
+  $("fit").addEventListener("click", fit);
   slider.addEventListener("input", () => go(Number(slider.value)));
   document.addEventListener("keydown", (ev) => {
     const keys = { ArrowRight: 1, ArrowLeft: -1 };
@@ -233,6 +274,7 @@
     g.addEventListener("click", () => go(stepOf(entryOfNode.get(name))));
   }
 
+  if (svg) { if (natural > graphPane.clientWidth * 1.6) setZoom(1); else fit(); }
   render();
   document.body.dataset.ready = "1";
   window.sweepReadyAt = performance.now();

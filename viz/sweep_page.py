@@ -291,7 +291,11 @@ def _html(data, svg):
         "<button id=\"forward\" title=\"step forward (→)\">forward ▶</button>"
         "<button id=\"last\" title=\"last step (End)\">▶|</button>"
         "<input id=\"slider\" type=\"range\" min=\"0\" value=\"0\" aria-label=\"step\">"
-        "<span id=\"counter\"></span></nav><p id=\"note\"></p></header>\n<main>\n",
+        "<span id=\"counter\"></span><span class=\"zoom\">"
+        "<button id=\"smaller\" title=\"smaller\">−</button><span id=\"zoom\"></span>"
+        "<button id=\"larger\" title=\"larger\">+</button>"
+        "<button id=\"fit\" title=\"fit the graph to the pane's width\">fit</button>"
+        "</span></nav><p id=\"note\"></p></header>\n<main>\n",
         f"<section id=\"graph\">{svg}</section>\n",
         "<aside id=\"panel\"><div id=\"phase\"></div><div id=\"scope\"></div>"
         "<pre id=\"line\"></pre><div id=\"details\"></div>"

@@ -3,6 +3,7 @@ test_sweep_page_browser.py)."""
 
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import pytest
 import tape
 from tests.viz.pages import long_tape, shared_value_tape, two_layer_tape
 from viz.sweep_page import GRAPH_LIMIT, GraphTooLarge, SweepPage, summary, sweep_page
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 
@@ -211,3 +214,19 @@ def test_command_refuses_a_bad_html_path_in_one_line(tmp_path, args, message):
     assert result.returncode == 2 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert (tmp_path / "taken.html").read_text() == "keep me"
+
+
+def test_a_notebook_cell_ending_with_the_page_shows_it_inline(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from tests.viz.pages import two_layer_tape\n"
+        "from viz.sweep_page import sweep_page\n"
+        "t, loss = two_layer_tape()\n"
+        "sweep_page(t)")])
+    nbclient.NotebookClient(notebook, kernel_name="python3", timeout=120,
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    shown = notebook.cells[0].outputs[0]["data"]["text/html"]
+    assert shown.startswith("<iframe srcdoc=")
+    assert "sweep-data" in shown

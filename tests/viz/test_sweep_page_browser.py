@@ -18,6 +18,7 @@ import tape
 from models.nn import MLP, Module
 from tape.listing import rows
 from tests.viz.pages import long_tape, shared_value_tape, two_layer_tape
+from viz.graph import scalar_example
 from viz.sweep_page import GraphTooLarge, sweep_page
 
 CHROMIUM = "/usr/bin/chromium"
@@ -258,4 +259,28 @@ def test_a_ten_thousand_entry_tape_opens_in_under_two_seconds(opened, tmp_path):
     s = tab.state()
     assert (s["phase"], s["entry"]) == ("backward", 0)
     assert s["listed"].startswith("v1 = multiply(x, w)")
+    assert tab.errors == []
+
+
+def test_a_values_gradient_appears_in_the_graph_only_once_the_sweep_has_reached_it(
+        opened, tmp_path):
+    t, o = scalar_example()
+    sweep_page(t, tmp_path / "neuron.html")
+    tab = opened(tmp_path / "neuron.html")
+
+    def grads_shown():
+        return tab.page.evaluate("""() => [...document.querySelectorAll('#graph g.node')]
+            .filter(g => [...g.querySelectorAll('text')].some(
+                t => t.textContent.startsWith('grad ') && t.style.visibility !== 'hidden'))
+            .map(g => g.querySelector('text').textContent).sort()""")
+    n = len(t.entries)
+    for _ in range(n - 1):
+        tab.page.keyboard.press("ArrowRight")
+    assert grads_shown() == []                       # the forward pass: no gradient yet
+    tab.page.keyboard.press("ArrowRight")            # the sweep reads o's entry: o's grad
+    assert grads_shown() == ["o"]
+    tab.page.keyboard.press("ArrowRight")            # then n = v3 + b: n's, and b's (its one user)
+    assert grads_shown() == ["b", "n", "o"]
+    tab.page.keyboard.press("End")
+    assert grads_shown() == ["b", "n", "o", "v1", "v2", "v3", "w1", "w2"]
     assert tab.errors == []
