@@ -13,7 +13,7 @@ arriving at each output, the sum of what its users sent back, and the rule turni
 into the inputs' adjoints, with its formula from sweep_rules.py).
 
 A graph is drawn for up to GRAPH_LIMIT drawn entries: `dot`'s layout time grows steeply
-beyond (a chain of 300 entries sharing two parameters takes it half a minute). A larger
+beyond (docs/sweep_page.md has the figures for a chain sharing two parameters). A larger
 tape is shown as its Wengert list, in which every control works the same, and the call
 says so, suggesting `collapse=True` (each module drawn as one node).
 
@@ -44,8 +44,9 @@ FULL_SIZE = 16         # arrays up to this many numbers are shown in full
 HEAT_CELLS = (24, 48)  # a larger array's heatmap: at most this many rows and columns
 HIST_BINS = 24
 HERE = Path(__file__).resolve().parent
-# dot's ranking and crossing passes bounded: the layout of a hundred entries in well
-# under a second instead of many (the drawing is a little less tidy, never wrong)
+# dot's ranking and crossing passes bounded: a chain of 91 entries sharing two parameters
+# is laid out some 25 times sooner (docs/sweep_page.md); the drawing may be a little less
+# tidy, never wrong
 DOT_LIMITS = {"nslimit": "4", "nslimit1": "4", "mclimit": "0.3", "searchsize": "20"}
 
 
