@@ -386,25 +386,36 @@ def _draw_command(argv):
     if out.suffix.lstrip(".").lower() not in FORMATS + ("dot", "gv"):
         p.error(f"--out {args.out}: unknown format {out.suffix or '(no extension)'!r}; "
                 f"use one of {', '.join('.' + f for f in FORMATS)}, .dot")
-    if out.exists() and not args.overwrite:
-        p.error(f"{args.out} exists; pass --overwrite to replace it, or choose another --out")
-    if min(args.hidden) < 1:
-        p.error(f"--hidden sizes must be at least 1, got {args.hidden}")
-    check_writable_dir(out.parent)
+    _check_output(p, args, "--out", out)
+    title = _title(args)
     if args.model == "scalar":
         root, keep_alive = scalar_example()      # noqa: F841 (o must outlive the drawing)
-        title = "o = tanh(x1·w1 + x2·w2 + b)"
     elif args.model == "cnn":
         root = cnn_example()
-        title = "one training step of the CNN (5×5 convolutions, 2×2 max-pooling)"
     else:
         root = twolayer_example(args.hidden, activation=args.activation)
-        title = f"one training step of MLP {[784, *args.hidden, 10]}, {args.activation}"
     if args.collapse:
         title += " (each module as one node)"
     path = render(draw(root, collapse=args.collapse, title=title), out)
     print(f"wrote {path}")
     return 0
+
+
+def _check_output(p, args, flag, out):
+    """What every output file is checked for: kept unless --overwrite, a folder to write in."""
+    if out.exists() and not args.overwrite:
+        p.error(f"{out} exists; pass --overwrite to replace it, or choose another {flag}")
+    if min(args.hidden) < 1:
+        p.error(f"--hidden sizes must be at least 1, got {args.hidden}")
+    check_writable_dir(out.parent)
+
+
+def _title(args):
+    if args.model == "scalar":
+        return "o = tanh(x1·w1 + x2·w2 + b)"
+    if args.model == "cnn":
+        return "one training step of the CNN (5×5 convolutions, 2×2 max-pooling)"
+    return f"one training step of MLP {[784, *args.hidden, 10]}, {args.activation}"
 
 
 def _html_command(p, args):
@@ -414,21 +425,14 @@ def _html_command(p, args):
     out = Path(args.html)
     if out.is_dir() or out.suffix.lower() not in (".html", ".htm"):
         p.error(f"--html {args.html}: give a file name ending in .html, such as sweep.html")
-    if out.exists() and not args.overwrite:
-        p.error(f"{args.html} exists; pass --overwrite to replace it, or choose another --html")
-    if min(args.hidden) < 1:
-        p.error(f"--hidden sizes must be at least 1, got {args.hidden}")
-    check_writable_dir(out.parent)
+    _check_output(p, args, "--html", out)
     if args.model == "scalar":
         t, keep_alive = scalar_example()         # noqa: F841 (o must outlive the page)
-        title = "o = tanh(x1·w1 + x2·w2 + b)"
     else:
         with tape.Tape(keep_adjoints=True) as t:
             keep_alive = (cnn_example() if args.model == "cnn" else   # noqa: F841
                           twolayer_example(args.hidden, activation=args.activation))
-        title = ("one training step of the CNN" if args.model == "cnn" else
-                 f"one training step of MLP {[784, *args.hidden, 10]}, {args.activation}")
-    page = sweep_page(t, out, collapse=args.collapse, title=title)
+    page = sweep_page(t, out, collapse=args.collapse, title=_title(args))
     print(f"wrote {page.path} ({len(page.html.encode()):,} bytes, {page.entries} entries; "
           f"open it in a browser)")
     return 0
