@@ -81,10 +81,10 @@
     return String(Number(x.toPrecision(4)));
   }
 
-  function numbers(s, label) {
+  function numbers(s, label, missing = "(no gradient reached it)") {
     const box = el("div", "numbers");
     if (label) box.appendChild(el("div", "label", label));
-    if (!s) { box.appendChild(el("div", "none", "(no gradient reached it)")); return box; }
+    if (!s) { box.appendChild(el("div", "none", missing)); return box; }
     box.appendChild(el("div", "shape", "(" + s.shape.join(", ") + (s.shape.length === 1 ? "," : "") + ") " + s.dtype));
     if (s.full !== undefined) {
       const table = el("table", "full");
@@ -171,7 +171,7 @@
   }
 
   function forwardDetails(e, box) {
-    const value = numbers(e.value, `value of ${e.name}`);
+    const value = numbers(e.value, `value of ${e.name}`, "(the output was dropped: only the tape's line is left)");
     value.classList.add("value");
     box.appendChild(value);
   }

@@ -284,3 +284,18 @@ def test_a_values_gradient_appears_in_the_graph_only_once_the_sweep_has_reached_
     tab.page.keyboard.press("End")
     assert grads_shown() == ["b", "n", "o", "v1", "v2", "v3", "w1", "w2"]
     assert tab.errors == []
+
+
+def test_an_entry_whose_output_was_dropped_is_stepped_through_without_error(opened, tmp_path):
+    x = tape.tensor(np.array([1.0, 2.0]), requires_grad=True, name="x")
+    with tape.Tape(keep_adjoints=True) as t:
+        x * 3.0                                      # computed and dropped at once
+        loss = (x * x).sum()
+    loss.backward(retain_graph=True)
+    sweep_page(t, tmp_path / "dropped.html")
+    tab = opened(tmp_path / "dropped.html")
+    assert "(output dropped)" in tab.state()["line"]
+    assert "the output was dropped" in tab.page.text_content("#details")
+    tab.page.keyboard.press("End")                   # the sweep never reaches it
+    assert "no gradient reached it" in tab.page.text_content("#details")
+    assert tab.errors == []
