@@ -89,9 +89,9 @@ def sweep_page(t, path=None, collapse=False, title=None, graph_limit=GRAPH_LIMIT
     if drawn <= graph_limit:
         svg = _svg(t, collapse, title)
     else:
-        note = (f"{len(entries):,} entries are more than the {graph_limit} the page "
-                f"draws as a graph (its layout would take `dot` minutes), so they are "
-                f"shown as a list" + ("" if collapse else
+        note = (f"{drawn:,} entries to draw are more than the {graph_limit} the page "
+                f"draws as a graph (dot's layout time grows steeply with the graph), so "
+                f"they are shown as a list" + ("" if collapse else
                 "; collapse=True (--collapse) draws each module as one node"))
         warnings.warn(f"sweep_page: {note}", GraphTooLarge, stacklevel=2)
     data = {"title": title or "the reverse sweep", "note": note, "collapsed": collapse,
