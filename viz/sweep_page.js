@@ -6,7 +6,7 @@
   const data = JSON.parse(document.getElementById("sweep-data").textContent);
   const entries = data.entries;
   for (const e of entries) {            // empty fields are left out of the data
-    for (const k of ["scope", "inEdges", "backEdges", "users", "rules"]) e[k] = e[k] || [];
+    for (const k of ["scope", "inEdges", "backEdges", "sendEdges", "users", "rules"]) e[k] = e[k] || [];
     e.node = e.node || null; e.outNode = e.outNode || null;
   }
   const n = entries.length;
@@ -160,7 +160,7 @@
       t.style.visibility = !fwd && gradFrom.has(name) && i <= gradFrom.get(name) ? "" : "hidden";
     }
     const e = entries[i];
-    e.inEdges.forEach((name) => setClass(name, "lit"));
+    (fwd ? e.inEdges : e.sendEdges).forEach((name) => setClass(name, "lit"));
     if (!fwd) e.backEdges.forEach((name) => setClass(name, "arriving"));
     const g = svgNodes.get(e.node) || svgNodes.get(e.outNode);
     if (g) {                              // keep the current node in the graph's view

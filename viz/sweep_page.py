@@ -181,6 +181,10 @@ def _entries_data(t, entries, collapse, titles):
             "inEdges": present([f"{s}->{node}" for s in sources] +
                                ([f"{node}->{out_node}"] if out_node else [])),
             "backEdges": present([f"{out_node}->{node_of(u)}" for u, _ in readers]),
+            # the edges the rule sends an adjoint along: to the inputs needing a gradient
+            "sendEdges": present([f"{s}->{node}" for s, x in zip(sources, inputs)
+                                  if isinstance(x, Tensor) and x.requires_grad] +
+                                 ([f"{node}->{out_node}"] if out_node else [])),
             "value": summary(out.data) if out is not None else None,
             "adjoint": summary(t.adjoints[e.index]) if e.index in t.adjoints else None,
             "users": [{"name": rows[position[u.index]]["name"], "op": u.op.name,

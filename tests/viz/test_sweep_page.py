@@ -86,6 +86,10 @@ def test_linear_weight_share_is_xT_delta():
     np.testing.assert_allclose(rule["W1"]["share"]["full"], x.data.T @ delta, rtol=1e-5)
     np.testing.assert_allclose(rule["b1"]["share"]["full"], delta.sum(axis=0), rtol=1e-5)
     assert rule["x"]["needed"] is False and "share" not in rule["x"]
+    edges = page_data(sweep_page(t).html)["entries"][0]
+    assert sorted(e.split("->")[0] for e in edges["sendEdges"]) == sorted(
+        [f"op{first.index}", f"t{id(W1)}", f"t{id(b1)}"])    # not to x: it needs no gradient
+    assert f"t{id(x)}->op{first.index}" in edges["inEdges"]
 
 
 def test_a_value_with_two_users_shows_both_shares_summing_to_its_adjoint():
