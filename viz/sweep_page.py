@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 
 import tape
-from models.files import atomic_write
+from models.io.files import atomic_write
 from tape import Tensor
 from tape.listing import Names, assignment, rows as rows_of
-from viz.graph import GraphvizMissing, draw
+from viz.drawing import GraphvizMissing, draw
 from viz.sweep_rules import rule_text
 
 GRAPH_LIMIT = 150      # drawn entries (modules count once when collapsed)
