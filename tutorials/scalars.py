@@ -91,6 +91,22 @@ for suffix in ("svg", "png"):
 show(graph)
 
 # %% [markdown]
+# ## Watch the sweep happen
+#
+# The same tape as a page to step through (→ and ← or the buttons): first the forward
+# pass writes the five entries one by one, then the reverse sweep reads them from `o`
+# back to the leaves. At each entry the panel shows the adjoint arriving at its output,
+# the rule that turns it into its inputs' adjoints ($\bar w_1 = \bar p_1 x_1$ is
+# `dw1 = Δ ⊙ x1`) and the numbers it sends. In a notebook the page is shown below; the
+# script writes it to `neuron_sweep.html`, which opens in any browser, offline.
+
+# %%
+from viz.sweep_page import sweep_page
+
+page = sweep_page(t, out / "neuron_sweep.html", title="o = tanh(x1·w1 + x2·w2 + b)")
+page
+
+# %% [markdown]
 # ## A second derivative for free
 #
 # The gradient rules are themselves tape operations, so the backward pass can be

@@ -1,8 +1,10 @@
 """Pictures: computation graphs (graphviz) and training plots (matplotlib).
 
 - `drawing.py` `draw(tensor_or_tape)` → a graphviz.Digraph; `render(graph, path)` with `dot`
-- `graph.py`   `python -m viz.graph`: the course's examples drawn
+- `graph.py`   `python -m viz.graph`: the course's examples drawn, or as a sweep page (--html)
 - `sweep.py`   the reverse sweep as a table: each entry's incoming gradient (adjoint)
+- `sweep_page.py`  the same, to step through: one offline HTML page (graph, panel, controls);
+               `sweep_rules.py` the rules' formulas it shows
 - `figure.py`  what every figure starts and ends with: `new_figure`, `save` (atomic)
 - `plots.py`   learning curves, decision boundaries, weight images, histograms, heatmaps
 - `stats_figure.py`  stats.png: each layer's statistics and weight histogram over training
@@ -16,7 +18,7 @@ viz/graph.py once, as the command, rather than after importing it as a module.
 import importlib
 
 _NAMES = {"draw": "drawing", "render": "drawing", "GraphvizMissing": "drawing",
-          "sweep_table": "sweep", "format_sweep": "sweep"}
+          "sweep_table": "sweep", "format_sweep": "sweep", "sweep_page": "sweep_page"}
 
 __all__ = list(_NAMES)
 

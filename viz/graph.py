@@ -1,9 +1,11 @@
-"""`python -m viz.graph`: the course's examples drawn (viz/drawing.py).
+"""`python -m viz.graph`: the course's examples drawn (viz/drawing.py), or as the page
+that steps through their backpropagation (viz/sweep_page.py, with --html).
 
     python -m viz.graph --hidden 600 400 --collapse --out mlp.svg   # any MLP's architecture
     python -m viz.graph --model twolayer --out graph.svg [--collapse]
     python -m viz.graph --model cnn --out cnn.svg [--collapse]
     python -m viz.graph --model scalar --out neuron.png
+    python -m viz.graph --model twolayer --html sweep.html [--collapse]  # step through it
 
 `draw`, `render` and the rest of the drawing are in viz/drawing.py; they are imported
 here too, so `from viz.graph import draw, render` keeps working.
@@ -18,6 +20,7 @@ from models.io.errors import OneLineParser, run_command
 from models.io.files import check_writable_dir
 from models.nn import MLP, CNN, ACTIVATIONS
 from viz.drawing import FORMATS, GraphvizMissing, UnknownFormat, draw, render  # noqa: F401
+from viz.sweep_page import sweep_page
 
 
 def scalar_example():
@@ -88,36 +91,70 @@ def parser():
                         "and the command stops)")
     p.add_argument("--collapse", action="store_true",
                    help="draw each module (Linear1, ReLU1, ...) as one node: the architecture")
+    p.add_argument("--html", metavar="OUT.html",
+                   help="write, instead of --out, the page that steps through the forward "
+                        "pass and the reverse sweep (one offline HTML file, see viz.sweep_page)")
     return p
 
 
 def _draw_command(argv):
     p = parser()
     args = p.parse_args(argv)
+    if args.html:
+        return _html_command(p, args)
     out = Path(args.out)
     if out.is_dir():
         p.error(f"--out {args.out} is a directory; give a file name such as graph.svg")
     if out.suffix.lstrip(".").lower() not in FORMATS + ("dot", "gv"):
         p.error(f"--out {args.out}: unknown format {out.suffix or '(no extension)'!r}; "
                 f"use one of {', '.join('.' + f for f in FORMATS)}, .dot")
-    if out.exists() and not args.overwrite:
-        p.error(f"{args.out} exists; pass --overwrite to replace it, or choose another --out")
-    if min(args.hidden) < 1:
-        p.error(f"--hidden sizes must be at least 1, got {args.hidden}")
-    check_writable_dir(out.parent)
+    _check_output(p, args, "--out", out)
+    title = _title(args)
     if args.model == "scalar":
         root, keep_alive = scalar_example()      # noqa: F841 (o must outlive the drawing)
-        title = "o = tanh(x1·w1 + x2·w2 + b)"
     elif args.model == "cnn":
         root = cnn_example()
-        title = "one training step of the CNN (5×5 convolutions, 2×2 max-pooling)"
     else:
         root = twolayer_example(args.hidden, activation=args.activation)
-        title = f"one training step of MLP {[784, *args.hidden, 10]}, {args.activation}"
     if args.collapse:
         title += " (each module as one node)"
     path = render(draw(root, collapse=args.collapse, title=title), out)
     print(f"wrote {path}")
+    return 0
+
+
+def _check_output(p, args, flag, out):
+    """What every output file is checked for: kept unless --overwrite, a folder to write in."""
+    if out.exists() and not args.overwrite:
+        p.error(f"{out} exists; pass --overwrite to replace it, or choose another {flag}")
+    if min(args.hidden) < 1:
+        p.error(f"--hidden sizes must be at least 1, got {args.hidden}")
+    check_writable_dir(out.parent)
+
+
+def _title(args):
+    if args.model == "scalar":
+        return "o = tanh(x1·w1 + x2·w2 + b)"
+    if args.model == "cnn":
+        return "one training step of the CNN (5×5 convolutions, 2×2 max-pooling)"
+    return f"one training step of MLP {[784, *args.hidden, 10]}, {args.activation}"
+
+
+def _html_command(p, args):
+    """--html: the example recorded on a Tape(keep_adjoints=True), then sweep_page."""
+    out = Path(args.html)
+    if out.is_dir() or out.suffix.lower() not in (".html", ".htm"):
+        p.error(f"--html {args.html}: give a file name ending in .html, such as sweep.html")
+    _check_output(p, args, "--html", out)
+    if args.model == "scalar":
+        t, keep_alive = scalar_example()         # noqa: F841 (o must outlive the page)
+    else:
+        with tape.Tape(keep_adjoints=True) as t:
+            keep_alive = (cnn_example() if args.model == "cnn" else   # noqa: F841
+                          twolayer_example(args.hidden, activation=args.activation))
+    page = sweep_page(t, out, collapse=args.collapse, title=_title(args))
+    print(f"wrote {page.path} ({len(page.html.encode()):,} bytes, {page.entries} entries; "
+          f"open it in a browser)")
     return 0
 
 

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIALS = {
-    "scalars": ["neuron.svg", "neuron.png"],
+    "scalars": ["neuron.svg", "neuron.png", "neuron_sweep.html"],
     "backprop_by_hand": ["softplus.png"],
     "decision_boundaries": ["moons_activation_width.png", "moons_depth.png",
                             "blobs_activation.png", "moons_training.gif"],
