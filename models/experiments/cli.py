@@ -18,7 +18,7 @@ from models.experiments.training_commands import COMMANDS, CommandError, Trainin
 from models.experiments.trials import (Experiment, configurations_left, load_splits,
                                       train_config, work_left)
 from models.io.errors import EXIT_INTERRUPTED, OneLineParser, UsageError, is_user_error, report
-from models.io.files import atomic_write
+from models.io.files import atomic_write, remove_stale_temporaries
 from models.train.allocator import keep_freed_memory
 from models.train.checkpoint import load_checkpoint
 
@@ -137,13 +137,27 @@ def optuna_study_names(path):
     return optuna.get_all_study_names(open_storage(str(path)))
 
 
+STALE_SECONDS = 30     # a temporary file this old has no writer left (a write takes < 1 s)
+WRITTEN = ("results.csv", "results.md", "experiment.json", FOLDER_MARK, "model.npz",
+           "metrics.json", "val_acc_by_param.png", "heatmaps.png", "contour.png",
+           "importances.png", "curves.png")
+
+
+def remove_leftovers(out):
+    """The temporary files that a killed command or worker left in the study's folder."""
+    for folder in (out, out / "best", *sorted((out / "trials").glob("[0-9]*"))):
+        remove_stale_temporaries(folder, WRITTEN, older_than=STALE_SECONDS)
+
+
 def prepare(args, experiment, kind):
     """Name, folder and storage of the study; the study itself (created if new)."""
-    name = check_study_name(args.study) if args.study else default_study(experiment)
+    name = (check_study_name(args.study) if args.study is not None
+            else default_study(experiment))
     out = Path(args.out) if args.out else Path("runs") / kind / name
     experiment.out, experiment.study = out, name
     url = storage_url(args.storage, out)
     claim_folder(out, name)
+    remove_leftovers(out)
     study = load_study(url, name, experiment, create=True)
     return study, url
 
