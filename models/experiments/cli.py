@@ -126,7 +126,7 @@ def claim_folder(out, name):
     except (OSError, ValueError, AttributeError):
         other = None                            # an unreadable mark is written again
     if other is not None and other != name:
-        raise StudyError(f"the folder {out} holds the study {other!r} (other flags); each "
+        raise StudyError(f"the folder {out} holds the study {other!r}; each "
                          f"study has a folder of its own: give another --out (e.g. --out "
                          f"{out / name}), or the flags of {other!r} to continue it")
     if other is None:

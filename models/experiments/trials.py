@@ -5,8 +5,10 @@ holds every trial; a worker process runs trials until the study has no work left
 
     repeat:
         fail the trials whose worker process died (and queue their configuration again)
-        if every configuration has a result: stop
-        study.optimize(objective, n_trials=1)     # the sampler picks the next configuration
+        grid: claim a WAITING trial (every configuration was queued once, fill_queue;
+              the WAITING → RUNNING change is atomic in the storage); none left: stop
+        sample: if every trial has a result: stop; else study.optimize(objective,
+              n_trials=1), the sampler (TPE) picking the next configuration
 
 The objective trains with the command's own functions, reports the validation accuracy
 of every epoch (which `--prune`'s median pruner reads), and records how the trial ended:
