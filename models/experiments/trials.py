@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+# Optuna's own heartbeat around a trial that this module claims itself (run_claimed);
+# study.optimize uses the same two functions, which Optuna does not export
 from optuna.storages._heartbeat import get_heartbeat_thread, is_heartbeat_enabled
 from optuna.trial import TrialState
 
@@ -163,7 +165,7 @@ def configurations_left(study, experiment):
     if experiment.mode == "grid" and study.user_attrs.get(QUEUED):
         return waiting
     active = [t for t in trials if is_final(t) or t.state == TrialState.RUNNING]
-    return waiting + max(0, experiment.size - len(active))
+    return max(waiting, experiment.size - len(active))   # a waiting retry is one of those
 
 
 # ---- the grid's queue: each configuration once, claimed through the storage
