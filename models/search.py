@@ -123,6 +123,10 @@ def report(study, experiment, args, codes):
     if unfinished:
         print(f"{len(unfinished)} trials are still running or waiting (another worker, or "
               f"rerun this command to finish them)")
+    if rows and not ranked and all(r["outcome"] == "diverged" for r in rows):
+        print("error: every trial diverged (the loss became NaN or inf in its first epoch); "
+              "search smaller learning rates", file=sys.stderr)
+        return 1                        # as the training command does when it diverges
     return 0 if all(c == 0 for c in codes) else 1
 
 

@@ -8,13 +8,17 @@ import json
 import sys
 from pathlib import Path
 
+import optuna
+
 from models.data.datasets import locate
 from models.experiments.searchspace import corner_values, searchable_flags
-from models.experiments.studies import load_study, run, storage_url
+from models.experiments.studies import (StudyError, check_study_name, cores, journal_path,
+                                       load_study, open_storage, run, storage_url)
 from models.experiments.training_commands import COMMANDS, CommandError, TrainingCommand
-from models.experiments.trials import Experiment, load_splits, work_left, train_config
+from models.experiments.trials import (Experiment, configurations_left, load_splits,
+                                      train_config, work_left)
 from models.io.errors import EXIT_INTERRUPTED, OneLineParser, UsageError, is_user_error, report
-from models.io.files import atomic_write
+from models.io.files import atomic_write, remove_stale_temporaries
 from models.train.allocator import keep_freed_memory
 from models.train.checkpoint import load_checkpoint
 
@@ -104,14 +108,72 @@ def searchable(command):
     return searchable_flags(command.training_actions())
 
 
+FOLDER_MARK = "study.json"      # in a study's folder: {"study": name}, whose files these are
+
+
+def claim_folder(out, name):
+    """A study's folder holds one study: its trials/NNNN, results.* and best/ are named
+    by trial number, so a second study there would overwrite the first one's files (and
+    take its best model for its own). Refused, with the fix, before anything is written."""
+    mark = out / FOLDER_MARK
+    other = None
+    try:
+        other = json.loads(mark.read_text()).get("study")
+    except FileNotFoundError:
+        if journal_path(out).exists():          # a folder of an older version: no mark yet
+            names = optuna_study_names(journal_path(out))
+            other = next((n for n in names if n != name), None)
+    except (OSError, ValueError, AttributeError):
+        other = None                            # an unreadable mark is written again
+    if other is not None and other != name:
+        raise StudyError(f"the folder {out} holds the study {other!r}; each "
+                         f"study has a folder of its own: give another --out (e.g. --out "
+                         f"{out / name}), or the flags of {other!r} to continue it")
+    if other is None:
+        atomic_write(mark, lambda f: f.write(json.dumps({"study": name}).encode() + b"\n"))
+
+
+def optuna_study_names(path):
+    return optuna.get_all_study_names(open_storage(str(path)))
+
+
+STALE_SECONDS = 30     # a temporary file this old has no writer left (a write takes < 1 s)
+WRITTEN = ("results.csv", "results.md", "experiment.json", FOLDER_MARK, "model.npz",
+           "metrics.json", "val_acc_by_param.png", "heatmaps.png", "contour.png",
+           "importances.png", "curves.png")
+
+
+def remove_leftovers(out):
+    """The temporary files that a killed command or worker left in the study's folder."""
+    for folder in (out, out / "best", *sorted((out / "trials").glob("[0-9]*"))):
+        remove_stale_temporaries(folder, WRITTEN, older_than=STALE_SECONDS)
+
+
 def prepare(args, experiment, kind):
     """Name, folder and storage of the study; the study itself (created if new)."""
-    name = args.study or default_study(experiment)
+    name = (check_study_name(args.study) if args.study is not None
+            else default_study(experiment))
     out = Path(args.out) if args.out else Path("runs") / kind / name
-    experiment.out = out
+    experiment.out, experiment.study = out, name
     url = storage_url(args.storage, out)
+    claim_folder(out, name)
+    remove_leftovers(out)
     study = load_study(url, name, experiment, create=True)
     return study, url
+
+
+def worker_count(args, study, experiment):
+    """--jobs, but no more workers than configurations left or than this machine's cores."""
+    jobs, left, have = args.jobs, configurations_left(study, experiment), cores()
+    if jobs > left:
+        print(f"--jobs {args.jobs}: {left} {'configuration is' if left == 1 else 'configurations are'}"
+              f" left to run, so {left} {'worker' if left == 1 else 'workers'}")
+        jobs = left
+    if jobs > have:
+        print(f"--jobs {args.jobs}: this machine has {have} {'core' if have == 1 else 'cores'}; "
+              f"running {have} workers (more would only share the same cores)")
+        jobs = have
+    return max(1, jobs)
 
 
 def check_data(experiment, jobs):
@@ -139,9 +201,9 @@ def start(args, experiment, kind):
           f"storage {url if '://' not in url else url.split('@')[-1]}; folder {experiment.out}")
     codes = [0]
     if work_left(study, experiment):
-        check_data(experiment, args.jobs)
-        codes = run(study, experiment, url, args.jobs, progress=not args.no_progress,
-                    what=kind)
+        jobs = worker_count(args, study, experiment)
+        check_data(experiment, jobs)
+        codes = run(study, experiment, url, jobs, progress=not args.no_progress, what=kind)
     return study, codes
 
 
@@ -172,10 +234,11 @@ def keep_best_model(experiment, best, rows):
     have = None
     if target.exists():
         try:
-            have = load_checkpoint(target)[1].get("trial")
+            saved = load_checkpoint(target)[1]
+            have = (saved.get("study"), saved.get("trial"))
         except Exception:
             have = None
-    if have != best["trial"]:
+    if have != (experiment.study, best["trial"]):
         if source.exists():
             data = source.read_bytes()
             atomic_write(target, lambda f: f.write(data))
@@ -186,7 +249,8 @@ def keep_best_model(experiment, best, rows):
                 experiment.fixed, {p.name: p.to_flag_value(best["params"][p.name])
                                    for p in experiment.params})
             run_ = train_config(experiment.command, config, experiment.data)
-            experiment.command.save_model(target, run_, config, trial=best["trial"])
+            experiment.command.save_model(target, run_, config, trial=best["trial"],
+                                          study=experiment.study)
     if not experiment.keep_models:
         for r in rows:
             stale = experiment.trial_dir(r["trial"]) / "model.npz"

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import optuna
 
-from models.experiments.trials import finished_count, sweep, work, work_left
+from models.experiments import journal
+from models.experiments.trials import finished_count, fill_queue, sweep, work, work_left
 from models.io.files import atomic_write
 from models.io.progress import progress_bar
 
@@ -65,10 +66,17 @@ def open_storage(url):
             # a process killed while appending leaves the lock file behind; Optuna breaks
             # such a lock after its grace period (an append takes milliseconds)
             lock = optuna.storages.journal.JournalFileSymlinkLock(str(path), grace_period=10)
+            journal.check(path, lock, say=lambda line: print(line, file=sys.stderr))
             backend = optuna.storages.journal.JournalFileBackend(str(path), lock_obj=lock)
             return optuna.storages.JournalStorage(backend)
         except OSError as e:
             raise StudyError(f"cannot open the journal file {path}: {e.strerror}") from None
+        except journal.JournalDamaged:
+            raise
+        except Exception as e:      # whole JSON lines that Optuna cannot replay
+            raise StudyError(f"the study journal {path} cannot be read back ({e}); it was "
+                             f"not changed: move it aside (mv {path} {path}.damaged) to start "
+                             f"the study afresh") from None
     scheme = url.split("://", 1)[0].split("+", 1)[0]
     if scheme not in ("postgresql", "mysql", "sqlite"):
         raise StudyError(f"--storage {hide_password(url)}: unknown kind of storage {scheme!r}; "
@@ -120,14 +128,33 @@ def with_installed_driver(url):
     return url
 
 
+STUDY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,99}")
+
+
+def check_study_name(name):
+    """A study name becomes a folder name (runs/search/<study>): one plain name, no path."""
+    if not STUDY_NAME.fullmatch(name):
+        raise StudyError(f"--study {name!r}: a study name is one folder name of letters, "
+                         f"digits and . _ - = + (at most 100, not starting with a dot), not "
+                         f"a path; to put the study's files elsewhere give --out DIR")
+    return name
+
+
 def load_study(url, name, experiment, create=False):
     """The study `name` in the storage at `url`; with create, made if missing. A study
-    that holds a different experiment (other flags) is refused rather than mixed in."""
+    that holds a different experiment (other flags) is refused rather than mixed in.
+    A grid's configurations are queued in the study once, by the process that creates
+    it (trials.fill_queue); workers then claim them from the storage."""
     storage = open_storage(url)
     kwargs = dict(study_name=name, storage=storage, sampler=experiment.sampler(),
                   pruner=experiment.pruner())
+    created = False
     if create:
-        study = optuna.create_study(direction="maximize", load_if_exists=True, **kwargs)
+        try:
+            study = optuna.create_study(direction="maximize", **kwargs)
+            created = True
+        except optuna.exceptions.DuplicatedStudyError:
+            study = optuna.load_study(**kwargs)
     else:
         study = optuna.load_study(**kwargs)
     identity = json.loads(json.dumps(experiment.identity()))
@@ -139,6 +166,8 @@ def load_study(url, name, experiment, create=False):
         raise StudyError(f"the study {name!r} in {hide_password(url)} was run with other "
                          f"settings ({', '.join(changed)} differ); rerun with the same flags, "
                          f"or give a new --study")
+    if create and experiment.mode == "grid":
+        fill_queue(study, experiment, created)
     return study
 
 

@@ -5,8 +5,10 @@ holds every trial; a worker process runs trials until the study has no work left
 
     repeat:
         fail the trials whose worker process died (and queue their configuration again)
-        if every configuration has a result: stop
-        study.optimize(objective, n_trials=1)     # the sampler picks the next configuration
+        grid: claim a WAITING trial (every configuration was queued once, fill_queue;
+              the WAITING → RUNNING change is atomic in the storage); none left: stop
+        sample: if every trial has a result: stop; else study.optimize(objective,
+              n_trials=1), the sampler (TPE) picking the next configuration
 
 The objective trains with the command's own functions, reports the validation accuracy
 of every epoch (which `--prune`'s median pruner reads), and records how the trial ended:
@@ -24,6 +26,8 @@ Trials are ranked by their best validation accuracy; the test set is not looked 
 except by `models.compare` (which tests every configuration) and for the best trial.
 """
 
+import itertools
+import json
 import math
 import statistics
 import time
@@ -32,6 +36,9 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+# Optuna's own heartbeat around a trial that this module claims itself (run_claimed);
+# study.optimize uses the same two functions, which Optuna does not export
+from optuna.storages._heartbeat import get_heartbeat_thread, is_heartbeat_enabled
 from optuna.trial import TrialState
 
 from models.experiments.processes import is_dead, this_worker
@@ -66,6 +73,7 @@ class Experiment:
         self.keep_models = keep_models
         self.data = data or {"data_dir": None, "download": True}
         self.out = Path(out)
+        self.study = None               # the study's name, once it is opened
 
     @property
     def size(self):
@@ -137,6 +145,8 @@ def work_left(study, experiment):
     trials = study.get_trials(deepcopy=False)
     if any(t.state == TrialState.WAITING for t in trials):
         return True
+    if experiment.mode == "grid" and study.user_attrs.get(QUEUED):
+        return False            # every configuration was queued: what is left is waiting
     active = [t for t in trials if is_final(t) or t.state == TrialState.RUNNING]
     if experiment.mode == "grid":
         taken = {t.system_attrs.get("grid_id") for t in active}
@@ -146,6 +156,87 @@ def work_left(study, experiment):
 
 def finished_count(trials):
     return sum(is_final(t) for t in trials)
+
+
+def configurations_left(study, experiment):
+    """How many configurations are waiting or not yet started: how many workers have work."""
+    trials = study.get_trials(deepcopy=False)
+    waiting = sum(t.state == TrialState.WAITING for t in trials)
+    if experiment.mode == "grid" and study.user_attrs.get(QUEUED):
+        return waiting
+    active = [t for t in trials if is_final(t) or t.state == TrialState.RUNNING]
+    return max(waiting, experiment.size - len(active))   # a waiting retry is one of those
+
+
+# ---- the grid's queue: each configuration once, claimed through the storage
+
+QUEUED = "queued"       # study user attribute: every grid configuration has been queued
+
+
+def grid_points(experiment):
+    names = [p.name for p in experiment.params]
+    return [dict(zip(names, values))
+            for values in itertools.product(*(p.values for p in experiment.params))]
+
+
+def _key(params):
+    return json.dumps(params, sort_keys=True)
+
+
+def fill_queue(study, experiment, created, wait=10.0):
+    """Queue each configuration of the grid once (Optuna's enqueue_trial: a WAITING trial
+    with fixed parameters). Workers take WAITING trials with an atomic WAITING → RUNNING
+    change in the storage, so workers on any number of machines run each one once.
+
+    The process that created the study queues them; another one started at the same
+    moment waits for that (up to `wait` seconds), then queues only what is missing (the
+    creator died, or the study was made by an older version that did not queue)."""
+    if study.user_attrs.get(QUEUED):
+        return
+    if not created:
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and not any(
+                is_final(t) for t in study.get_trials(deepcopy=False)):
+            time.sleep(0.2)
+            if study.user_attrs.get(QUEUED):
+                return
+    have = set()
+    for t in study.get_trials(deepcopy=False):
+        if is_final(t) or t.state in (TrialState.RUNNING, TrialState.WAITING):
+            have.add(_key(t.params or t.system_attrs.get("fixed_params", {})))
+    for point in grid_points(experiment):
+        if _key(point) not in have:
+            study.enqueue_trial(point)
+    study.set_user_attr(QUEUED, True)
+
+
+def claim(study):
+    """The id of a WAITING trial this worker now holds (RUNNING), or None if none is left.
+    The state change is atomic in the storage: of two workers, one gets each trial."""
+    for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        if study._storage.set_trial_state_values(t._trial_id, TrialState.RUNNING):
+            return t._trial_id
+    return None
+
+
+def run_claimed(study, trial_id, objective, callbacks=()):
+    """Run the objective on a claimed trial and record its end, as study.optimize does for
+    the trials it creates (with the database heartbeat while it runs)."""
+    trial = optuna.Trial(study, trial_id)
+    value, state, error = None, None, None
+    with get_heartbeat_thread(trial_id, study._storage):
+        try:
+            value = objective(trial)
+        except optuna.TrialPruned:
+            state = TrialState.PRUNED
+        except (Exception, KeyboardInterrupt) as e:
+            state, error = TrialState.FAIL, e
+    frozen = study.tell(trial, value if state is None else None, state=state,
+                        skip_if_finished=True)
+    for callback in callbacks:
+        callback(study, frozen)
+    if error is not None and not isinstance(error, TrialFailed):
+        raise error
 
 
 # ---- dead workers: which one is alive is asked of processes.py
@@ -174,8 +265,7 @@ def sweep(study, requeue_failed=False):
             continue
         try:
             study._storage.set_trial_user_attr(
-                t._trial_id, "reason", f"its worker (pid {worker['pid']}) died during "
-                                       f"epoch {len(t.intermediate_values) + 1}")
+                t._trial_id, "reason", f"its worker (pid {worker['pid']}) died {_when(t)}")
             study._storage.set_trial_user_attr(t._trial_id, "outcome", "killed")
             study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
         except optuna.exceptions.UpdateFinishedTrialError:
@@ -189,6 +279,14 @@ def sweep(study, requeue_failed=False):
             if t.state == TrialState.FAIL and outcome(t) in RETRYABLE and t.number not in retried:
                 requeue(study, t)
     return dead
+
+
+def _when(trial):
+    """When in its training a trial's worker died, from the epochs it reported."""
+    done, planned = len(trial.intermediate_values), trial.user_attrs.get("planned_epochs")
+    if planned is not None and done >= planned:
+        return f"after its last epoch ({done}), before its result was recorded"
+    return f"during epoch {done + 1}" + (f" of {planned}" if planned is not None else "")
 
 
 # ---- one trial -------------------------------------------------------------------------------
@@ -244,6 +342,7 @@ class Objective:
         self.claimed()
         overrides = {p.name: p.to_flag_value(values[p.name]) for p in e.params}
         config = self.command.config(e.fixed, overrides)
+        trial.set_user_attr("planned_epochs", config.epochs)
         started = time.perf_counter()
         record = {"trial": trial.number, "params": values, "config": config.to_dict()}
         run, diverged = None, None
@@ -306,7 +405,8 @@ class Objective:
             # keep the model of a trial that is the best so far: the best trial's model
             # is then on disk when the study ends (the others are removed then)
             if e.keep_models or best["val_acc"] >= best_value(trial.study, trial.number):
-                self.command.save_model(folder / "model.npz", run, config, trial=trial.number)
+                self.command.save_model(folder / "model.npz", run, config, trial=trial.number,
+                                        study=trial.study.study_name)
         for key, value in attrs.items():
             trial.set_user_attr(key, value)
         record.update(attrs)
@@ -345,18 +445,29 @@ class ClaimLock:
 
 def work(study, experiment, after_trial=None):
     """Run trials until the study has no work left; returns how many this worker ran."""
-    claim = ClaimLock(experiment.out)
-    objective = Objective(experiment, claimed=claim.release)
     callbacks = [lambda study, trial: after_trial(study, trial)] if after_trial else []
     ran = 0
+    if experiment.mode == "grid" and study.user_attrs.get(QUEUED):
+        objective = Objective(experiment)
+        while True:
+            sweep(study)
+            if is_heartbeat_enabled(study._storage):
+                optuna.storages.fail_stale_trials(study)   # another machine's dead worker
+            trial_id = claim(study)
+            if trial_id is None:
+                return ran
+            run_claimed(study, trial_id, objective, callbacks)
+            ran += 1
+    claim_lock = ClaimLock(experiment.out)
+    objective = Objective(experiment, claimed=claim_lock.release)
     while True:
         sweep(study)
-        claim.acquire()
+        claim_lock.acquire()
         try:
             if not work_left(study, experiment):
                 return ran
             study.optimize(objective, n_trials=1, catch=(TrialFailed,), callbacks=callbacks,
                            gc_after_trial=False)
         finally:
-            claim.release()
+            claim_lock.release()
         ran += 1
