@@ -13,29 +13,34 @@ The mechanism (no op in it):
 The ops, each with its gradient rule beside it:
 - `shapes.py`, `activations.py`, `arithmetic.py`, `reductions.py`, `losses.py`
 - `conv.py`       conv2d, max_pool2d, avg_pool2d: im2col and matrix products, a few images at a time
-- `operators.py`  attaches `+ - * / ** @`, indexing and methods to Tensor
+- `operators.py`  attaches `+ - * / ** @`, indexing, assignment and methods to Tensor
+- `numpy_dispatch.py`  numpy's own functions on Tensors (np.exp(t), np.dot(x, w)) as tape ops
 
 On top:
 - `functional.py` `grad`, `value_and_grad` (nested gradients kept apart)
 - `listing.py`    the tape printed as a Wengert list
 - `gradcheck.py`  finite-difference checking
+- `check_manual.py`  a student's hand-written backward pass checked against the tape
 """
 
 from .tape import Entry, Tape, enable_grad, is_recording, no_grad, scope
 from .tensor import Tensor, tensor
 from .primitive import Primitive, primitive
 from .shapes import (reshape, transpose, broadcast_to, sum_to, unbroadcast, broadcast_axes,
-                     concatenate, stack, cast)
-from .activations import exp, log, sqrt, tanh, sigmoid, relu, leaky_relu, hardtanh, maximum, where
+                     concatenate, stack, cast, copy)
+from .activations import (exp, log, sqrt, tanh, sigmoid, relu, leaky_relu, hardtanh, maximum,
+                          minimum, clip, where)
 from .arithmetic import (add, subtract, multiply, divide, negative, power, matmul, linear,
-                         absolute as abs)
-from .reductions import sum, mean, max
+                         square, outer, absolute as abs)
+from .reductions import sum, mean, max, min
 from .conv import conv2d, conv_transpose2d, max_pool2d, avg_pool2d
 from .losses import softmax, log_softmax, cross_entropy, mse, one_hot
 from . import operators  # noqa: F401  (gives Tensor its operators)
+from .numpy_dispatch import DroppedGradientError
 from .backprop import backward, entries_reaching, gradients
 from .functional import grad, value_and_grad
 from .listing import listing
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
+from .check_manual import CheckResult, check_manual
 
 __version__ = "0.2.0"

@@ -94,21 +94,22 @@ def _sweep(output, seed, entries, retain_graph, create_graph, sources=()):
             g = slot[1]
             if wanted and id(out) in wanted:
                 found[id(out)] = (out, g)
-            if entry.freed or out._version > entry.index:
+            op, params = entry.op, entry.params
+            if entry.freed or out._version > entry.index and op.reads_value("ans"):
                 _refuse(entry, out)
             for t in entry.tapes:
                 if t.keep_adjoints:
                     t.adjoints[entry.index] = g.data if create_graph else g
+            recorded = entry.inputs
+            if any(type(x) is Tensor and x._version > entry.index for x in recorded):
+                recorded = _as_recorded(entry)
             if create_graph:
-                ans, inputs = out, entry.inputs
+                ans, inputs = out, recorded
             else:
                 ans, inputs = out.data, entry.values
-            op, params = entry.op, entry.params
-            for argnum, x in enumerate(entry.inputs):
+            for argnum, x in enumerate(recorded):
                 if type(x) is not Tensor:
                     continue
-                if x._version > entry.index:
-                    _refuse(entry, x)
                 if not x.requires_grad:
                     continue
                 if op.plain and argnum < len(op.vjps):
@@ -128,6 +129,29 @@ def _sweep(output, seed, entries, retain_graph, create_graph, sources=()):
         if tensor._entry is None or key in wanted:
             found[key] = (tensor, g)
     return found
+
+
+def _as_recorded(entry):
+    """The entry's inputs as it used them, when one was changed since it was recorded.
+
+    An assignment into a tensor (`z[z < 0] = 0`, `dx /= N`) is recorded by an in-place
+    form whose first input is the tensor as it was before; the tensor itself moves on to
+    the new value (operators.py, `rebase`). An entry recorded earlier used that earlier
+    self, so the chain is followed back to it. A value changed without a record (under
+    no_grad, or through a tensor needing no gradient) is refused, but only if one of the
+    op's rules reads it: add's rules never look at x, so changing x after x + y is fine.
+    """
+    inputs = list(entry.inputs)
+    for argnum, x in enumerate(inputs):
+        if type(x) is not Tensor:
+            continue
+        while (x._version > entry.index and x._entry is not None and x._entry.op.in_place
+               and x._entry.index > entry.index and x._entry.inputs):
+            x = x._entry.inputs[0]
+        if x._version > entry.index and entry.op.reads_value(argnum):
+            _refuse(entry, x)
+        inputs[argnum] = x
+    return tuple(inputs)
 
 
 def _refuse(entry, value):

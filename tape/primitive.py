@@ -22,6 +22,15 @@ Called with no Tensor among its arguments, an op is plain numpy: it returns an a
 and records nothing. That is what lets one rule serve both kinds of backward pass. An op taking any number of inputs
 (`concatenate`) declares `variadic=True` and gives one rule taking the input's
 position first: `rule(argnum, g, ans, *inputs)`.
+
+`reads=` says which values the rules read: input positions and "ans" (the output):
+`reads=(0, 1)` for x·y (each rule reads the other input), `reads=("ans",)` for exp,
+`reads=()` for add, whose rules only pass g on. A value changed
+in place after the op was recorded makes `backward()` refuse only if a rule reads it
+(PyTorch's rule); without the declaration every input and the output count as read.
+`in_place=True` marks the form an assignment into a tensor is recorded with
+(`z[mask] = 0`, `dx /= N`): its first input is the tensor as it was before (see
+operators.py, `rebase`).
 """
 
 from .tape import Entry, state
@@ -31,13 +40,16 @@ from .tensor import Tensor
 class Primitive:
     """An operation the tape knows how to differentiate."""
 
-    def __init__(self, forward, name=None, saves=False, variadic=False):
+    def __init__(self, forward, name=None, saves=False, variadic=False, reads=None,
+                 in_place=False):
         self.forward = forward
         self.name = name or forward.__name__
         self.saves = saves           # forward returns (output, what the rule will reuse)
         self.variadic = variadic     # one rule for every input, told the input's position
         self.vjps = ()               # the rule for each input, in order
         self.plain = False           # every input has a rule, called as rule(g, ans, *xs)
+        self.reads = reads           # the values the rules read (positions, "ans"); None: all
+        self.in_place = in_place     # records an assignment: input 0 is the value before
         self.__doc__ = forward.__doc__
         self.__name__ = self.name
 
@@ -85,12 +97,17 @@ class Primitive:
             return rule(g, ans, *inputs, saved=saved, **params)
         return rule(g, ans, *inputs, **params)
 
+    def reads_value(self, which):
+        """Does a rule of this op read input `which` (a position) or "ans"?"""
+        return self.reads is None or which in self.reads
+
     def __repr__(self):
         return f"<primitive {self.name}>"
 
 
-def primitive(forward=None, *, name=None, saves=False, variadic=False):
+def primitive(forward=None, *, name=None, saves=False, variadic=False, reads=None,
+              in_place=False):
     """Decorator: turn a numpy function into a tape operation (add rules with .defvjp)."""
     if forward is None:
-        return lambda f: Primitive(f, name, saves, variadic)
-    return Primitive(forward, name, saves, variadic)
+        return lambda f: Primitive(f, name, saves, variadic, reads, in_place)
+    return Primitive(forward, name, saves, variadic, reads, in_place)

@@ -14,7 +14,7 @@ from .tensor import as_array
 
 # ---- broadcasting ------------------------------------------------------------------
 
-@primitive
+@primitive(reads=())
 def sum_to(x, shape):
     """Sum x over the axes that broadcasting added or stretched, to get `shape`."""
     extra = x.ndim - len(shape)
@@ -24,7 +24,7 @@ def sum_to(x, shape):
     return out.reshape(shape)
 
 
-@primitive
+@primitive(reads=())
 def broadcast_to(x, shape):
     """Stretch x to `shape` (a read-only view; no copy)."""
     if type(x) is np.ndarray and x.ndim == 0:
@@ -60,12 +60,12 @@ def broadcast_axes(input_shape, output_shape):
 
 # ---- reshaping ---------------------------------------------------------------------
 
-@primitive
+@primitive(reads=())
 def reshape(x, shape):
     return np.reshape(x, shape)
 
 
-@primitive
+@primitive(reads=())
 def transpose(x, axes=None):
     return np.transpose(x, axes)
 
@@ -83,7 +83,7 @@ transpose.defvjp(lambda g, ans, x, axes=None: transpose(g, axes=_inverse(axes)))
 
 # ---- indexing ----------------------------------------------------------------------
 
-@primitive
+@primitive(reads=())
 def getitem(x, index):
     return x[index]
 
@@ -107,6 +107,56 @@ def _is_basic(index):
 
 getitem.defvjp(lambda g, ans, x, index: scatter_add(g, index=index, shape=x.shape))
 scatter_add.defvjp(lambda g, ans, dy, index, shape: getitem(g, index=index))
+
+
+# ---- assignment: z[z < 0] = 0, dx[rows, y] -= 1 ----------------------------------------
+
+@primitive(reads=(), in_place=True)
+def setitem(x, value, index):
+    """x with `value` written at `index`, as a new array: x as it was is left alone,
+    so the entries that used it keep their values (operators.py, `rebase`)."""
+    out = x.copy()
+    out[index] = value
+    return out
+
+
+def _outside(g, index, shape):
+    """g with the overwritten elements zeroed: they no longer depend on x."""
+    keep = np.ones(shape, dtype=bool)
+    keep[index] = False
+    return g * keep
+
+
+def _written(index, shape):
+    """Which elements of x[index] were really written: with a repeated integer index
+    numpy keeps the last write, so only that one passes its gradient on."""
+    if _is_basic(index):
+        return None
+    picked = np.shape(np.empty(shape)[index])
+    order = np.arange(int(np.prod(picked))).reshape(picked)
+    last = np.full(shape, -1)
+    last[index] = order
+    return last[index] == order
+
+
+def _setitem_value(g, ans, x, value, index):
+    # d out / d value: the adjoint at the written places, summed back over a broadcast value
+    picked = getitem(g, index=index)
+    won = _written(index, ans.shape)
+    return unbroadcast(picked if won is None else picked * won, value)
+
+
+setitem.defvjp(lambda g, ans, x, value, index: _outside(g, index, ans.shape),
+               _setitem_value)
+
+
+@primitive(reads=())
+def copy(x):
+    """A new array with x's values (np.copy, x.copy(), copy.deepcopy)."""
+    return np.array(x, copy=True)
+
+
+copy.defvjp(lambda g, ans, x: g)                                 # d copy(x) = dx
 
 
 # ---- joining -----------------------------------------------------------------------
@@ -180,7 +230,7 @@ def _weak(a, other):
     return a
 
 
-@primitive
+@primitive(reads=())
 def cast(x, dtype):
     return x.astype(dtype, copy=False)
 
