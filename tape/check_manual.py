@@ -47,10 +47,12 @@ class Row(NamedTuple):
 
 
 class CheckResult:
-    """What `check_manual` found: `.ok`, `.failed`, `.rows`, `.notes`; `str()` is the table."""
+    """What `check_manual` found: `.ok`, `.failed`, `.rows`, `.notes`; `str()` is the table.
+    `.manual` and `.tape` hold the two gradients themselves, by name."""
 
-    def __init__(self, rows, notes, tolerance):
+    def __init__(self, rows, notes, tolerance, manual=None, taped=None):
         self.rows = rows
+        self.manual, self.tape = manual or {}, taped or {}
         self.notes = notes            # where a wrong gradient differs; the tape's own doubts
         self.tolerance = tolerance
         self.failed = [r.name for r in rows if not r.ok]
@@ -123,7 +125,8 @@ def check_manual(f, params, *, tolerance=1e-6, eps=1e-6, samples=20, seed=0, los
                          f"({tape_vs_fd:.1e}), which says nothing about your gradient: a kink "
                          f"(relu at 0, a max with ties) within eps of a sampled element, or "
                          f"an op whose rule the tape lacks")
-    return CheckResult(rows, notes, tolerance)
+    hands = {name: np.asarray(_value(manual[name]), dtype=np.float64) for name in arrays}
+    return CheckResult(rows, notes, tolerance, hands, taped)
 
 
 def _copies(arrays):
