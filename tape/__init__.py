@@ -37,7 +37,7 @@ from .conv import conv2d, conv_transpose2d, max_pool2d, avg_pool2d
 from .losses import softmax, log_softmax, cross_entropy, mse, one_hot
 from . import operators  # noqa: F401  (gives Tensor its operators)
 from .numpy_dispatch import DroppedGradientError
-from .backprop import backward, entries_reaching, gradients
+from .backprop import backward, entries_reaching, gradients, inputs_as_recorded
 from .functional import grad, value_and_grad
 from .listing import listing
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient

@@ -131,27 +131,37 @@ def _sweep(output, seed, entries, retain_graph, create_graph, sources=()):
     return found
 
 
-def _as_recorded(entry):
-    """The entry's inputs as it used them, when one was changed since it was recorded.
+def inputs_as_recorded(entry):
+    """The entry's inputs as it used them (None once freed).
 
     An assignment into a tensor (`z[z < 0] = 0`, `dx /= N`) is recorded by an in-place
     form whose first input is the tensor as it was before; the tensor itself moves on to
     the new value (operators.py, `rebase`). An entry recorded earlier used that earlier
-    self, so the chain is followed back to it. A value changed without a record (under
-    no_grad, or through a tensor needing no gradient) is refused, but only if one of the
-    op's rules reads it: add's rules never look at x, so changing x after x + y is fine.
+    self, so the chain of assignments is followed back to it.
     """
-    inputs = list(entry.inputs)
+    if entry.inputs is None:
+        return None
+    return tuple(_earlier_self(x, entry.index) if type(x) is Tensor else x
+                 for x in entry.inputs)
+
+
+def _earlier_self(x, index):
+    """x as it was when entry number `index` was recorded."""
+    while (x._version > index and x._entry is not None and x._entry.op.in_place
+           and x._entry.index > index and x._entry.inputs):
+        x = x._entry.inputs[0]
+    return x
+
+
+def _as_recorded(entry):
+    """`inputs_as_recorded`, refusing a value changed without a record (under no_grad, or
+    through a tensor needing no gradient) if one of the op's rules reads it: add's rules
+    never look at x, so changing x after x + y is fine (PyTorch's rule)."""
+    inputs = inputs_as_recorded(entry)
     for argnum, x in enumerate(inputs):
-        if type(x) is not Tensor:
-            continue
-        while (x._version > entry.index and x._entry is not None and x._entry.op.in_place
-               and x._entry.index > entry.index and x._entry.inputs):
-            x = x._entry.inputs[0]
-        if x._version > entry.index and entry.op.reads_value(argnum):
+        if type(x) is Tensor and x._version > entry.index and entry.op.reads_value(argnum):
             _refuse(entry, x)
-        inputs[argnum] = x
-    return tuple(inputs)
+    return inputs
 
 
 def _refuse(entry, value):

@@ -284,3 +284,19 @@ def test_the_values_of_a_tensor_are_given_freely_where_no_gradient_is_lost():
     a = np.zeros(3)
     a[mask.data] = 1.0
     assert np.asarray(w.detach()) is w.data
+
+
+def test_the_listing_shows_an_assignment_as_an_in_place_entry_on_the_value_before():
+    t = tape.tensor(np.array([1.0, -2.0]), requires_grad=True, name="t")
+    with tape.Tape() as recorded:
+        z = t * 2.0
+        kept = np.copy(z)
+        z[z < 0] = 0
+        z /= 2
+    lines = str(recorded).splitlines()
+    assert [line.split(" = ")[1].split("(")[0] for line in lines] == [
+        "multiply", "copy", "setitem", "div_"]
+    assert lines[1].startswith("v2 = copy(v1)")            # the copy read z before it changed
+    assert lines[2].startswith("v3 = setitem(v1, 0,")
+    assert lines[3].startswith("v4 = div_(v3, 2)")
+    np.testing.assert_array_equal(kept.data, [2.0, -4.0])
