@@ -12,7 +12,9 @@ A function gets one of three answers:
 - it has a tape op (UFUNCS, FUNCTIONS): the op is called and recorded like any other;
 - it gives no gradient (argmax, ones_like, comparisons, np.shape): plain values, or
   boolean tensors, as the student's code expects (NO_GRADIENT, COMPARISONS);
-- anything else: one error naming the function and how to give it a rule.
+- anything else: one error naming the function and how to give it a rule — when a
+  gradient is wanted (a Tensor that requires grad, while recording); otherwise numpy
+  computes on the values, as no gradient can be lost.
 
 One conversion no protocol reaches: an ndarray's own method given a Tensor (`x.dot(w)`
 with x an ndarray, `a[i] = t`, `a += t`) makes numpy ask the Tensor for its values
@@ -61,6 +63,9 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     """`Tensor.__array_ufunc__`: numpy hands every ufunc given a Tensor to the tape."""
     out = kwargs.pop("out", None)
     if method != "__call__" or kwargs:
+        if not _needs_gradient((inputs, kwargs)):    # np.add.at, where=...: values will do
+            kwargs = {**kwargs, "out": out} if out is not None else kwargs
+            return getattr(ufunc, method)(*_values(inputs), **_values(kwargs))
         called = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
         extra = f" with {', '.join(f'{k}=' for k in kwargs)}" if kwargs else ""
         return _no_rule(called + extra, f"{ufunc.__name__}{'' if method == '__call__' else '.' + method}")
@@ -70,6 +75,8 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         result = ufunc(*[as_array(x) for x in inputs])
     elif ufunc in UFUNCS:
         result = UFUNCS[ufunc](*inputs)
+    elif not _needs_gradient(inputs):
+        result = ufunc(*_values(inputs))             # no gradient wanted: the values will do
     else:
         return _no_rule(f"np.{ufunc.__name__}", ufunc.__name__)
     return result if out is None else _write_out(result, out[0] if len(out) == 1 else out)
@@ -204,9 +211,21 @@ def array_function(self, function, types, args, kwargs):
     op = FUNCTIONS.get(function)
     if op is not None:
         return op(*args, **kwargs)
-    if function in NO_GRADIENT:
+    if function in NO_GRADIENT or not _needs_gradient((args, kwargs)):
         return function(*_values(args), **_values(kwargs))
     return _no_rule(numpy_name(function), function.__name__)
+
+
+def _needs_gradient(args):
+    """Is a Tensor that needs a gradient among args (inside lists, tuples, dicts too),
+    while recording? Without one, a function with no rule may compute on the values."""
+    if isinstance(args, Tensor):
+        return args.requires_grad and is_recording()
+    if isinstance(args, dict):
+        args = list(args.values())
+    if isinstance(args, (list, tuple)):
+        return any(_needs_gradient(a) for a in args)
+    return False
 
 
 def _values(args):

@@ -300,3 +300,14 @@ def test_the_listing_shows_an_assignment_as_an_in_place_entry_on_the_value_befor
     assert lines[2].startswith("v3 = setitem(v1, 0,")
     assert lines[3].startswith("v4 = div_(v3, 2)")
     np.testing.assert_array_equal(kept.data, [2.0, -4.0])
+
+
+def test_a_function_without_a_rule_computes_on_the_values_where_no_gradient_is_wanted():
+    constant = tape.tensor(np.array([1.0, 3.0]))
+    np.testing.assert_allclose(np.log1p(constant), np.log1p([1.0, 3.0]))
+    np.testing.assert_allclose(np.linalg.norm(constant), np.sqrt(10.0))
+    W = tape.tensor(np.array([1.0, 3.0]), requires_grad=True)
+    with tape.no_grad():
+        np.testing.assert_allclose(np.linalg.norm(W), np.sqrt(10.0))
+    with pytest.raises(TypeError, match="np.log1p was given a Tensor"):
+        np.log1p(W)
