@@ -204,7 +204,22 @@ def where_it_differs(name, manual, taped, shown=3):
     worst = np.argsort(diff, axis=None)[::-1][:shown]
     at = ", ".join(f"{_position(i, diff.shape)}: "
                    f"{manual.flat[i]:.4g} vs {taped.flat[i]:.4g}" for i in worst)
-    return f"{name}: differs most at {at} (yours vs the tape's); {_ratio(manual, taped)}"
+    return (f"{name}: differs most at {at} (yours vs the tape's){_lines(diff, taped)}; "
+            f"{_ratio(manual, taped)}")
+
+
+def _lines(diff, taped):
+    """For a matrix: the rows or columns the difference is confined to, if it is."""
+    if diff.ndim != 2:
+        return ""
+    wrong = diff > 1e-6 * max(np.abs(taped).max(), 1e-300)
+    parts = []
+    for axis, what in ((1, "rows"), (0, "columns")):
+        hit = np.flatnonzero(wrong.any(axis=axis))
+        if 0 < len(hit) < wrong.shape[1 - axis]:
+            shown = ", ".join(map(str, hit[:8])) + (", …" if len(hit) > 8 else "")
+            parts.append(f"only in {what} {shown} of {wrong.shape[1 - axis]}")
+    return f", {' and '.join(parts)}" if parts else ""
 
 
 def _position(flat, shape):

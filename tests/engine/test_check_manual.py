@@ -230,3 +230,15 @@ def test_grads_missing_a_parameter_are_refused_naming_it():
         return np.sum(params["w"] * params["v"]), {"w": params["v"]}
     with pytest.raises(ValueError, match="no entry for v"):
         tape.check_manual(f, {"w": np.ones(2), "v": np.ones(2)})
+
+
+def test_a_difference_confined_to_some_columns_is_named_by_its_columns():
+    x = np.arange(6.0).reshape(3, 2) + 1.0
+
+    def f(params):
+        W = params["W"]                                   # (2, 4)
+        dW = np.dot(x.T, np.ones((3, 4)))
+        dW[:, 3] *= 2.0                                   # the fourth unit's gradient is wrong
+        return np.sum(np.dot(x, W)), {"W": dW}
+    text = str(tape.check_manual(f, {"W": np.ones((2, 4))}))
+    assert "only in columns 3 of 4" in text and "rows" not in text.split("only in")[1]
