@@ -66,7 +66,7 @@ Tensor.max = lambda self, axis=None, keepdims=False: reductions.max(self, axis=a
 Tensor.min = lambda self, axis=None, keepdims=False: reductions.min(self, axis=axis, keepdims=keepdims)
 Tensor.dot = lambda self, other: np.dot(self, other)           # numpy_dispatch.dot
 Tensor.copy = lambda self: shapes.copy(self)
-Tensor.clip = lambda self, a_min=None, a_max=None: np.clip(self, a_min, a_max)   # numpy_dispatch
+Tensor.clip = lambda self, a_min=None, a_max=None, **bounds: np.clip(self, a_min, a_max, **bounds)
 Tensor.flatten = lambda self: shapes.copy(shapes.reshape(self, shape=(-1,)))
 Tensor.ravel = lambda self: shapes.reshape(self, shape=(-1,))
 Tensor.squeeze = lambda self, axis=None: np.squeeze(self, axis)
