@@ -140,6 +140,9 @@ def squeezed(a, axis=None):
     shape = np.shape(as_array(a))
     drop = {i for i, n in enumerate(shape) if n == 1} if axis is None else {
         i % len(shape) for i in np.atleast_1d(axis).tolist()}
+    if any(shape[i] != 1 for i in drop):
+        raise ValueError(f"squeeze: axis {axis} of a tensor of shape {shape} has a size "
+                         f"other than 1, so it cannot be squeezed out")
     return shapes.reshape(a, shape=tuple(n for i, n in enumerate(shape) if i not in drop))
 
 
