@@ -1,0 +1,70 @@
+"""The README's examples run and print what the README says they print."""
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def blocks(language):
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def test_first_example_prints_what_the_readme_shows():
+    code, shown = blocks("python")[0], blocks("text")[0]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue() == shown
+
+
+def test_check_manual_example_passes_and_prints_the_table():
+    code = next(b for b in blocks("python") if "check_manual" in b)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    lines = out.getvalue().splitlines()
+    assert lines[0].split()[:2] == ["parameter", "shape"]
+    assert lines[1].split()[0] == "W" and lines[1].split()[-1] == "yes"
+
+
+def test_custom_op_example_passes_gradcheck():
+    namespace = {}
+    exec(compile(next(b for b in blocks("python") if "defvjp" in b), "README.md", "exec"),
+         namespace)
+    softplus = namespace["softplus"]
+    import numpy as np
+    import tape
+    assert tape.gradcheck(lambda x: softplus(x).sum(), [np.linspace(-3, 3, 7)])
+
+
+def test_first_screen_has_the_setup_and_test_commands():
+    first = blocks("bash")[0]
+    assert "pip install -e \".[test]\"" in first and "python -m models.twolayer" in first
+    assert "python -m pytest" in first
+
+
+def test_every_twolayer_flag_is_in_the_readme():
+    from models.twolayer import parser
+    for action in parser()._actions:
+        for flag in action.option_strings:
+            if flag not in ("-h", "--help"):
+                assert flag in README, flag
+
+
+def test_every_benchmark_flag_is_in_the_readme():
+    from benchmarks.run import parser
+    for action in parser()._actions:
+        for flag in action.option_strings:
+            if flag not in ("-h", "--help"):
+                assert flag in README, flag
+
+
+def test_every_cnn_flag_is_in_the_readme():
+    from models.cnn import parser
+    for action in parser()._actions:
+        for flag in action.option_strings:
+            if flag not in ("-h", "--help"):
+                assert flag in README, flag
