@@ -35,7 +35,7 @@ import numpy as np
 from .backprop import gradients
 from .gradcheck import numerical_gradient
 from .numpy_dispatch import DroppedGradientError, dropped_gradient_message, watch_conversions
-from .tensor import Tensor
+from ._tensor import Tensor
 
 
 class Row(NamedTuple):

@@ -8,7 +8,7 @@ that is exactly its rule here, averaged over the batch: (softmax − onehot) / N
 import numpy as np
 
 from .primitive import primitive
-from .tensor import Tensor, as_array
+from ._tensor import Tensor, as_array
 from .reductions import mean
 
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from . import activations, arithmetic, reductions, shapes
 from .tape import is_recording
-from .tensor import Tensor, as_array
+from ._tensor import Tensor, as_array
 
 
 # ---- ufuncs: np.exp(t), ndarray * t, np.e ** t ------------------------------------------

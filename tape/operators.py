@@ -1,8 +1,9 @@
 """Python's operators and methods on Tensors, attached once the ops exist.
 
 `x * y` calls `multiply(x, y)`, `x.sum()` calls `sum(x)`, `x[0]` calls `getitem`.
-The Tensor class itself (tensor.py) knows nothing of the ops; this module gives it
-its arithmetic, so the mechanism underneath imports no op at all.
+The Tensor class itself (_tensor.py) knows nothing of the ops; this module gives it
+its arithmetic, its comparisons and what makes it read like an array (`len`, `.item()`,
+`float()`, its printed form), so the mechanism underneath imports no op at all.
 
 Assignment into a tensor (`z[z < 0] = 0`, `dx[rows, y] -= 1`, `dx /= N`) is recorded
 as PyTorch records an in-place op on a tensor computed from parameters: the tensor's
@@ -15,9 +16,9 @@ import weakref
 
 import numpy as np
 
-from . import activations, arithmetic, reductions, shapes
-from .tape import clock as _clock, is_recording
-from .tensor import Tensor, as_array, ufunc_ops
+from . import activations, arithmetic, losses, reductions, shapes
+from ._tensor import Tensor, as_array, ufunc_ops
+from .tape import clock as _clock, is_recording, versions
 
 
 def _index(index):
@@ -49,6 +50,36 @@ for _name, _op in _binary.items():
     setattr(Tensor, f"__{_name}__", lambda self, other, op=_op: op(self, other))
     setattr(Tensor, f"__r{_name}__", lambda self, other, op=_op: op(other, self))
 
+# ---- comparisons: boolean tensors, no gradient ---------------------------------------
+Tensor.__lt__ = lambda self, other: Tensor._wrap(self.data < as_array(other))
+Tensor.__le__ = lambda self, other: Tensor._wrap(self.data <= as_array(other))
+Tensor.__gt__ = lambda self, other: Tensor._wrap(self.data > as_array(other))
+Tensor.__ge__ = lambda self, other: Tensor._wrap(self.data >= as_array(other))
+Tensor.__eq__ = lambda self, other: Tensor._wrap(self.data == as_array(other))
+Tensor.__ne__ = lambda self, other: Tensor._wrap(self.data != as_array(other))
+
+# ---- a Tensor as a value: its numbers, its length, its printed form -------------------
+Tensor.__len__ = lambda self: len(self.data)
+Tensor.item = lambda self: self.data.item()
+Tensor.numpy = lambda self: self.data            # the ndarray (shared, not copied)
+Tensor.__float__ = lambda self: float(self.data)
+Tensor.__int__ = lambda self: int(self.data)
+Tensor.__bool__ = lambda self: bool(self.data)
+
+
+def _repr(self):
+    body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(")
+    extra = ", requires_grad=True" if self.requires_grad else ""
+    if self.dtype not in (np.float64, np.int64, np.bool_):
+        extra = f", dtype={self.dtype}" + extra
+    if self.name:
+        extra += f", name={self.name!r}"
+    return f"tensor({body}{extra})"
+
+
+Tensor.__repr__ = _repr
+
+# ---- arithmetic and methods ----------------------------------------------------------
 Tensor.__neg__ = lambda self: arithmetic.negative(self)
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: arithmetic.absolute(self)
@@ -139,7 +170,7 @@ def rebase(z, assign):
     z.data, z.requires_grad, z._entry = new.data, new.requires_grad, new._entry
     if z._entry is not None:
         z._entry.out = weakref.ref(z)
-        z._version = z._entry.index                   # later than every entry that used z
+        z._version = versions.last = z._entry.index   # later than every entry that used z
     return z
 
 
@@ -158,7 +189,7 @@ def _setitem(self, index, value):
     index = _index(index)
     if not _needs_record(self, value):
         self.data[index] = as_array(value)
-        self._version = next(_clock)                  # backward checks what its rules read
+        self._version = versions.last = next(_clock)   # backward checks what its rules read
         return
     if self._entry is None and self.requires_grad:
         _refuse_leaf("t[...] = value")
@@ -173,7 +204,7 @@ def _in_place(self, ufunc, other, symbol):
     stays the same leaf; while recording, a computed tensor is rebased onto z + y."""
     if not _needs_record(self, other):
         ufunc(self.data, as_array(other), out=self.data, casting="same_kind")
-        self._version = next(_clock)
+        self._version = versions.last = next(_clock)
         return self
     if self._entry is None and self.requires_grad:
         _refuse_leaf(f"{symbol}=")
@@ -200,6 +231,6 @@ Tensor.__imul__ = lambda self, other: _in_place(self, np.multiply, other, "*")
 Tensor.__itruediv__ = lambda self, other: _in_place(self, np.true_divide, other, "/")
 Tensor.__ipow__ = lambda self, other: _in_place(self, np.power, other, "**")
 
-# the ops `+= -= *= /=` are recorded with (kept for tensor.py's own `_in_place`)
+# the ops `+= -= *= /=` fall back to when they must record (kept for _tensor.py's `_in_place`)
 ufunc_ops.update({np.add: arithmetic.add, np.subtract: arithmetic.subtract,
                   np.multiply: arithmetic.multiply, np.true_divide: arithmetic.divide})

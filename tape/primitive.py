@@ -33,8 +33,10 @@ in place after the op was recorded makes `backward()` refuse only if a rule read
 operators.py, `rebase`).
 """
 
+import functools
+
+from ._tensor import Tensor, wrap_value
 from .tape import Entry, state
-from .tensor import Tensor
 
 
 class Primitive:
@@ -47,7 +49,7 @@ class Primitive:
         self.saves = saves           # forward returns (output, what the rule will reuse)
         self.variadic = variadic     # one rule for every input, told the input's position
         self.vjps = ()               # the rule for each input, in order
-        self.plain = False           # every input has a rule, called as rule(g, ans, *xs)
+        self.plain = False           # a rule for every input, called as rule(g, ans, *xs)
         self.reads = reads           # the values the rules read (positions, "ans"); None: all
         self.in_place = in_place     # records an assignment: input 0 is the value before
         self.__doc__ = forward.__doc__
@@ -63,51 +65,53 @@ class Primitive:
         return self
 
     def __call__(self, *args, **params):
-        wrap = record = False
+        values, record, wrap = [], False, False
         for a in args:
             if type(a) is Tensor:
+                values.append(a.data)
                 wrap = True
-                if a.requires_grad:
-                    record = True
-                    break
-        values = [a.data if type(a) is Tensor else a for a in args]
-        result = self.forward(*values, **params)
-        saved = None
-        if self.saves:
+                record = record or a.requires_grad
+            else:
+                values.append(a)
+        result, saved = self.forward(*values, **params), None
+        if self.saves:                # the forward gave (output, what its rule will reuse)
             result, saved = result
         if not wrap:
             return result           # arrays in, array out: how rules run in a plain backward
-        out = Tensor._wrap(result)
         if record and state.recording:
-            out.requires_grad = True
+            out = wrap_value(result, True)
             out._entry = Entry(self, args, values, params, out, saved)
-        return out
+            return out
+        return wrap_value(result, False)
 
-    def vjp(self, argnum, g, ans, inputs, params, saved):
-        """The gradient with respect to input `argnum`, given the output's adjoint g."""
+    def rules_for(self, count, saved=None):
+        """The rule for each of `count` inputs, each called as rule(g, ans, *inputs,
+        **params): a rule's position (variadic) or the forward's saved value bound in."""
         rules = self.vjps
-        rule = rules[0] if self.variadic else rules[argnum] if argnum < len(rules) else None
-        if rule is None:
-            raise NotImplementedError(
-                f"{self.name}: no gradient rule for input {argnum}; "
-                f"define one with {self.name}.defvjp(...)")
-        if self.variadic:
-            return rule(argnum, g, ans, *inputs, **params)
-        if self.saves:
-            return rule(g, ans, *inputs, saved=saved, **params)
-        return rule(g, ans, *inputs, **params)
+        if self.plain and count <= len(rules):
+            return rules
+        bound = []
+        for argnum in range(count):
+            rule = rules[0] if self.variadic else rules[argnum] if argnum < len(rules) else None
+            bound.append(functools.partial(_no_rule, self.name, argnum) if rule is None else
+                         functools.partial(rule, argnum) if self.variadic else
+                         functools.partial(rule, saved=saved) if self.saves else rule)
+        return bound
 
-    def reads_value(self, which):
-        """Does a rule of this op read input `which` (a position) or "ans"?"""
-        return self.reads is None or which in self.reads
+    def vjp(self, argnum, g, ans, inputs, params, saved=None):
+        """The gradient with respect to input `argnum`, given the output's adjoint g."""
+        return self.rules_for(len(inputs), saved)[argnum](g, ans, *inputs, **params)
 
     def __repr__(self):
         return f"<primitive {self.name}>"
 
 
-def primitive(forward=None, *, name=None, saves=False, variadic=False, reads=None,
-              in_place=False):
-    """Decorator: turn a numpy function into a tape operation (add rules with .defvjp)."""
-    if forward is None:
-        return lambda f: Primitive(f, name, saves, variadic, reads, in_place)
-    return Primitive(forward, name, saves, variadic, reads, in_place)
+def primitive(forward=None, **options):
+    """Decorator: turn a numpy function into a tape operation (add rules with .defvjp);
+    the options (name, saves, variadic, reads, in_place) are Primitive's."""
+    return (lambda f: Primitive(f, **options)) if forward is None else Primitive(forward, **options)
+
+
+def _no_rule(name, argnum, *args, **kwargs):
+    raise NotImplementedError(
+        f"{name}: no gradient rule for input {argnum}; define one with {name}.defvjp(...)")
