@@ -9,6 +9,7 @@ The mechanism (no op in it):
                   (named as PyTorch names it, so that `tape.tensor` is the constructor)
 - `primitive.py`  how an op is defined and recorded: a numpy forward plus one vjp rule
                   per input
+- `assignment.py` an assignment into a tensor (`z[z < 0] = 0`) as the sweep sees it
 - `backprop.py`   the reverse sweep (backpropagation): `backward`, `gradients`
 - `listing.py`    the `Tape` context, and its entries printed as a Wengert list
 
@@ -18,29 +19,36 @@ The ops, each with its gradient rule beside it:
 - `conv_blocked.py` the same products a few images at a time, channels last (the speed)
 - `conv.py`       the ops conv2d, conv_transpose2d and their vjp rules
 - `pool.py`       max_pool2d, avg_pool2d
-- `operators.py`  attaches `+ - * / ** @`, comparisons, indexing, printing and methods to Tensor
+- `operators.py`  attaches `+ - * / ** @`, comparisons, indexing, assignment, printing and
+                  methods to Tensor
+- `numpy_dispatch.py`  numpy's own functions on Tensors (np.exp(t), np.dot(x, w)) as tape ops
 
 On top:
 - `functional.py` `grad`, `value_and_grad` (nested gradients kept apart)
 - `gradcheck.py`  finite-difference checking
+- `check_manual.py`  a student's hand-written backward pass checked against the tape
 """
 
 from .tape import Entry, enable_grad, is_recording, no_grad, scope
 from ._tensor import Tensor, tensor
 from .primitive import Primitive, primitive
 from .backprop import backward, gradients
+from .assignment import inputs_as_recorded
 from .listing import Tape, entries_reaching, listing
 from .shapes import (reshape, transpose, broadcast_to, sum_to, unbroadcast, broadcast_axes,
-                     concatenate, stack, cast)
-from .activations import exp, log, sqrt, tanh, sigmoid, relu, leaky_relu, hardtanh, maximum, where
+                     concatenate, stack, cast, copy)
+from .activations import (exp, log, sqrt, tanh, sigmoid, relu, leaky_relu, hardtanh, maximum,
+                          minimum, clip, where)
 from .arithmetic import (add, subtract, multiply, divide, negative, power, matmul, linear,
-                         absolute as abs)
-from .reductions import sum, mean, max
+                         square, outer, absolute as abs)
+from .reductions import sum, mean, max, min
 from .conv import conv2d, conv_transpose2d
 from .pool import max_pool2d, avg_pool2d
 from .losses import softmax, log_softmax, cross_entropy, mse, one_hot
 from . import operators  # noqa: F401  (gives Tensor its operators)
+from .numpy_dispatch import DroppedGradientError
 from .functional import grad, value_and_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
+from .check_manual import CheckResult, check_manual
 
 __version__ = "0.2.0"

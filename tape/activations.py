@@ -13,7 +13,7 @@ from .shapes import same_float, unbroadcast
 from ._tensor import as_array
 
 
-@primitive
+@primitive(reads=("ans",))
 def exp(x):
     return np.exp(x)
 
@@ -21,7 +21,7 @@ def exp(x):
 exp.defvjp(lambda g, ans, x: g * ans)                  # d eˣ = eˣ dx
 
 
-@primitive
+@primitive(reads=(0,))
 def log(x):
     return np.log(x)
 
@@ -29,7 +29,7 @@ def log(x):
 log.defvjp(lambda g, ans, x: g / x)                    # d ln x = dx / x
 
 
-@primitive
+@primitive(reads=("ans",))
 def sqrt(x):
     return np.sqrt(x)
 
@@ -37,7 +37,7 @@ def sqrt(x):
 sqrt.defvjp(lambda g, ans, x: g / (2 * ans))           # d √x = dx / (2√x)
 
 
-@primitive
+@primitive(reads=("ans",))
 def tanh(x):
     return np.tanh(x)
 
@@ -45,7 +45,7 @@ def tanh(x):
 tanh.defvjp(lambda g, ans, x: g * (1 - ans * ans))     # d tanh = 1 − tanh²
 
 
-@primitive
+@primitive(reads=("ans",))
 def sigmoid(x):
     # σ(x) = 1 / (1 + e⁻ˣ), written so that neither branch overflows
     e = np.exp(-np.abs(x))
@@ -55,7 +55,7 @@ def sigmoid(x):
 sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))  # d σ = σ(1 − σ)
 
 
-@primitive
+@primitive(reads=(0,))
 def relu(x):
     # Plain form: np.maximum(x, 0). Taken against an array of zeros instead, because
     # numpy's vectorised loop for maximum needs two arrays (docs/speed.md);
@@ -69,7 +69,7 @@ def relu(x):
 relu.defvjp(lambda g, ans, x: g * (as_array(x) > 0))   # 1 where z > 0, 0 where z ≤ 0
 
 
-@primitive
+@primitive(reads=(0,))
 def leaky_relu(x, slope=0.01):
     slope = float(slope)                  # a numpy float64 slope would make float32 float64
     if 0 < slope <= 1:                    # then the larger of z and slope·z is the one
@@ -103,7 +103,7 @@ def _inside(x, lo, hi):
 hardtanh.defvjp(lambda g, ans, x, min_val=-1.0, max_val=1.0: g * _inside(x, min_val, max_val))
 
 
-@primitive
+@primitive(reads=(0, 1))
 def maximum(x, y):
     return np.maximum(*same_float(x, y))
 
@@ -117,6 +117,38 @@ def _share(x, y, sign):
 
 maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _share(x, y, +1), x),
                lambda g, ans, x, y: unbroadcast(g * _share(x, y, -1), y))
+
+
+@primitive(reads=(0, 1))
+def minimum(x, y):
+    return np.minimum(*same_float(x, y))
+
+
+# the smaller input takes the gradient; a tie is split half and half
+minimum.defvjp(lambda g, ans, x, y: unbroadcast(g * _share(x, y, -1), x),
+               lambda g, ans, x, y: unbroadcast(g * _share(x, y, +1), y))
+
+
+@primitive(reads=(0,))
+def clip(x, a_min=None, a_max=None):
+    """x limited to [a_min, a_max] (np.clip; the bounds are constants, either may be None)."""
+    if a_min is None and a_max is None:
+        return x.copy()
+    return np.clip(x, a_min, a_max)
+
+
+def _within(x, lo, hi):
+    x = as_array(x)
+    keep = np.ones(x.shape, dtype=bool)
+    if lo is not None:
+        keep &= x >= lo
+    if hi is not None:
+        keep &= x <= hi
+    return keep
+
+
+# 1 where a_min ≤ x ≤ a_max (the bounds themselves included, as PyTorch's clamp), 0 where clipped
+clip.defvjp(lambda g, ans, x, a_min=None, a_max=None: g * _within(x, a_min, a_max))
 
 
 @primitive

@@ -17,7 +17,7 @@ from .activations import log, where
 from .shapes import reshape, same_float, transpose, unbroadcast
 
 
-@primitive
+@primitive(reads=())
 def add(x, y):
     return np.add(*same_float(x, y))
 
@@ -26,7 +26,7 @@ add.defvjp(lambda g, ans, x, y: unbroadcast(g, x),            # d(x + y)/dx = 1
            lambda g, ans, x, y: unbroadcast(g, y))            # d(x + y)/dy = 1
 
 
-@primitive
+@primitive(reads=())
 def subtract(x, y):
     return np.subtract(*same_float(x, y))
 
@@ -35,7 +35,7 @@ subtract.defvjp(lambda g, ans, x, y: unbroadcast(g, x),       # d(x − y)/dx = 
                 lambda g, ans, x, y: unbroadcast(-g, y))      # d(x − y)/dy = −1
 
 
-@primitive
+@primitive(reads=(0, 1))
 def multiply(x, y):
     return np.multiply(*same_float(x, y))
 
@@ -44,7 +44,7 @@ multiply.defvjp(lambda g, ans, x, y: unbroadcast(g * y, x),   # d(xy)/dx = y
                 lambda g, ans, x, y: unbroadcast(g * x, y))   # d(xy)/dy = x
 
 
-@primitive
+@primitive(reads=(1, "ans"))
 def divide(x, y):
     return np.divide(*same_float(x, y))
 
@@ -53,7 +53,7 @@ divide.defvjp(lambda g, ans, x, y: unbroadcast(g / y, x),           # d(x/y)/dx 
               lambda g, ans, x, y: unbroadcast(-g * ans / y, y))    # d(x/y)/dy = −x/y²
 
 
-@primitive
+@primitive(reads=())
 def negative(x):
     return np.negative(x)
 
@@ -86,7 +86,29 @@ def _power_y(g, ans, x, y):
 power.defvjp(_power_x, _power_y)
 
 
-@primitive
+@primitive(reads=(0,))
+def square(x):
+    return np.square(x)
+
+
+square.defvjp(lambda g, ans, x: g * (2 * x))                  # d x² = 2x dx
+
+
+@primitive(reads=(0, 1))
+def outer(x, y):
+    return np.outer(*same_float(x, y))          # out_ij = xᵢ yⱼ, both flattened first
+
+
+def _flat(t):
+    return reshape(t, shape=(-1,))
+
+
+# dL/dxᵢ = Σⱼ g_ij yⱼ = (g·y)ᵢ,  dL/dyⱼ = Σᵢ xᵢ g_ij = (xᵀ·g)ⱼ, each back in its own shape
+outer.defvjp(lambda g, ans, x, y: reshape(g @ _flat(y), shape=np.shape(as_array(x))),
+             lambda g, ans, x, y: reshape(_flat(x) @ g, shape=np.shape(as_array(y))))
+
+
+@primitive(reads=(0,))
 def absolute(x):
     return np.abs(x)
 
@@ -94,7 +116,7 @@ def absolute(x):
 absolute.defvjp(lambda g, ans, x: g * np.sign(as_array(x)))   # d|x| = sign(x), 0 at 0
 
 
-@primitive
+@primitive(reads=(0, 1))
 def matmul(x, w):
     try:
         return np.matmul(*same_float(x, w))
@@ -143,7 +165,7 @@ def _drop_axis(t, axis):
     return reshape(t, shape=tuple(shape))
 
 
-@primitive
+@primitive(reads=(0, 1))
 def linear(x, w, b):
     """Z = XW + b for a batch X (n, in), W (in, out), b (out,): one entry, one buffer."""
     if x.ndim != 2 or w.ndim != 2 or b.shape != w.shape[1:] or x.shape[1] != w.shape[0]:

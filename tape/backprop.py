@@ -22,6 +22,7 @@ import heapq
 import numpy as np
 
 from ._tensor import Tensor, as_array
+from .assignment import as_recorded, refuse_if_read
 from .tape import enable_grad, no_grad, versions
 
 
@@ -82,15 +83,17 @@ def _sweep(output, seed, retain_graph, create_graph, sources=(), tape=None):
                 g, entry.adjoint = entry.adjoint, None     # complete: its users are done
                 if wanted and id(out) in wanted:
                     found[id(out)] = (out, g)
+                recorded = entry.inputs
                 if entry.freed or entry.index < versions.last:
                     _check_unchanged(entry, out)
+                    recorded = as_recorded(entry)      # an assignment since: the value before
                 if entry.tapes:
                     _keep_adjoint(entry, g.data if create_graph else g)
-                ans, inputs = (out, entry.inputs) if create_graph else (out.data, entry.values)
+                ans, inputs = (out, recorded) if create_graph else (out.data, entry.values)
                 op, params = entry.op, entry.params
                 plain = op.plain and len(inputs) <= len(op.vjps)      # no binding needed
                 rules = op.vjps if plain else op.rules_for(len(inputs), entry.saved)
-                for argnum, x in enumerate(entry.inputs):
+                for argnum, x in enumerate(recorded):
                     if type(x) is not Tensor or not x.requires_grad:
                         continue
                     g_input = rules[argnum](g, ans, *inputs, **params)    # the chain rule
@@ -132,12 +135,8 @@ def _check_unchanged(entry, out):
             f"(entry #{entry.index}, {entry.op.name}): an earlier backward() "
             f"released its saved values. Pass retain_graph=True to the first "
             f"backward() if you need to go through the same graph twice.")
-    if any(type(x) is Tensor and x._version > entry.index for x in (out, *entry.inputs)):
-        raise RuntimeError(
-            f"backward: a value that {entry.op.name} (entry #{entry.index}) saved for its "
-            f"gradient was changed in place afterwards (`-=`, `+=`, ... under no_grad), "
-            f"so its gradient would be wrong. Update parameters after backward(), or "
-            f"compute the loss again after the update.")
+    if out._version > entry.index:
+        refuse_if_read(entry, "ans")  # the inputs: `as_recorded`
 
 
 def _keep_adjoint(entry, g):

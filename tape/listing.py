@@ -14,6 +14,7 @@ import itertools
 import numpy as np
 
 from ._tensor import Tensor
+from .assignment import inputs_as_recorded
 from .backprop import gradients
 from .tape import state
 
@@ -115,7 +116,8 @@ def rows(entries, adjoints=None, names=None):
     table = []
     for entry in entries:
         out = entry.out()
-        args = [names.of(x) for x in entry.inputs] if entry.inputs is not None else ["…"]
+        inputs = inputs_as_recorded(entry)       # an assignment since: the value before it
+        args = [names.of(x) for x in inputs] if inputs is not None else ["…"]
         args += [f"{k}={constant_text(v)}" for k, v in entry.params.items()
                  if v is not None and v is not False]      # defaults say nothing
         table.append({

@@ -22,6 +22,15 @@ Called with no Tensor among its arguments, an op is plain numpy: it returns an a
 and records nothing. That is what lets one rule serve both kinds of backward pass. An op taking any number of inputs
 (`concatenate`) declares `variadic=True` and gives one rule taking the input's
 position first: `rule(argnum, g, ans, *inputs)`.
+
+`reads=` says which values the rules read: input positions and "ans" (the output):
+`reads=(0, 1)` for x·y (each rule reads the other input), `reads=("ans",)` for exp,
+`reads=()` for add, whose rules only pass g on. A value changed
+in place after the op was recorded makes `backward()` refuse only if a rule reads it
+(PyTorch's rule); without the declaration every input and the output count as read.
+`in_place=True` marks the form an assignment into a tensor is recorded with
+(`z[mask] = 0`, `dx /= N`): its first input is the tensor as it was before (see
+operators.py, `rebase`).
 """
 
 import functools
@@ -33,13 +42,16 @@ from .tape import Entry, state
 class Primitive:
     """An operation the tape knows how to differentiate."""
 
-    def __init__(self, forward, name=None, saves=False, variadic=False):
+    def __init__(self, forward, name=None, saves=False, variadic=False, reads=None,
+                 in_place=False):
         self.forward = forward
         self.name = name or forward.__name__
         self.saves = saves           # forward returns (output, what the rule will reuse)
         self.variadic = variadic     # one rule for every input, told the input's position
         self.vjps = ()               # the rule for each input, in order
         self.plain = False           # a rule for every input, called as rule(g, ans, *xs)
+        self.reads = reads           # the values the rules read (positions, "ans"); None: all
+        self.in_place = in_place     # records an assignment: input 0 is the value before
         self.__doc__ = forward.__doc__
         self.__name__ = self.name
 
@@ -94,14 +106,12 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-def primitive(forward=None, *, name=None, saves=False, variadic=False):
-    """Decorator: turn a numpy function into a tape operation (add rules with .defvjp)."""
-    if forward is None:
-        return lambda f: Primitive(f, name, saves, variadic)
-    return Primitive(forward, name, saves, variadic)
+def primitive(forward=None, **options):
+    """Decorator: turn a numpy function into a tape operation (add rules with .defvjp);
+    the options (name, saves, variadic, reads, in_place) are Primitive's."""
+    return (lambda f: Primitive(f, **options)) if forward is None else Primitive(forward, **options)
 
 
 def _no_rule(name, argnum, *args, **kwargs):
     raise NotImplementedError(
         f"{name}: no gradient rule for input {argnum}; define one with {name}.defvjp(...)")
-

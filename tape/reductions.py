@@ -1,8 +1,8 @@
-"""Reductions: sum, mean, max over an axis (or all axes).
+"""Reductions: sum, mean, max, min over an axis (or all axes).
 
 Every input element that went into an output element receives that output's adjoint:
-for a sum unchanged, for a mean divided by the count, for a max only where the
-maximum was attained (ties share it equally).
+for a sum unchanged, for a mean divided by the count, for a max (min) only where the
+maximum (minimum) was attained (ties share it equally).
 """
 
 import math
@@ -30,7 +30,7 @@ def _spread(g, x, axis):
     return broadcast_to(g, shape=shape)
 
 
-@primitive
+@primitive(reads=())
 def sum(x, axis=None, keepdims=False):
     # Plain form: np.sum(x, axis=axis, keepdims=keepdims), which calls this same
     # reduction through a Python-level wrapper that costs as much as a small sum
@@ -46,7 +46,7 @@ def _count(x, axis):
     return math.prod(n for n, k in zip(shape, _kept_shape(shape, axis)) if k == 1)
 
 
-@primitive
+@primitive(reads=())
 def mean(x, axis=None, keepdims=False):
     return np.mean(x, axis=axis, keepdims=keepdims)
 
@@ -55,7 +55,7 @@ def mean(x, axis=None, keepdims=False):
 mean.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g / _count(x, axis), x, axis))
 
 
-@primitive
+@primitive(reads=(0, "ans"))
 def max(x, axis=None, keepdims=False):
     return np.max(x, axis=axis, keepdims=keepdims)
 
@@ -68,3 +68,12 @@ def _max_vjp(g, ans, x, axis=None, keepdims=False):
 
 
 max.defvjp(_max_vjp)
+
+
+@primitive(reads=(0, "ans"))
+def min(x, axis=None, keepdims=False):
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+# the same rule as max's: the gradient goes where x equals the result, ties share it
+min.defvjp(_max_vjp)

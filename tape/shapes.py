@@ -23,7 +23,7 @@ def broadcast_axes(input_shape, output_shape):
         if n == 1 and output_shape[extra + i] != 1)
 
 
-@primitive
+@primitive(reads=())
 def sum_to(x, shape):
     """Sum x over the axes that broadcasting added or stretched, to get `shape`."""
     axes = broadcast_axes(shape, x.shape)
@@ -31,7 +31,7 @@ def sum_to(x, shape):
     return out.reshape(shape)
 
 
-@primitive
+@primitive(reads=())
 def broadcast_to(x, shape):
     """Stretch x to `shape` (a read-only view; no copy)."""
     if type(x) is np.ndarray and x.ndim == 0 or isinstance(x, np.generic):
@@ -59,12 +59,12 @@ def unbroadcast(g, x):
 
 # ---- reshaping ---------------------------------------------------------------------
 
-@primitive
+@primitive(reads=())
 def reshape(x, shape):
     return np.asarray(x).reshape(shape)     # np.reshape(x, shape), without its wrapper
 
 
-@primitive
+@primitive(reads=())
 def transpose(x, axes=None):
     return np.asarray(x).transpose(axes)    # np.transpose(x, axes), without its wrapper
 
@@ -82,7 +82,7 @@ transpose.defvjp(lambda g, ans, x, axes=None: transpose(g, axes=_inverse(axes)))
 
 # ---- indexing ----------------------------------------------------------------------
 
-@primitive
+@primitive(reads=())
 def getitem(x, index):
     return x[index]
 
@@ -106,6 +106,56 @@ def _is_basic(index):
 
 getitem.defvjp(lambda g, ans, x, index: scatter_add(g, index=index, shape=x.shape))
 scatter_add.defvjp(lambda g, ans, dy, index, shape: getitem(g, index=index))
+
+
+# ---- assignment: z[z < 0] = 0, dx[rows, y] -= 1 ----------------------------------------
+
+@primitive(reads=(), in_place=True)
+def setitem(x, value, index):
+    """x with `value` written at `index`, as a new array: x as it was is left alone,
+    so the entries that used it keep their values (operators.py, `rebase`)."""
+    out = x.copy()
+    out[index] = value
+    return out
+
+
+def _outside(g, index, shape):
+    """g with the overwritten elements zeroed: they no longer depend on x."""
+    keep = np.ones(shape, dtype=bool)
+    keep[index] = False
+    return g * keep
+
+
+def _written(index, shape):
+    """Which elements of x[index] were really written: with a repeated integer index
+    numpy keeps the last write, so only that one passes its gradient on."""
+    if _is_basic(index):
+        return None
+    picked = np.shape(np.empty(shape)[index])
+    order = np.arange(int(np.prod(picked))).reshape(picked)
+    last = np.full(shape, -1)
+    last[index] = order
+    return last[index] == order
+
+
+def _setitem_value(g, ans, x, value, index):
+    # d out / d value: the adjoint at the written places, summed back over a broadcast value
+    picked = getitem(g, index=index)
+    won = _written(index, ans.shape)
+    return unbroadcast(picked if won is None else picked * won, value)
+
+
+setitem.defvjp(lambda g, ans, x, value, index: _outside(g, index, ans.shape),
+               _setitem_value)
+
+
+@primitive(reads=())
+def copy(x):
+    """A new array with x's values (np.copy, x.copy(), copy.deepcopy)."""
+    return np.array(x, copy=True)
+
+
+copy.defvjp(lambda g, ans, x: g)                                 # d copy(x) = dx
 
 
 # ---- joining -----------------------------------------------------------------------
@@ -179,7 +229,7 @@ def _weak(a, other):
     return a
 
 
-@primitive
+@primitive(reads=())
 def cast(x, dtype):
     return x.astype(dtype, copy=False)
 

@@ -73,7 +73,9 @@ class Entry:
         """Drop what backward needed, once it has used it. An entry listed by a `Tape`
         keeps its inputs, so the tape can still be printed and drawn whole."""
         if not self.tapes:
-            self.inputs = None
+            # an assignment keeps its link to the value before: entries recorded earlier,
+            # swept after it, are led back through it (backprop.py, `_as_recorded`)
+            self.inputs = (self.inputs or ())[:1] if self.op.in_place else None
         self.values = self.saved = None
         self.freed = True
 

@@ -180,6 +180,44 @@ def same_shape_pair(draw):
     return (draw(arrays(shape)), draw(arrays(shape))), {}
 
 
+@st.composite
+def outer_cases(draw):
+    a_shape, b_shape = draw(small_shapes), draw(small_shapes)
+    return (draw(arrays(a_shape)), draw(arrays(b_shape))), {}
+
+
+CLIP_BOUNDS = [{"a_min": -0.5, "a_max": 1.0}, {"a_min": -1.0}, {"a_max": 0.5}]
+
+
+@st.composite
+def clip_cases(draw):
+    x = draw(small_shapes.flatmap(away_from((-1.0, -0.5, 0.5, 1.0))))
+    return (x,), draw(st.sampled_from(CLIP_BOUNDS))
+
+
+# (index, the shape of the value written there): masks, rows, cs231n's dx[range(N), y]
+ASSIGNMENTS = [(1, (4,)), (1, ()), ((slice(None), 2), (3,)), (np.array([0, 2]), (2, 4)),
+               ((np.arange(3), np.array([3, 0, 1])), (3,)), ((np.array([0, 0]), np.array([1, 1])), (2,)),
+               ((slice(0, 2), slice(1, 3)), (1, 2)), (Ellipsis, (4,))]
+
+
+@st.composite
+def setitem_cases(draw):
+    x = draw(arrays((3, 4)))
+    if draw(st.booleans()):
+        mask = draw(hnp.arrays(np.bool_, (3, 4)).filter(lambda m: m.any()))
+        return (x, draw(arrays((int(mask.sum()),)))), {"index": mask}
+    index, shape = draw(st.sampled_from(ASSIGNMENTS))
+    return (x, draw(arrays(shape))), {"index": index}
+
+
+def _assigned(x, value, index):
+    """y = a copy of x, then y[index] = value: an assignment into a computed tensor."""
+    y = tape.copy(x) if isinstance(x, tape.Tensor) else x.copy()
+    y[index] = value
+    return y
+
+
 INDICES = [1, -1, slice(1, 3), slice(None, None, -1), (slice(None), 2), (Ellipsis, 0),
            (1, slice(0, 4, 2)), (slice(None), None), np.array([0, 2, 2, 1]), [2, 0, 0],
            (np.array([0, 1, 1]), np.array([3, 0, 0])), (slice(None), np.array([3, 3, 1])),
@@ -303,6 +341,8 @@ OPS = [
        kinks=(0.0,), label="constant-exponent"),
     Op("power", lambda x, exponent: x ** exponent, lambda x, exponent: x ** exponent,
        integer_powers_of_any_sign(), label="integer-exponent"),
+    Op("square", tape.square, np.square, elementwise(arrays)),
+    Op("outer", tape.outer, np.outer, outer_cases()),
     Op("matmul", tape.matmul, np.matmul, matmul_cases()),
     Op("linear", tape.linear, lambda x, w, b: x @ w + b, linear_cases()),
     Op("cast", lambda x: tape.cast(x, dtype=np.float64), lambda x: x, elementwise(arrays),
@@ -332,12 +372,16 @@ OPS = [
     Op("abs", lambda x: abs(x), np.abs, elementwise(away_from((0.0,))), kinks=(0.0,)),
     Op("maximum", tape.maximum, np.maximum,
        binary(left=gridded, right=lambda s: gridded(s, offset=0.1)), kinks="ties"),
+    Op("minimum", tape.minimum, np.minimum,
+       binary(left=gridded, right=lambda s: gridded(s, offset=0.1)), kinks="ties"),
+    Op("clip", tape.clip, lambda x, a_min=None, a_max=None: np.clip(x, a_min, a_max), clip_cases(), kinks=(-1.0, -0.5, 0.5, 1.0)),
     Op("where", lambda x, y, condition: tape.where(condition, x, y),
        lambda x, y, condition: np.where(condition, x, y), where_cases()),
     # ---- reductions
     Op("sum", tape.sum, np.sum, reduction_cases()),
     Op("mean", tape.mean, np.mean, reduction_cases()),
     Op("max", tape.max, np.max, reduction_cases(distinct), kinks="ties"),
+    Op("min", tape.min, np.min, reduction_cases(distinct), kinks="ties"),
     # ---- shapes
     Op("reshape", tape.reshape, np.reshape, reshape_cases()),
     Op("transpose", tape.transpose, np.transpose, transpose_cases()),
@@ -347,6 +391,8 @@ OPS = [
        lambda *xs, axis: np.concatenate(xs, axis=axis), joining_cases(same_shape=False)),
     Op("stack", lambda *xs, axis: tape.stack(list(xs), axis=axis),
        lambda *xs, axis: np.stack(xs, axis=axis), joining_cases(same_shape=True)),
+    Op("copy", tape.copy, np.copy, elementwise(arrays)),
+    Op("setitem", _assigned, _assigned, setitem_cases()),
     Op("getitem", lambda x, index: x[index], lambda x, index: x[index], getitem_cases()),
     # one element out: its adjoint is 0-d, which numpy likes to turn into a scalar
     Op("getitem", lambda x, index: x[index], lambda x, index: x[index],
@@ -369,6 +415,119 @@ OPS = [
 # Public callables of `tape` that are not operations on tensors.
 NOT_OPS = {"tensor", "primitive", "is_recording", "scope", "grad", "value_and_grad", "gradients",
            "backward", "entries_reaching", "broadcast_axes", "listing",
-           "gradcheck", "numerical_gradient", "one_hot", "unbroadcast"}
+           "gradcheck", "numerical_gradient", "one_hot", "unbroadcast", "check_manual",
+           "inputs_as_recorded"}
 # Rows reached through a Tensor operator rather than a name of `tape`.
-OPERATORS = {"getitem": "__getitem__", "abs": "__abs__"}
+OPERATORS = {"getitem": "__getitem__", "abs": "__abs__", "setitem": "__setitem__"}
+
+
+# ---- numpy's spellings: np.exp(t) records what tape.exp(t) records ------------------------
+#
+# One row per numpy function or ufunc that numpy_dispatch.py hands to the tape. Every
+# input is a Tensor; tests/engine/test_numpy_dispatch.py checks that the numpy spelling
+# and the tape spelling give the same values and the same gradients.
+
+@dataclass(frozen=True)
+class Spelling:
+    dispatched: object            # the numpy function or ufunc (a key of numpy_dispatch's tables)
+    numpy: Callable               # the student's spelling, called on Tensors
+    tape: Callable                # the tape's own spelling of the same thing
+    cases: st.SearchStrategy
+    label: str = ""
+
+    @property
+    def id(self):
+        name = getattr(self.dispatched, "__name__", str(self.dispatched))
+        return f"np.{name}-{self.label}" if self.label else f"np.{name}"
+
+
+@st.composite
+def dot_cases(draw):
+    n, k, m = draw(sizes), draw(sizes), draw(sizes)
+    a_shape, b_shape = draw(st.sampled_from([((n, k), (k, m)), ((k,), (k,)), ((n, k), (k,)),
+                                             ((k,), (k, m)), ((), (n, k)), ((n,), ())]))
+    return (draw(arrays(a_shape)), draw(arrays(b_shape))), {}
+
+
+@st.composite
+def squeeze_cases(draw):
+    shape = draw(st.sampled_from([(1, 3), (2, 1, 3), (1, 1), (3,)]))
+    return (draw(arrays(shape)),), {}
+
+
+def _with(params_strategy, inputs):
+    return st.tuples(inputs, params_strategy)
+
+
+_one = small_shapes.flatmap(arrays).map(lambda x: (x,))
+_positive = small_shapes.flatmap(positive).map(lambda x: (x,))
+_ties_apart = binary(left=gridded, right=lambda s: gridded(s, offset=0.1))
+_CONSTANT = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])     # an ndarray beside a Tensor
+
+NUMPY_SPELLINGS = [
+    Spelling(np.add, lambda x, y: np.add(x, y), tape.add, binary()),
+    Spelling(np.subtract, lambda x, y: np.subtract(x, y), tape.subtract, binary()),
+    Spelling(np.multiply, lambda x, y: np.multiply(x, y), tape.multiply, binary()),
+    Spelling(np.multiply, lambda x: _CONSTANT * x, lambda x: tape.multiply(_CONSTANT, x),
+             no_params(arrays((2, 3)).map(lambda x: (x,))), label="ndarray-on-the-left"),
+    Spelling(np.true_divide, lambda x, y: np.divide(x, y), tape.divide,
+             binary(right=away_from_zero)),
+    Spelling(np.power, lambda x, y: np.power(x, y), tape.power,
+             binary(left=positive, right=lambda s: arrays(s, -1.5, 1.5))),
+    Spelling(np.power, lambda x: np.e ** x, lambda x: tape.power(np.e, x), no_params(_one),
+             label="e-to-the-tensor"),
+    Spelling(np.negative, lambda x: np.negative(x), tape.negative, no_params(_one)),
+    Spelling(np.positive, lambda x: np.positive(x), lambda x: x, no_params(_one)),
+    Spelling(np.matmul, lambda x, w: np.matmul(x, w), tape.matmul, matmul_cases()),
+    Spelling(np.matmul, lambda w: _CONSTANT @ w, lambda w: tape.matmul(_CONSTANT, w),
+             no_params(arrays((3, 2)).map(lambda x: (x,))), label="ndarray-on-the-left"),
+    Spelling(np.square, lambda x: np.square(x), tape.square, no_params(_one)),
+    Spelling(np.absolute, lambda x: np.abs(x), tape.abs,
+             elementwise(away_from((0.0,)))),
+    Spelling(np.exp, lambda x: np.exp(x), tape.exp, no_params(_one)),
+    Spelling(np.log, lambda x: np.log(x), tape.log, no_params(_positive)),
+    Spelling(np.sqrt, lambda x: np.sqrt(x), tape.sqrt, no_params(_positive)),
+    Spelling(np.tanh, lambda x: np.tanh(x), tape.tanh, no_params(_one)),
+    Spelling(np.maximum, lambda x, y: np.maximum(x, y), tape.maximum, _ties_apart),
+    Spelling(np.minimum, lambda x, y: np.minimum(x, y), tape.minimum, _ties_apart),
+    Spelling(np.sum, lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+             tape.sum, reduction_cases()),
+    Spelling(np.mean, lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
+             tape.mean, reduction_cases()),
+    Spelling(np.max, lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+             tape.max, reduction_cases(distinct)),
+    Spelling(np.min, lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
+             tape.min, reduction_cases(distinct)),
+    Spelling(np.amax, lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims),
+             tape.max, reduction_cases(distinct)),
+    Spelling(np.amin, lambda x, axis, keepdims: np.amin(x, axis=axis, keepdims=keepdims),
+             tape.min, reduction_cases(distinct)),
+    Spelling(np.dot, lambda x, w: np.dot(x, w),
+             lambda x, w: tape.multiply(x, w) if 0 in (x.ndim, w.ndim) else tape.matmul(x, w),
+             dot_cases()),
+    Spelling(np.vdot, lambda x, y: np.vdot(x, y), lambda x, y: tape.sum(tape.multiply(x, y)),
+             same_shape_pair()),
+    Spelling(np.outer, lambda x, y: np.outer(x, y), tape.outer, outer_cases()),
+    Spelling(np.reshape, lambda x, shape: np.reshape(x, shape), tape.reshape, reshape_cases()),
+    Spelling(np.transpose, lambda x, axes: np.transpose(x, axes), tape.transpose,
+             transpose_cases()),
+    Spelling(np.ravel, lambda x: np.ravel(x), lambda x: tape.reshape(x, shape=(-1,)),
+             no_params(_one)),
+    Spelling(np.squeeze, lambda x: np.squeeze(x),
+             lambda x: tape.reshape(x, shape=tuple(n for n in x.shape if n != 1)),
+             squeeze_cases()),
+    Spelling(np.expand_dims, lambda x: np.expand_dims(x, 0),
+             lambda x: tape.reshape(x, shape=(1, *x.shape)), no_params(_one)),
+    Spelling(np.broadcast_to, lambda x, shape: np.broadcast_to(x, shape), tape.broadcast_to,
+             broadcast_to_cases()),
+    Spelling(np.concatenate, lambda *xs, axis: np.concatenate(xs, axis=axis),
+             lambda *xs, axis: tape.concatenate(list(xs), axis=axis),
+             joining_cases(same_shape=False)),
+    Spelling(np.stack, lambda *xs, axis: np.stack(xs, axis=axis),
+             lambda *xs, axis: tape.stack(list(xs), axis=axis), joining_cases(same_shape=True)),
+    Spelling(np.copy, lambda x: np.copy(x), tape.copy, no_params(_one)),
+    Spelling(np.clip, lambda x, a_min=None, a_max=None: np.clip(x, a_min, a_max), tape.clip,
+             clip_cases()),
+    Spelling(np.where, lambda x, y, condition: np.where(condition, x, y),
+             lambda x, y, condition: tape.where(condition, x, y), where_cases()),
+]

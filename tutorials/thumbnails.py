@@ -29,6 +29,7 @@ KEY_FIGURES = {
     "mnist": "weights.png",
     "convolution": "convolution.png",
     "layer_statistics": "update_ratio.png",
+    "check_your_backward": "check_your_backward.png",
 }
 WIDTH = 360
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
-from tape import Tensor, broadcast_axes, entries_reaching
+from tape import Tensor, broadcast_axes, entries_reaching, inputs_as_recorded
 from tape.listing import Names, constant_text
 from models.io.files import atomic_write
 
@@ -98,7 +98,7 @@ class _Builder:
             out = e.out()
             if out is not None:
                 self.produced[id(out)] = e
-            for x in e.inputs or ():
+            for x in inputs_as_recorded(e) or ():
                 if isinstance(x, Tensor):
                     self.consumers.setdefault(id(x), []).append(e)
 
@@ -177,7 +177,7 @@ class _Builder:
         out = entry.out()
         if out is not None:
             self.edges.append((op_id, self.value_node(out, scope), {}))
-        for argnum, x in enumerate(entry.inputs or ()):
+        for argnum, x in enumerate(inputs_as_recorded(entry) or ()):
             src = (self.value_node(x, self.input_scope(x))
                    if isinstance(x, Tensor) else self.constant_node(x, entry, argnum))
             self.edges.append((src, op_id, self.broadcast_label(entry, argnum, x, out)))
@@ -192,13 +192,13 @@ class _Builder:
         scope = self.group(entry)
         module_id = "m" + "_".join(scope)
         ops = [e.op.name for e in self.entries if self.group(e) == scope]
-        inside = [x for e in self.entries if self.group(e) == scope for x in (e.inputs or ())
+        inside = [x for e in self.entries if self.group(e) == scope for x in (inputs_as_recorded(e) or ())
                   if isinstance(x, Tensor) and x._entry is None and self.leaf_scope(x) == scope]
         params = ", ".join(dict.fromkeys(
             f"{self.names.of(p)} {'×'.join(map(str, p.shape))}" for p in inside))
         label = f"{scope[-1]}\n{' → '.join(ops)}" + (f"\n({params})" if params else "")
         self.add_node(scope[:-1], module_id, label=label, **STYLE["module"])
-        for argnum, x in enumerate(entry.inputs or ()):
+        for argnum, x in enumerate(inputs_as_recorded(entry) or ()):
             if isinstance(x, Tensor):
                 producer = self.produced.get(id(x))
                 if producer is not None and self.group(producer) == scope:

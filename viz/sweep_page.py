@@ -34,7 +34,7 @@ import numpy as np
 
 import tape
 from models.io.files import atomic_write
-from tape import Tensor
+from tape import Tensor, inputs_as_recorded
 from tape.listing import Names, assignment, rows as rows_of
 from viz.drawing import GraphvizMissing, draw
 from viz.sweep_rules import rule_text
@@ -149,7 +149,7 @@ def _entries_data(t, entries, collapse, titles):
     position = {e.index: i for i, e in enumerate(entries)}
     users = {}                 # id(tensor) -> [(entry, argnum)] that read it
     for e in entries:
-        for argnum, x in enumerate(e.inputs or ()):
+        for argnum, x in enumerate(inputs_as_recorded(e) or ()):
             if isinstance(x, Tensor):
                 users.setdefault(id(x), []).append((e, argnum))
     shares = {e.index: _shares(e, t.adjoints.get(e.index)) for e in entries}
@@ -166,7 +166,7 @@ def _entries_data(t, entries, collapse, titles):
         out = e.out()
         node = node_of(e)
         out_node = f"t{id(out)}" if out is not None else None
-        inputs = list(e.inputs or ())
+        inputs = list(inputs_as_recorded(e) or ())
         in_names = [names.of(x) for x in inputs]
         sources = [f"t{id(x)}" if isinstance(x, Tensor) else f"c{e.index}_{k}"
                    for k, x in enumerate(inputs)]
@@ -218,7 +218,7 @@ def _shares(entry, g):
         return {}
     found = {}
     with tape.no_grad():
-        for argnum, x in enumerate(entry.inputs):
+        for argnum, x in enumerate(inputs_as_recorded(entry)):
             if isinstance(x, Tensor) and x.requires_grad:
                 found[argnum] = np.asarray(entry.op.vjp(argnum, g, out.data, entry.values,
                                                         entry.params, entry.saved))

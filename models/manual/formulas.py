@@ -7,6 +7,10 @@ reference the tape is checked against (`--check-grads`) and raced against
 
 Shapes: X is (N, D), W is (D, M), b is (M,). Δ (dout) always has the output's shape.
 
+The same code runs on tape Tensors in place of the arrays (`tape.check_manual` does that
+for `--check-grads`): numpy's functions record on the tape, and the losses are returned as
+computed, not as float(), so the tape can differentiate them.
+
 Dtypes: float32 in, float32 out. numpy keeps an array's dtype when it meets a Python
 number, but a numpy float64 scalar (np.float64(0.1), or anything read from a float64
 array) would silently promote a float32 array to float64; that is why the
@@ -118,7 +122,7 @@ def softmax_cross_entropy(scores, y):
     a /= total                            # a = softmax(scores), in place
     a[rows, y] -= 1                       # a − y
     a /= n                                # averaged over the batch
-    return float(loss), a
+    return loss, a
 
 
 def mse_loss(pred, target):
@@ -132,7 +136,18 @@ def mse_loss(pred, target):
         raise ValueError(f"mse_loss: pred and target must have the same shape, "
                          f"got {pred.shape} and {target.shape}")
     diff = pred - target
-    return float(np.vdot(diff, diff)) / diff.size, diff * (2 / diff.size)   # vdot: Σ diff²
+    return np.vdot(diff, diff) / diff.size, diff * (2 / diff.size)   # vdot: Σ diff²
+
+
+def mse_half_loss(pred, target):
+    """½·Σ(pred − target)² / N, summed over the K outputs, averaged over the batch (report
+    002's ½(ŷ − y)ᵀ(ŷ − y), its `Mse` class); dpred = (pred − target) / N."""
+    if pred.shape != target.shape:
+        raise ValueError(f"mse_half_loss: pred and target must have the same shape, "
+                         f"got {pred.shape} and {target.shape}")
+    n = len(pred)
+    diff = pred - target
+    return 0.5 * np.vdot(diff, diff) / n, diff / n
 
 
 def l2_penalty(weights, lam):
@@ -143,7 +158,7 @@ def l2_penalty(weights, lam):
     """
     lam = float(lam)
     named = weights if isinstance(weights, dict) else dict(enumerate(weights))
-    loss = 0.5 * lam * sum(float(np.vdot(W, W)) for W in named.values())
+    loss = 0.5 * lam * sum(np.vdot(W, W) for W in named.values())
     grads = {k: lam * W for k, W in named.items()}
     return loss, grads if isinstance(weights, dict) else list(grads.values())
 
@@ -199,7 +214,8 @@ def mlp_loss_and_grads(params, X, y, activation="relu", loss="cross_entropy", l2
     Forward:  Z_l = A_{l−1}W_l + b_l,  A_l = f(Z_l),  A_0 = X; Z_L are the scores.
     Backward: Δ_L = dloss/dZ_L, then dW_l = A_{l−1}ᵀΔ_l, db_l = ΣΔ_l and
               Δ_{l−1} = f'(Z_{l−1}) ⊙ (Δ_l W_lᵀ).
-    loss is "cross_entropy" (softmax) or "mse" (against one-hot targets); l2 adds ½λΣ‖W‖².
+    loss is "cross_entropy" (softmax), "mse" or "mse_half" (against one-hot targets; see
+    models/training.py, `data_loss`); l2 adds ½λΣ‖W‖².
     """
     forward, backward = _activation(activation)
     depth = _depth(params)
@@ -215,12 +231,12 @@ def mlp_loss_and_grads(params, X, y, activation="relu", loss="cross_entropy", l2
 
     if loss == "cross_entropy":
         value, delta = softmax_cross_entropy(Z, y)
-    elif loss == "mse":
+    elif loss in ("mse", "mse_half"):
         onehot = np.zeros_like(Z)                 # Z's dtype: a float64 one-hot would upcast
         onehot[np.arange(len(y)), y] = 1
-        value, delta = mse_loss(Z, onehot)
+        value, delta = (mse_loss if loss == "mse" else mse_half_loss)(Z, onehot)
     else:
-        raise ValueError(f"unknown loss {loss!r}: choose 'cross_entropy' or 'mse'")
+        raise ValueError(f"unknown loss {loss!r}: choose 'cross_entropy', 'mse' or 'mse_half'")
 
     grads = {}
     for l in range(depth, 0, -1):

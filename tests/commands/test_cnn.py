@@ -187,14 +187,14 @@ def test_bad_cnn_flags_fail_with_one_line_before_any_data_is_loaded(flags, messa
 
 def test_check_grads_exits_1_when_a_convolution_gradient_is_wrong(capsys, monkeypatch):
     from models.manual import three_ways as check_grads
-    original = check_grads.tape_loss_and_grads
+    original = check_grads.cnn_loss_and_grads
 
-    def broken(*args):
-        loss, grads = original(*args)
+    def broken(*args, **kwargs):
+        loss, grads = original(*args, **kwargs)
         grads["conv2.W"] = grads["conv2.W"] * 1.01
         return loss, grads
 
-    monkeypatch.setattr(check_grads, "tape_loss_and_grads", broken)
+    monkeypatch.setattr(check_grads, "cnn_loss_and_grads", broken)
     assert cnn.main(["--check-grads", "--channels", "2", "3", "--fc", "8", "--kernel", "3"]) == 1
     out = capsys.readouterr().out
     assert "conv2.W" in out and "NO" in out

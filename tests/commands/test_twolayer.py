@@ -118,18 +118,41 @@ def test_check_grads_agrees_to_1e_6_in_float64(capsys):
     assert all(name in out for name in ("W1", "b1", "W2", "b2"))
 
 
-def test_check_grads_exits_1_when_the_tape_disagrees(capsys, monkeypatch):
+def test_check_grads_exits_1_when_a_hand_gradient_is_wrong(capsys, monkeypatch):
     from models.manual import three_ways as check_grads
-    original = check_grads.tape_loss_and_grads
+    original = check_grads.mlp_loss_and_grads
 
-    def broken(*args):
-        loss, grads = original(*args)
+    def broken(*args, **kwargs):
+        loss, grads = original(*args, **kwargs)
         grads["b1"] = grads["b1"] * 1.01
         return loss, grads
 
-    monkeypatch.setattr(check_grads, "tape_loss_and_grads", broken)
+    monkeypatch.setattr(check_grads, "mlp_loss_and_grads", broken)
     assert twolayer.main(["--check-grads", "--hidden", "8"]) == 1
-    assert "NO" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "NO" in out and "b1: differs most at" in out and "a constant factor" in out
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse", "mse_half"])
+def test_check_grads_checks_every_loss(capsys, loss):
+    # --loss mse_half used to end in a traceback: manual.py had no mse_half
+    assert twolayer.main(["--check-grads", "--hidden", "8", "--loss", loss]) == 0
+    assert f", {loss}, " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("l2", ["0", "0.05"])
+def test_check_grads_uses_the_l2_given_even_zero(capsys, monkeypatch, l2):
+    from models.manual import three_ways as check_grads
+    seen = []
+    original = check_grads.mlp_loss_and_grads
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["l2"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(check_grads, "mlp_loss_and_grads", spy)
+    assert twolayer.main(["--check-grads", "--hidden", "8", "--l2", l2]) == 0
+    assert set(seen) == {float(l2)} and f"l2 {float(l2):g}," in capsys.readouterr().out
 
 
 def exit_code(main, argv):

@@ -35,6 +35,16 @@ def test_first_example_prints_what_the_readme_shows():
     assert out.getvalue() == shown
 
 
+def test_check_manual_example_passes_and_prints_the_table():
+    code = next(b for b in blocks(README, "python") if "check_manual" in b)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    lines = out.getvalue().splitlines()
+    assert lines[0].split()[:2] == ["parameter", "shape"]
+    assert lines[1].split()[0] == "W" and lines[1].split()[-1] == "yes"
+
+
 def test_custom_op_example_of_the_engine_page_passes_gradcheck():
     namespace = {}
     exec(compile(blocks(page("engine.md"), "python")[0], "docs/engine.md", "exec"), namespace)

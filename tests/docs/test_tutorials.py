@@ -17,6 +17,7 @@ TUTORIALS = {
     "mnist": ["curves.png", "weights.png", "weights_raw.png", "histograms.png", "heatmap_W2.png"],
     "convolution": ["convolution.png"],
     "layer_statistics": ["healthy.png", "diverging.png", "update_ratio.png"],
+    "check_your_backward": ["check_your_backward.png"],
 }
 
 

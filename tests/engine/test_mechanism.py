@@ -18,7 +18,8 @@ import pytest
 import tape
 
 ROOT = Path(__file__).resolve().parents[2]
-MECHANISM = ["tape/tape.py", "tape/_tensor.py", "tape/primitive.py", "tape/backprop.py"]
+MECHANISM = ["tape/tape.py", "tape/_tensor.py", "tape/primitive.py", "tape/backprop.py",
+             "tape/assignment.py"]
 
 
 def code_lines(path):
@@ -47,9 +48,11 @@ def test_code_lines_skip_blanks_comments_and_docstrings(tmp_path):
     assert code_lines(f) == 3           # def, and the two lines of the return
 
 
-def test_the_mechanism_is_at_most_300_code_lines():
+def test_the_mechanism_is_at_most_325_code_lines():
+    # 300 for the rewrite (issue 20); assignment into computed tensors, rebased as in
+    # PyTorch, with a version check that looks only at what rules read (issue 19): 24 more
     counts = {name: code_lines(ROOT / name) for name in MECHANISM}
-    assert sum(counts.values()) <= 300, counts
+    assert sum(counts.values()) <= 325, counts
 
 
 def test_the_mechanism_imports_no_op_not_even_inside_a_function():
