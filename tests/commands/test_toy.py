@@ -87,8 +87,26 @@ def test_grid_rows_and_columns_are_labelled():
     (["--hidden", "0"], "--hidden values must be at least 1"),
     (["--depth", "2", "-1"], "--depth values must be at least 1"),
     (["--activation", "tanh", "swish"], "--activation: unknown swish"),
-    (["--lr", "-1"], "--lr must be positive"),
+    (["--lr", "-1"], "--lr must be a positive finite number, got -1.0"),
     (["--steps", "x"], "--steps"),
+    # every numeric flag has a range: beyond it a run takes hours or all the memory
+    (["--samples", "100000000"], "--samples must be between 4 and 100,000"),
+    (["--samples", "3"], "--samples must be between 4 and 100,000"),
+    (["--depth", "100000"], "--depth values must be at most 20, got 100,000"),
+    (["--hidden", "5", "100000"], "--hidden values must be at most 1,000"),
+    (["--steps", "100000000"], "--steps must be between 1 and 1,000,000"),
+    (["--dataset", "blobs", "--centers", "1000"], "--centers must be between 2 and 20"),
+    (["--hidden", *map(str, range(1, 12)), "--depth", *map(str, range(1, 11))],
+     "110 networks (activations × depths × widths) is more than 100"),
+    (["--seed", "-1"], "--seed must be an integer between 0 and 2³² − 1, got -1"),
+    (["--data-seed", "-1"], "--data-seed must be an integer between 0 and 2³² − 1"),
+    (["--data-seed", str(2 ** 32)], "--data-seed must be an integer between 0 and 2³² − 1"),
+    (["--lr", "inf"], "--lr must be a positive finite number, got inf"),
+    (["--lr", "nan"], "--lr must be a positive finite number, got nan"),
+    (["--l2", "inf"], "--l2 must be a non-negative finite number"),
+    (["--noise", "inf"], "--noise must be a non-negative finite number"),
+    (["--cluster-std", "nan"], "--cluster-std must be a positive finite number"),
+    (["--weight-scale", "inf"], "--weight-scale must be a positive finite number"),
 ])
 def test_bad_input_is_one_line_and_exit_2(flags, message):
     result = subprocess.run([sys.executable, "-m", "models.toy", *flags], cwd=ROOT,
@@ -105,3 +123,45 @@ def test_every_flag_is_in_the_readme():
         for flag in action.option_strings:
             if flag not in ("-h", "--help"):
                 assert flag in readme, flag
+
+
+def test_a_diverging_network_stops_with_the_divergence_message_and_exit_1(tmp_path):
+    """lr 1e6: the loss becomes inf within a few steps. As models.twolayer, the command
+    says so and exits with 1; the other outputs are still written (nothing is lost)."""
+    result = subprocess.run([sys.executable, "-m", "models.toy", "--hidden", "3", "5",
+                             "--steps", "200", "--lr", "1e6", "--no-progress",
+                             "--out", str(tmp_path / "toy")], cwd=ROOT,
+                            capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "training diverged: the loss of 2 of 2 networks became NaN or inf (tanh depth 1 "
+        "hidden 3, tanh depth 1 hidden 5); the learning rate 1e+06 is probably too large: "
+        "try a smaller --lr (e.g. 100000)"]
+    results = json.loads((tmp_path / "toy" / "results.json").read_text())["results"]
+    assert [r["loss"] for r in results] == [None, None]
+    assert (tmp_path / "toy" / "boundaries.png").is_file()
+
+
+def test_a_diverging_network_stops_at_its_first_non_finite_loss():
+    X, y = toy.make_data("moons", 40)
+    model, loss, _ = toy.train(X, y, hidden=3, depth=1, activation="tanh", steps=10_000,
+                               lr=1e6)
+    assert not np.isfinite(loss)
+    assert np.isfinite(toy.train(X, y, hidden=3, depth=1, activation="tanh", steps=50)[1])
+
+
+def test_a_read_only_out_is_one_line_before_any_training(tmp_path):
+    from tests.commands.test_command_errors import mount_tmpfs
+    folder = mount_tmpfs(tmp_path / "ro", "size=64k", "ro")
+    try:
+        for out in (folder, folder / "toy"):
+            result = subprocess.run([sys.executable, "-m", "models.toy", "--out", str(out)],
+                                    cwd=ROOT, capture_output=True, text=True, timeout=60,
+                                    env={**os.environ, "PYTHONPATH": str(ROOT)})
+            assert result.returncode == 2 and result.stdout == ""
+            assert result.stderr.splitlines() == [
+                f"python -m models.toy: error: --out: cannot write into {folder} (Read-only "
+                f"file system); choose a folder you can write to (see --help)"]
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
