@@ -34,6 +34,7 @@ from models.io.files import atomic_write, check_writable_dir
 from models.io.progress import progress_bar
 from models.nn import ACTIVATIONS, INITS, MLP, l2_penalty
 from models.optim import SGD
+from models.train.divergence import EXPLOSION_FACTOR
 
 DATASETS = ("moons", "blobs")
 
@@ -145,9 +146,11 @@ def train(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="
           weight_scale=1e-3, seed=0):
     """Full-batch gradient descent on L = Σ CE + ½λΣ‖W‖²; returns (model, L/N, accuracy).
 
-    A diverging network stops at its first non-finite loss, which is the L/N returned
-    (NaN if a step left a parameter non-finite); `main` reports it and exits with 1."""
-    model = MLP([X.shape[1], *[hidden] * depth, int(y.max()) + 1], activation, init,
+    A diverging network stops at its first loss that is not finite or has exploded (see
+    `exploded`), which is the L/N returned (NaN if a step left a parameter non-finite);
+    `main` reports it and exits with 1."""
+    n_classes = int(y.max()) + 1
+    model = MLP([X.shape[1], *[hidden] * depth, n_classes], activation, init,
                 seed=seed, dtype=np.float64, weight_scale=weight_scale)
     optimizer = SGD(model.parameters(), lr=lr)
     weights, n = model.weights(), len(X)
@@ -155,7 +158,7 @@ def train(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="
     with np.errstate(all="ignore"):           # a diverging run is reported, not warned about
         for _ in range(steps):
             loss = tape.cross_entropy(model(X), y) * n + l2_penalty(weights, l2)
-            if not np.isfinite(loss.data):
+            if exploded(float(loss.data) / n, n_classes):
                 break
             optimizer.zero_grad()
             loss.backward()
@@ -199,7 +202,8 @@ def run(args, log=print):
         panels.append((f"acc {acc:.2f}, loss {loss:.3f}", _quiet(model.predict)))
         if bar is not None:
             bar.update(1)
-        log(f"{activation:<10}  {depth:>5d}  {hidden:>6d}  {loss:>9.4f}  {acc:>8.3f}  "
+        shown = f"{loss:>9.4f}" if abs(loss) < 1e4 else f"{loss:>9.3g}"   # an exploded one in e-notation
+        log(f"{activation:<10}  {depth:>5d}  {hidden:>6d}  {shown}  {acc:>8.3f}  "
             f"{seconds:>7.1f}")
     if bar is not None:
         bar.close()
@@ -219,16 +223,28 @@ def run(args, log=print):
     return results
 
 
-def divergence_message(results, lr):
-    """The line for the networks whose loss became NaN or inf (results: run's), or None."""
-    bad = [r for r in results if r["loss"] is None]
+def exploded(loss, n_classes):
+    """models.twolayer's rule: L/N is NaN or infinite, or above EXPLOSION_FACTOR · ln K
+    (ten times a uniform guess's loss; a network that is learning never gets there)."""
+    return not math.isfinite(loss) or loss > EXPLOSION_FACTOR * math.log(max(n_classes, 2))
+
+
+def divergence_message(results, args, n_classes):
+    """The line for the networks whose training diverged (results: run's), or None."""
+    bad = [r for r in results if r["loss"] is None or exploded(r["loss"], n_classes)]
     if not bad:
         return None
     which = ", ".join(f"{r['activation']} depth {r['depth']} hidden {r['hidden']}"
                       for r in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+    if args.lr * args.l2 >= 1:        # θ ← (1 − ελ)θ − ε∇CE: the decay alone overshoots zero
+        cause = (f"the L2 strength is too large for this learning rate: lr·l2 = "
+                 f"{args.lr:g}·{args.l2:g} ≥ 1, so the decay term alone overshoots zero; "
+                 f"make lr·l2 < 1 with a smaller --l2 or --lr")
+    else:
+        cause = (f"the learning rate {args.lr:g} is probably too large: try a smaller "
+                 f"--lr (e.g. {args.lr / 10:g})")
     return (f"training diverged: the loss of {len(bad)} of {len(results)} networks became "
-            f"NaN or inf ({which}); the learning rate {lr:g} is probably too large: try a "
-            f"smaller --lr (e.g. {lr / 10:g})")
+            f"NaN, inf or more than {EXPLOSION_FACTOR}·ln K ({which}); {cause}")
 
 
 def _quiet(predict):
@@ -259,7 +275,7 @@ def main(argv=None):
         except KeyboardInterrupt:
             print("\ninterrupted; no grid drawn", file=sys.stderr)
             return 130
-        message = divergence_message(results, args.lr)
+        message = divergence_message(results, args, 2 if args.dataset == "moons" else args.centers)
         if message:
             print(message, file=sys.stderr)
             return 1

@@ -126,28 +126,40 @@ def test_every_flag_is_in_the_readme():
 
 
 def test_a_diverging_network_stops_with_the_divergence_message_and_exit_1(tmp_path):
-    """lr 1e6: the loss becomes inf within a few steps. As models.twolayer, the command
-    says so and exits with 1; the other outputs are still written (nothing is lost)."""
-    result = subprocess.run([sys.executable, "-m", "models.toy", "--hidden", "3", "5",
-                             "--steps", "200", "--lr", "1e6", "--no-progress",
-                             "--out", str(tmp_path / "toy")], cwd=ROOT,
-                            capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert result.returncode == 1, result.stderr
-    assert result.stderr.splitlines() == [
-        "training diverged: the loss of 2 of 2 networks became NaN or inf (tanh depth 1 "
-        "hidden 3, tanh depth 1 hidden 5); the learning rate 1e+06 is probably too large: "
-        "try a smaller --lr (e.g. 100000)"]
-    results = json.loads((tmp_path / "toy" / "results.json").read_text())["results"]
-    assert [r["loss"] for r in results] == [None, None]
-    assert (tmp_path / "toy" / "boundaries.png").is_file()
+    """lr 1e6: the loss explodes in the first steps. As models.twolayer, the command
+    says so, blames the likely cause and exits with 1; the outputs are still written."""
+    def toy_run(*flags):
+        out = tmp_path / "-".join(flags)
+        result = subprocess.run([sys.executable, "-m", "models.toy", "--hidden", "3", "5",
+                                 "--steps", "30", "--no-progress", "--out", str(out), *flags],
+                                cwd=ROOT, capture_output=True, text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert result.returncode == 1, result.stderr
+        assert (out / "boundaries.png").is_file() and (out / "results.json").is_file()
+        line, = result.stderr.splitlines()
+        assert line.startswith("training diverged: the loss of 2 of 2 networks became NaN, "
+                               "inf or more than 10·ln K (tanh depth 1 hidden 3, tanh depth "
+                               "1 hidden 5); ")
+        return line
+
+    assert toy_run("--lr", "1e6").endswith(
+        "the L2 strength is too large for this learning rate: lr·l2 = 1e+06·0.01 ≥ 1, so "
+        "the decay term alone overshoots zero; make lr·l2 < 1 with a smaller --l2 or --lr")
+    assert toy_run("--lr", "1e6", "--l2", "0").endswith(
+        "the learning rate 1e+06 is probably too large: try a smaller --lr (e.g. 100000)")
+    assert toy_run("--lr", "50").endswith("the learning rate 50 is probably too large: try "
+                                          "a smaller --lr (e.g. 5)")
 
 
-def test_a_diverging_network_stops_at_its_first_non_finite_loss():
+def test_a_diverging_network_stops_at_its_first_exploded_loss():
     X, y = toy.make_data("moons", 40)
     model, loss, _ = toy.train(X, y, hidden=3, depth=1, activation="tanh", steps=10_000,
-                               lr=1e6)
-    assert not np.isfinite(loss)
+                               lr=1e6, l2=0)
+    assert toy.exploded(loss, 2)
+    stopped = toy.train(X, y, hidden=3, depth=1, activation="tanh", steps=100, lr=1e6, l2=0)
+    assert stopped[1] == loss            # the same step: it stopped there, not at 10,000
+    assert toy.exploded(float("inf"), 2) and toy.exploded(24.0, 10)
+    assert not toy.exploded(2.0, 2)
     assert np.isfinite(toy.train(X, y, hidden=3, depth=1, activation="tanh", steps=50)[1])
 
 
