@@ -110,8 +110,8 @@ def test_grid_rows_and_columns_are_labelled():
 ])
 def test_bad_input_is_one_line_and_exit_2(flags, message):
     result = subprocess.run([sys.executable, "-m", "models.toy", *flags], cwd=ROOT,
-                            capture_output=True, text=True, env={**os.environ,
-                                                                 "PYTHONPATH": str(ROOT)})
+                            capture_output=True, text=True, timeout=60,   # unbounded: fails
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
