@@ -2,12 +2,11 @@
 weights as images, weight histograms and heatmaps from model.npz, and for a run
 directory curves.png and stats.png from metrics.json, history.npz and stats.npz."""
 
-import argparse
 import json
 from pathlib import Path
 
 from models.data.datasets import CLASS_NAMES
-from models.io.errors import UsageError, run_command
+from models.io.errors import OneLineParser, UsageError, one_line, run_command
 from models.train.checkpoint import load_checkpoint
 from models.train.monitor import load_arrays
 from viz.plots import draw_model_figures, plot_learning_curves
@@ -15,7 +14,7 @@ from viz.stats_figure import plot_layer_statistics
 
 
 def parser():
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="python -m viz.redraw",
         description="Draw a saved model's weights: each layer's weights as images (class "
                     "names on the last layer), weight and bias histograms, heatmaps of "
@@ -43,14 +42,16 @@ def main(argv=None):
             raise UsageError(f"{run_dir} holds no model.npz: is it a run directory of "
                              f"models.twolayer?")
         params, saved = load_checkpoint(model_path)
-        dataset = saved.get("config", {}).get("dataset")
+        config = saved.get("config")
+        dataset = config.get("dataset") if isinstance(config, dict) else None
         out = Path(args.out) if args.out else model_path.parent
         try:
-            written = draw_model_figures(params, out, CLASS_NAMES.get(dataset))
-            if run_dir:
-                written += _draw_run_figures(run_dir, out)
+            written = draw_model_figures(params, out, CLASS_NAMES.get(dataset)
+                                         if isinstance(dataset, str) else None)
         except (ValueError, KeyError) as e:
             raise UsageError(f"{model_path}: cannot draw it: {e}") from None
+        if run_dir:
+            written += _draw_run_figures(run_dir, out)
         for path in written:
             print(path)
         return 0
@@ -63,12 +64,12 @@ def _draw_run_figures(run_dir, out):
     written = []
     if not (run_dir / "metrics.json").is_file():
         return written
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    config = metrics.get("config", {})
+    metrics = _read_metrics(run_dir / "metrics.json")
+    config = metrics.get("config") if isinstance(metrics.get("config"), dict) else {}
     title = f"{config.get('dataset', '')}: hidden {config.get('hidden', '')}"
     history_file = run_dir / "history.npz"
     if history_file.is_file():
-        history = load_arrays(history_file)
+        history = _damaged_if(history_file, load_arrays, "steps_per_epoch", "loss")
         steps = int(history["steps_per_epoch"])
         evaluations = {k.split("/", 1)[1]: v for k, v in history.items() if k.startswith("eval/")}
         plot_learning_curves(metrics["history"], path=out / "curves.png", title=title,
@@ -76,10 +77,34 @@ def _draw_run_figures(run_dir, out):
                              evaluations=evaluations or None)
         written.append(out / "curves.png")
         if (run_dir / "stats.npz").is_file():
-            plot_layer_statistics(load_arrays(run_dir / "stats.npz"), steps,
+            plot_layer_statistics(_damaged_if(run_dir / "stats.npz", load_arrays), steps,
                                   path=out / "stats.png", title=title)
             written.append(out / "stats.png")
     return written
+
+
+FIX = "delete it to draw the other figures without it, or train the run again to rewrite it"
+
+
+def _damaged_if(path, read, *needed):
+    """read(path), refused in one line naming the file and the fix if it is damaged."""
+    try:
+        content = read(path)
+    except ValueError as e:           # DamagedFile, or JSON that does not parse
+        raise UsageError(f"{one_line(e) if path.name in str(e) else f'{path} is damaged ({one_line(e)})'}; "
+                         f"{FIX}") from None
+    missing = [name for name in needed if name not in content]
+    if missing:
+        raise UsageError(f"{path} is damaged (it lacks {', '.join(missing)}); {FIX}")
+    return content
+
+
+def _read_metrics(path):
+    metrics = _damaged_if(path, lambda p: json.loads(p.read_text()))
+    if not isinstance(metrics, dict) or not isinstance(metrics.get("history"), list):
+        raise UsageError(f"{path} is damaged (it holds no per-epoch history); "
+                         f"{FIX}")
+    return metrics
 
 
 if __name__ == "__main__":

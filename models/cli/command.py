@@ -41,7 +41,7 @@ from models.train import monitor as monitoring
 from models.train.allocator import keep_freed_memory
 from models.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from models.train.divergence import Diverged
-from models.train.loop import Run
+from models.train.loop import Run, steps_per_epoch
 from models.train.losses import evaluate
 
 
@@ -147,17 +147,22 @@ def _train_in(run_dir, args, family, argv, progress):
                                   f"cannot be resumed (start a new run)")
         config = config_from_dict(saved["config"], family, checkpoint)
         done = len(saved["state"]["history"])
-        _check_resume_flags(args, config, family, argv, done)
+        finishing = _trained_but_unfinished(run_dir, config, saved["state"], args)
+        _check_resume_flags(args, config, family, argv, done, finishing)
         note = None
         if args.epochs is not None and args.epochs != config.epochs:
             note = _schedule_note(config, args.epochs, done)
             config.epochs = args.epochs
-        print(f"resuming {run_dir} after epoch {done} of {config.epochs}")
+        if finishing:
+            print(f"finishing {run_dir}: its {plural(done, 'epoch')} were trained, but it "
+                  f"was stopped before metrics.json and its figures were written")
+        else:
+            print(f"resuming {run_dir} after epoch {done} of {config.epochs}")
         if note:
             print(note)
     else:
         config = config_from(args, family)
-        done = 0
+        done, finishing = 0, False
 
     splits = load_data(config, args, family)
     print(f"{config.dataset}: {len(splits.x_train)} train / {len(splits.x_val)} validation "
@@ -191,8 +196,11 @@ def _train_in(run_dir, args, family, argv, progress):
     try:
         if not args.resume:
             save_state(run)          # epoch 0: a run killed in epoch 1 can be resumed
-        run.fit(splits, on_epoch=on_epoch, progress=not args.no_progress,
-                table=not args.log_every)
+        if finishing:                # nothing to train: only the outputs below are missing
+            run.steps_per_epoch = steps_per_epoch(len(splits.x_train), config.batch_size)
+        else:
+            run.fit(splits, on_epoch=on_epoch, progress=not args.no_progress,
+                    table=not args.log_every)
     except Diverged as e:
         diverged = str(e)
         print(f"training diverged: {e}. {likely_cause(config, run, splits)}", file=sys.stderr)
@@ -210,14 +218,23 @@ def _train_in(run_dir, args, family, argv, progress):
                "test_accuracy": test_acc, "test_loss": test_loss,
                "wall_seconds": wall_before + time.perf_counter() - started,
                "diverged": diverged, "monitoring": monitor.summary(), "versions": versions()}
-    write_json(run_dir / "metrics.json", metrics)
     monitor.save(run_dir.path, run)
     if not args.no_plots:
         draw_plots(run_dir, run, config, family, monitor)
+    write_json(run_dir / "metrics.json", metrics)   # last: a run without it is unfinished
     print(f"best validation accuracy {run.best['val_acc']:.4f} at epoch "
           f"{run.best['epoch']}; saved {run_dir / 'model.npz'}")
     print(f"test accuracy: {test_acc:.4f}  test loss: {number(test_loss)}")
     return 1 if diverged else 0
+
+
+def _trained_but_unfinished(run_dir, config, state, args):
+    """True for a run stopped after its last epoch (all epochs trained, or early stopping)
+    but before metrics.json, written last, was: --resume then only writes the outputs."""
+    stopped_early = bool(config.patience) and state["bad_epochs"] >= config.patience
+    trained = len(state["history"]) >= config.epochs or stopped_early
+    return (trained and args.epochs in (None, config.epochs)
+            and not (run_dir / "metrics.json").is_file())
 
 
 def likely_cause(config, run, splits):
@@ -250,7 +267,7 @@ def _interrupted(family, run_dir, saved_epoch, resumed):
             f"{family.prog} --resume {run_dir}")
 
 
-def _check_resume_flags(args, config, family, argv, done):
+def _check_resume_flags(args, config, family, argv, done, finishing=False):
     given = given_flags(argv, family)
     saved = config.to_dict()
     clashes = []
@@ -268,7 +285,7 @@ def _check_resume_flags(args, config, family, argv, done):
     if args.epochs is not None and args.epochs < max(done, 1):
         raise UsageError(f"--resume {args.resume}: --epochs {args.epochs} is fewer than the "
                          f"{done} epochs already trained")
-    if args.epochs is None and done >= config.epochs:
+    if args.epochs is None and done >= config.epochs and not finishing:
         raise UsageError(f"--resume {args.resume}: the run has already trained all its "
                          f"{config.epochs} epochs; pass a larger --epochs to extend it")
 

@@ -18,11 +18,14 @@ The two training accuracies, as cs231n's Solver distinguishes them:
   default), with the weights at the end of the epoch, like val_acc (with --log-every).
 """
 
+import zipfile
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from models.io.errors import one_line
 from models.io.files import atomic_write
 from models.train.callbacks import Callback
 from models.train.layer_statistics import LayerStatistics
@@ -218,5 +221,21 @@ def save_arrays(path, arrays):
 
 
 def load_arrays(path):
-    with np.load(path, allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}
+    """{name: ndarray} of an .npz written by save_arrays; a damaged file is refused in
+    one line naming it (DamagedFile), a missing one raises FileNotFoundError."""
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("a single array, not an .npz archive of arrays")
+        with data:
+            return {name: data[name] for name in data.files}
+    except (ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        reason = ("it is not an .npz archive of arrays" if "pickled" in str(e)
+                  else f"{one_line(e)}")
+        raise DamagedFile(f"{path} is damaged ({reason})") from None
+
+
+class DamagedFile(ValueError):
+    """A file a run wrote can no longer be read; the message names it."""
+
+    user_error = True
