@@ -84,11 +84,33 @@ class Family:
 
 # ---- data ----------------------------------------------------------------------------
 
+def recorded_data_dir(args, saved, source):
+    """--test and --resume read the data from the folder the run was trained from (saved
+    with it) unless --data-dir names another; `source` is the file that remembers it."""
+    if args.data_dir is None and saved.get("data_dir"):
+        args.data_dir = saved["data_dir"]
+        args.data_dir_recorded = source
+
+
+def data_dir_of(args):
+    """The data folder to record with a run: absolute, so it works from any directory."""
+    return str(Path(args.data_dir).resolve()) if args.data_dir else None
+
+
 def load_data(config, args, family):
-    splits = load_dataset(config.dataset, data_dir=args.data_dir,
-                          download=not args.no_download, val_size=config.val_size,
-                          seed=config.seed, dtype=np.dtype(config.dtype),
-                          flatten=family.flatten)
+    try:
+        splits = load_dataset(config.dataset, data_dir=args.data_dir,
+                              download=not args.no_download, val_size=config.val_size,
+                              seed=config.seed, dtype=np.dtype(config.dtype),
+                              flatten=family.flatten)
+    except (OSError, ConnectionError) as e:
+        source = getattr(args, "data_dir_recorded", None)
+        if source is None:
+            raise
+        raise UsageError(f"{source} was trained on {config.dataset} from the folder "
+                         f"{args.data_dir}, and its files are not there now "
+                         f"({' '.join(str(e).split())[:200]}); give the folder that holds "
+                         f"them: --data-dir DIR") from None
     named = named_dir(args.data_dir)
     if named is not None and splits.source is not None and \
             named.resolve() not in splits.source.resolve().parents:
@@ -146,6 +168,7 @@ def _train_in(run_dir, args, family, argv, progress):
             raise CheckpointError(f"{checkpoint} holds NaN or inf in {', '.join(bad)}; it "
                                   f"cannot be resumed (start a new run)")
         config = config_from_dict(saved["config"], family, checkpoint)
+        recorded_data_dir(args, saved, checkpoint)
         done = len(saved["state"]["history"])
         _check_resume_flags(args, config, family, argv, done)
         note = None
@@ -171,7 +194,8 @@ def _train_in(run_dir, args, family, argv, progress):
           f"{config.lr:g} ({config.schedule}) · l2 {config.l2:g} · batch {config.batch_size} · "
           f"{plural(config.epochs, 'epoch')}")
 
-    meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": N_CLASSES}
+    meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": N_CLASSES,
+            "data_dir": data_dir_of(args)}
     progress["saved_epoch"] = done if args.resume else None
 
     def save_state(run):
@@ -209,7 +233,8 @@ def _train_in(run_dir, args, family, argv, progress):
                "best_epoch": run.best["epoch"], "best_val_acc": run.best["val_acc"],
                "test_accuracy": test_acc, "test_loss": test_loss,
                "wall_seconds": wall_before + time.perf_counter() - started,
-               "diverged": diverged, "monitoring": monitor.summary(), "versions": versions()}
+               "diverged": diverged, "monitoring": monitor.summary(), "versions": versions(),
+               "data_dir": meta["data_dir"]}
     write_json(run_dir / "metrics.json", metrics)
     monitor.save(run_dir.path, run)
     if not args.no_plots:
@@ -303,6 +328,7 @@ def test(args, family):
                          f"--test {path / 'model.npz'}")
     params, saved = load_checkpoint(path, model_members(family, path))
     config = config_from_dict(saved["config"], family, path)
+    recorded_data_dir(args, saved, path)
     input_shape, n_classes = shapes_of(saved)
     model = family.build_model(config, input_shape, n_classes)
     model.load_state_dict(params)

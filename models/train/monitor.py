@@ -172,7 +172,7 @@ class PeriodicEvaluation(Callback):
 class Monitor:
     """The callbacks the `Monitoring` settings ask for, and the files they leave."""
 
-    def __init__(self, settings=None, run_dir=None):
+    def __init__(self, settings=None, run_dir=None, tensorboard_dir=None):
         self.settings = s = settings or Monitoring()
         # the sample's forward pass costs about as much as the statistics: only when shown
         self.sample = TrainingSampleAccuracy(s.train_sample) if s.log_every else None
@@ -181,7 +181,8 @@ class Monitor:
         self.solver_log = SolverLog(s.log_every, self.sample) if s.log_every else None
         self.tensorboard = None
         if s.tensorboard:
-            self.tensorboard = TensorBoardLog(Path(run_dir) / "tensorboard", self.stats,
+            logdir = tensorboard_dir or Path(run_dir) / "tensorboard"
+            self.tensorboard = TensorBoardLog(logdir, self.stats,
                                               self.evaluations)
 
     def callbacks(self):
