@@ -80,9 +80,13 @@ def watching(args):
     return {f.name: getattr(settings, f.name) for f in fields(Monitoring)}
 
 
-def experiment_from(args, argv, command, fail):
+def refuse(message):
+    raise UsageError(message)
+
+
+def experiment_from(args, argv, command):
     params, option = chosen_params(args, command)
-    check_monitoring_flags(args, fail)
+    check_monitoring_flags(args, refuse)
     fixed = check_experiment(command, args, argv, params, option)
     return Experiment(command, fixed, params, "grid", test_each=True,
                       keep_models=args.keep_models,
@@ -169,9 +173,8 @@ def main(argv=None):
 
     def body(argv):
         command = TrainingCommand(model_name(argv))
-        p = parser(command)
-        args = p.parse_args(argv)
-        experiment = experiment_from(args, argv, command, p.error)
+        args = parser(command).parse_args(argv)
+        experiment = experiment_from(args, argv, command)
         study, codes = start(args, experiment, "compare")
         return report(study, experiment, args, codes)
 
