@@ -373,7 +373,8 @@ def plot_weight_heatmaps(params, path=None, title=None, ncols=3):
 
 # ---- a saved model's figures (python -m viz.redraw draws them from the command line) ------
 
-def draw_model_figures(params, out, class_names=None, image_shape=(28, 28)):
+def draw_model_figures(params, out, class_names=None, image_shape=(28, 28), units=32,
+                       initial=None):
     """The pictures of a saved model's parameters, written into `out`; returns their paths.
 
     weights_<name>.png  the first matrix with one row per pixel, each unit as an image;
@@ -382,6 +383,9 @@ def draw_model_figures(params, out, class_names=None, image_shape=(28, 28)):
     histograms.png      every parameter's values
     heatmaps.png        every weight matrix
     params: {name: array} in layer order (W1, b1, W2, b2, ... for the MLP).
+    units: how many of the first layer's units to show (0: all of them, in order, as
+    report 004 shows W1); initial: {name: array} at initialisation, to show the first
+    layer as W − W₀ (what training changed) instead of the raw weights.
     """
     out = Path(out)
     arrays = _named_arrays(params, "draw_model_figures")
@@ -404,9 +408,12 @@ def draw_model_figures(params, out, class_names=None, image_shape=(28, 28)):
     if first is not None and arrays[first].shape[0] == pixels:
         W = arrays[first]
         labels = class_names if len(matrices) == 1 and W.shape[1] == n_classes else None
+        shown = W.shape[1] if not units or labels is not None else min(units, W.shape[1])
         plot_weight_images(W, path=out / f"weights_{first}.png", shape=image_shape,
                            name=f"{first} (first layer)", labels=labels,
-                           ncols=5 if labels is not None else 16)
+                           ncols=5 if labels is not None else min(20, max(8, math.isqrt(shown))),
+                           max_images=shown, largest=False if not units else None,
+                           initial=None if initial is None else initial.get(first))
         written.append(out / f"weights_{first}.png")
     last = matrices[-1] if len(matrices) > 1 or (matrices and kernels) else None
     if last is not None:
@@ -427,3 +434,13 @@ def draw_model_figures(params, out, class_names=None, image_shape=(28, 28)):
                              path=out / "heatmaps.png")
         written.append(out / "heatmaps.png")
     return written
+
+
+if __name__ == "__main__":
+    # `python -m viz.plots RUN_DIR` was the figure command before the layout change moved it
+    # to viz.redraw; the old spelling still works, and says where it went
+    import sys
+
+    from viz import redraw
+    print("note: python -m viz.plots is now python -m viz.redraw (running it)", file=sys.stderr)
+    raise SystemExit(redraw.main())

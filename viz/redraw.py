@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from models.data.datasets import CLASS_NAMES
+from models.train.config import Config, build_model as build_mlp
 from models.io.errors import UsageError, run_command
 from models.train.checkpoint import load_checkpoint
 from models.train.monitor import load_arrays
@@ -23,14 +24,24 @@ def parser():
     p.add_argument("source", metavar="RUN_DIR_OR_MODEL.npz",
                    help="a run directory of models.twolayer (its model.npz) or a model .npz")
     p.add_argument("--out", metavar="DIR",
-                   help="where to write the PNGs (default: the run directory, or the "
-                        "model file's folder)")
+                   help="where to write the PNGs (default: a folder 'redraw' beside the "
+                        "model, so the run's own curves.png and stats.png are never "
+                        "overwritten)")
+    p.add_argument("--units", type=int, default=32, metavar="N",
+                   help="how many first-layer units to draw as images (0: all of them, in "
+                        "order)")
+    p.add_argument("--minus-initial", action="store_true",
+                   help="draw the first layer as W − W₀, what training changed (W₀ rebuilt "
+                        "from the saved config's seed), instead of the raw weights")
     return p
 
 
 def main(argv=None):
     """Exit code: 0, or 2 with one line on stderr for a missing or unreadable input."""
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if args.units < 0:
+        p.error(f"--units must be a number of units ≥ 0 (0: all), got {args.units}")
 
     def draw(_):
         source = Path(args.source)
@@ -44,9 +55,11 @@ def main(argv=None):
                              f"models.twolayer?")
         params, saved = load_checkpoint(model_path)
         dataset = saved.get("config", {}).get("dataset")
-        out = Path(args.out) if args.out else model_path.parent
+        out = Path(args.out) if args.out else model_path.parent / "redraw"
+        initial = initial_parameters(model_path, params, saved) if args.minus_initial else None
         try:
-            written = draw_model_figures(params, out, CLASS_NAMES.get(dataset))
+            written = draw_model_figures(params, out, CLASS_NAMES.get(dataset),
+                                         units=args.units, initial=initial)
             if run_dir:
                 written += _draw_run_figures(run_dir, out)
         except (ValueError, KeyError) as e:
@@ -56,6 +69,18 @@ def main(argv=None):
         return 0
 
     return run_command(draw)
+
+
+def initial_parameters(model_path, params, saved):
+    """The first layer's matrix at initialisation: the MLP built again from the saved
+    config, whose seed drew the initial weights (models.twolayer's model)."""
+    try:
+        config = Config(**saved["config"])
+        n_inputs, n_classes = params["W1"].shape[0], params[f"W{len(config.hidden) + 1}"].shape[1]
+    except (KeyError, TypeError):
+        raise UsageError(f"{model_path}: --minus-initial needs a model saved by "
+                         f"models.twolayer (its config rebuilds W1 at initialisation)") from None
+    return {"W1": build_mlp(config, n_inputs, n_classes).layers[0].W.data}
 
 
 def _draw_run_figures(run_dir, out):
