@@ -31,6 +31,7 @@ from models.cli.figures import draw_plots
 from models.cli.flags import (IMAGE_SHAPE, N_CLASSES, RESUME_MAY_CHANGE, config_from,
                               config_from_dict, flag, given_flags, monitoring_from, parser,
                               validate_flags)
+from models.cli.presets import apply_preset
 from models.cli.members import model_members, non_finite, resume_members, shapes_of
 from models.cli.rundir import RunDirectory
 from models.cli.wording import describe_setup, number, plural
@@ -355,6 +356,9 @@ def main(family, argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     p = parser(family)
     args = p.parse_args(argv)
+    if getattr(args, "preset", None):
+        for line in apply_preset(args, given_flags(argv, family), family.name, p.error):
+            print(line)
     validate_flags(args, p, family, argv)
     keep_freed_memory()
 
