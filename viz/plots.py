@@ -6,6 +6,7 @@ next), returns it, and also writes it as a PNG when given `path=`.
 """
 
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -193,6 +194,10 @@ def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, re
             name = f"{col_labels[col]}\n{name}"
         plot_decision_boundary(predict, X, y, ax=ax, title=name, resolution=resolution,
                                legend=False)
+        if "DIVERGED" in name:                       # a blown-up net: framed in red
+            for spine in ax.spines.values():
+                spine.set(color="#d62728", linewidth=3)
+            ax.title.set_color("#d62728")
         ax.label_outer()                             # axis labels on the outer panels only
         if row_labels is not None and col == 0:
             ax.set_ylabel(f"{row_labels[row]}\n$x_2$", fontsize=11)
@@ -201,7 +206,10 @@ def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, re
                       color=CLASS_COLOURS[c % len(CLASS_COLOURS)]) for c in labels]
     fig.legend(handles, [f"class {c}" for c in labels], loc="outside lower center",
                ncols=len(labels), frameon=False)
-    fig.suptitle(title or "Decision boundaries")
+    # wrapped to the figure's width: one or two columns are narrow (about 11 characters
+    # of the default title font per inch)
+    width = fig.get_size_inches()[0]
+    fig.suptitle(textwrap.fill(title or "Decision boundaries", max(24, int(width * 11))))
     return save(fig, path)
 
 
