@@ -27,7 +27,7 @@ DIVERGING = "RdBu_r"        # red positive, white zero, blue negative
 # ---- learning curves ---------------------------------------------------------------
 
 def plot_learning_curves(history, path=None, title=None, iterations=None,
-                         steps_per_epoch=None, evaluations=None):
+                         steps_per_epoch=None, evaluations=None, epoch_0=None):
     """Loss and accuracy per epoch, training against validation, side by side.
 
     history: one dict per epoch with keys epoch, train_loss, train_acc and, if there
@@ -37,6 +37,8 @@ def plot_learning_curves(history, path=None, title=None, iterations=None,
     the epoch means; steps_per_epoch places step i at epoch i / steps_per_epoch.
     evaluations: {"iteration": ..., "val_loss": ..., "val_acc": ..., "test_loss": ...,
     "test_acc": ...} arrays from evaluating every N iterations, drawn as points.
+    epoch_0: {"train_acc", "val_acc"} measured before any step (the Solver's epoch 0),
+    drawn at epoch 0 and joined to the first epoch's.
     """
     if not isinstance(history, (list, tuple)) or not history:
         raise ValueError("plot_learning_curves: history must be a non-empty list of "
@@ -98,6 +100,15 @@ def plot_learning_curves(history, path=None, title=None, iterations=None,
             top_axis.set_xlabel("iteration", fontsize=8)
             top_axis.tick_params(labelsize=7)
 
+    if epoch_0:
+        for key, after, colour, marker in (("train_acc", "train_sample_acc", TRAIN_COLOUR, "^"),
+                                           ("val_acc", "val_acc", VAL_COLOUR, "s")):
+            if epoch_0.get(key) is not None:
+                first = column(after)[0]
+                acc_ax.plot([0, epochs[0]], [epoch_0[key], first], ":", color=colour, lw=1)
+                acc_ax.plot(0, epoch_0[key], marker, ms=6, color=colour, mfc="white")
+        acc_ax.plot([], [], "o", color="0.4", mfc="white", label="before training (epoch 0)")
+        acc_ax.set_xlim(left=-0.2)
     val_acc = column("val_acc")
     if not np.isnan(val_acc).all():      # the epoch one would keep (early stopping)
         best = int(np.nanargmax(val_acc))

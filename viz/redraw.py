@@ -98,7 +98,8 @@ def _draw_run_figures(run_dir, out):
         evaluations = {k.split("/", 1)[1]: v for k, v in history.items() if k.startswith("eval/")}
         plot_learning_curves(metrics["history"], path=out / "curves.png", title=title,
                              iterations=history["loss"], steps_per_epoch=steps,
-                             evaluations=evaluations or None)
+                             evaluations=evaluations or None,
+                             epoch_0=metrics.get("epoch_0"))
         written.append(out / "curves.png")
         if (run_dir / "stats.npz").is_file():
             plot_layer_statistics(load_arrays(run_dir / "stats.npz"), steps,

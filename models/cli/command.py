@@ -235,7 +235,7 @@ def _train_in(run_dir, args, family, argv, progress):
                "test_accuracy": test_acc, "test_loss": test_loss,
                "wall_seconds": wall_before + time.perf_counter() - started,
                "diverged": diverged, "monitoring": monitor.summary(), "versions": versions(),
-               "data_dir": meta["data_dir"]}
+               "data_dir": meta["data_dir"], "epoch_0": monitor.epoch_0()}
     write_json(run_dir / "metrics.json", metrics)
     monitor.save(run_dir.path, run)
     if not args.no_plots:

@@ -88,6 +88,7 @@ class SolverLog(Callback):
         if every < 1:
             raise ValueError(f"SolverLog: every must be at least 1, got {every}")
         self.every, self.sample = every, sample
+        self.epoch_0 = None         # {"train_acc", "val_acc"} before any step (metrics.json)
 
     def on_fit_start(self, run, splits):
         self.run = run
@@ -97,6 +98,7 @@ class SolverLog(Callback):
         if run.epoch == 0:          # before any step, as the Solver does
             _, train_acc = self.sample.measure(run.model)
             _, val_acc = evaluate(run.model, splits.x_val, splits.y_val, run.config.loss)
+            self.epoch_0 = {"train_acc": train_acc, "val_acc": val_acc}
             run.log(f"(Epoch 0 / {run.config.epochs}) train acc: {train_acc:.6f}; "
                     f"val_acc: {val_acc:.6f}")
 
@@ -199,6 +201,10 @@ class Monitor:
         if self.evaluations:
             out["evaluations"] = self.evaluations.rows()
         return out
+
+    def epoch_0(self):
+        """The Solver's accuracies before training (with --log-every), else None."""
+        return self.solver_log.epoch_0 if self.solver_log else None
 
     def save(self, run_dir, run):
         """history.npz (every step's loss and lr, the periodic evaluations) and stats.npz."""
