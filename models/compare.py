@@ -149,17 +149,19 @@ def draw(experiment, rows, params, out):
         written.append(out / "curves.png")
     if not experiment.monitoring:
         return written
-    watched = []
+    watched, missing = [], []
     for r in rows:
         folder = experiment.trial_dir(r["trial"])
         if not r["history"] or not (folder / "history.npz").is_file():
+            missing.append(f"trial {r['trial']}: {results.config_text(params, r['params'])}: "
+                           f"{r['outcome']}, nothing to draw")
             continue
         stats = load_arrays(folder / "stats.npz") if (folder / "stats.npz").is_file() else {}
         label = f"trial {r['trial']}: {results.config_text(params, r['params'])}"
         watched.append(WatchedRun(label, r["history"], load_arrays(folder / "history.npz"),
                                   stats))
     if watched:
-        plot_watched_runs(watched, path=out / "watched.png", title=title)
+        plot_watched_runs(watched, path=out / "watched.png", title=title, missing=missing)
         written.append(out / "watched.png")
         if any(len(w.stats.get("iteration", ())) for w in watched):
             plot_layer_comparison(watched, path=out / "layers.png",

@@ -49,17 +49,21 @@ def _style(ax, title, xlabel, ylabel):
     ax.grid(alpha=0.3)
 
 
-def _legend(fig, axes, runs):
+def _legend(fig, axes, runs, missing=()):
     handles = [axes[0].plot([], [], color=COLOURS[k % len(COLOURS)], lw=2.5, label=r.label)[0]
                for k, r in enumerate(runs)]
+    handles += [axes[0].plot([], [], "x", color="0.4", ms=9, mew=2, label=label)[0]
+                for label in missing]
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(runs), 2),
                fontsize=FONT, frameon=False)
 
 
-def plot_watched_runs(runs, path=None, title=None, window=None):
+def plot_watched_runs(runs, path=None, title=None, window=None, missing=()):
     """Three panels: the mini-batch loss per iteration (thin: as measured, thick: its
     running mean), the error (1 − accuracy) at each periodic evaluation — on the test set
-    with --eval-test, else validation — and the validation accuracy after each epoch."""
+    with --eval-test, else validation — and the validation accuracy after each epoch.
+    missing: legend lines for the configurations with nothing to draw (e.g. "trial 1:
+    ... diverged in epoch 1"), so that no configuration silently disappears."""
     if not runs:
         raise ValueError("plot_watched_runs: no run to draw")
     fig = new_figure(16, 5.8)
@@ -89,7 +93,7 @@ def plot_watched_runs(runs, path=None, title=None, window=None):
     if not any(len(r.iterations.get("eval/iteration", [])) for r in runs):
         error_ax.text(0.5, 0.5, "no periodic evaluation\n(give --eval-every N)",
                       ha="center", va="center", transform=error_ax.transAxes, fontsize=FONT)
-    _legend(fig, [loss_ax], runs)
+    _legend(fig, [loss_ax], runs, missing)
     fig.suptitle(title or "Configurations compared", fontsize=FONT + 3)
     return save(fig, path, dpi=100)
 

@@ -134,15 +134,21 @@ def test_cli_draws_images_histograms_and_heatmaps_of_a_saved_model(tmp_path, cap
         assert (tmp_path / "figs" / name).read_bytes()[:8] == PNG_SIGNATURE
 
 
-def test_cli_takes_a_run_directory_and_names_the_classes(tmp_path, monkeypatch):
-    saved_model(tmp_path / "model.npz")
+def weight_images_drawn(monkeypatch):
+    """The keyword arguments (and W, as "W") of every plot_weight_images call, as made."""
     drawn = []
     original = plots.plot_weight_images
 
     def spy(W, **kwargs):
-        drawn.append(kwargs)
+        drawn.append({**kwargs, "W": W})
         return original(W, **kwargs)
     monkeypatch.setattr(plots, "plot_weight_images", spy)
+    return drawn
+
+
+def test_cli_takes_a_run_directory_and_names_the_classes(tmp_path, monkeypatch):
+    saved_model(tmp_path / "model.npz")
+    drawn = weight_images_drawn(monkeypatch)
     assert redraw.main([str(tmp_path)]) == 0
     assert drawn[1]["labels"] == CLASS_NAMES["fashion-mnist"] and drawn[1]["shape"] == (4, 4)
     assert (tmp_path / "redraw" / "weights_W2.png").is_file()
@@ -161,13 +167,7 @@ def test_redraw_writes_to_its_own_folder_and_never_over_the_runs_figures(tmp_pat
 
 def test_units_zero_draws_every_first_layer_unit_in_order(tmp_path, monkeypatch):
     saved_model(tmp_path / "model.npz")
-    drawn = []
-    original = plots.plot_weight_images
-
-    def spy(W, **kwargs):
-        drawn.append(kwargs)
-        return original(W, **kwargs)
-    monkeypatch.setattr(plots, "plot_weight_images", spy)
+    drawn = weight_images_drawn(monkeypatch)
     assert redraw.main([str(tmp_path), "--units", "0"]) == 0
     assert drawn[0]["max_images"] == 16 and drawn[0]["largest"] is False
     assert redraw.main([str(tmp_path), "--units", "5"]) == 0
@@ -181,15 +181,9 @@ def test_minus_initial_draws_what_training_changed(tmp_path, capsys, monkeypatch
     assert twolayer.main(["--data-dir", str(data), "--no-download", "--val-size", "100",
                           "--hidden", "8", "--epochs", "1", "--no-progress", "--no-plots",
                           "--out", str(tmp_path / "run")]) == 0
-    drawn = []
-    original = plots.plot_weight_images
-
-    def spy(W, **kwargs):
-        drawn.append((W, kwargs))
-        return original(W, **kwargs)
-    monkeypatch.setattr(plots, "plot_weight_images", spy)
+    drawn = weight_images_drawn(monkeypatch)
     assert redraw.main([str(tmp_path / "run"), "--minus-initial", "--units", "0"]) == 0
-    W, kwargs = drawn[0]
+    W, kwargs = drawn[0]["W"], drawn[0]
     initial = twolayer.build_model(twolayer.FAMILY.config_class(hidden=[8], val_size=100,
                                                                 epochs=1), (28, 28), 10)
     assert np.array_equal(kwargs["initial"], initial.layers[0].W.data)
