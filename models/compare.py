@@ -135,9 +135,8 @@ def report(study, experiment, args, codes):
 
 def draw(experiment, rows, params, out):
     """curves.png (per epoch), and with watching flags watched.png and layers.png."""
-    # start-up: matplotlib loads only when a figure is drawn
-    from viz.comparison import WatchedRun, plot_layer_comparison, plot_watched_runs
-    from viz.experiments import plot_curves_overlay
+    from viz.comparison import WatchedRun, plot_layer_comparison, plot_watched_runs  # start-up: matplotlib loads only when a figure is drawn
+    from viz.experiments import plot_curves_overlay  # start-up: as above
     what = ("the chosen configurations" if params[0].kind == "config"
             else " and ".join(p.name for p in params))
     title = f"{experiment.fixed.get('dataset')}, {experiment.command.name}: {what} compared"

@@ -6,6 +6,8 @@ next), returns it, and also writes it as a PNG when given `path=`.
 """
 
 import math
+import runpy
+import sys
 import textwrap
 from pathlib import Path
 
@@ -457,9 +459,7 @@ def draw_model_figures(params, out, class_names=None, image_shape=(28, 28), unit
 
 if __name__ == "__main__":
     # `python -m viz.plots RUN_DIR` was the figure command before the layout change moved it
-    # to viz.redraw; the old spelling still works, and says where it went
-    import sys
-
-    from viz import redraw
+    # to viz.redraw; the old spelling still works (run as that module, by name: viz.redraw
+    # imports this one), and says where it went
     print("note: python -m viz.plots is now python -m viz.redraw (running it)", file=sys.stderr)
-    raise SystemExit(redraw.main())
+    runpy.run_module("viz.redraw", run_name="__main__", alter_sys=True)
