@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 def process_groups(backends):
     """Which backends share a process: numpy's family (numpy, tape, autograd use numpy's
     BLAS threads) together, interleaved step by step; PyTorch alone, as its own thread
-    pools fight numpy's in one process (both ran 4–5× slower when tried)."""
+    pools fight numpy's in one process (docs/speed.md says by how much)."""
     shared = [b for b in backends if b != "pytorch"]
     return [shared] + ([["pytorch"]] if "pytorch" in backends else [])
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .primitive import primitive
 from .shapes import same_float, unbroadcast
-from .tensor import as_array
+from ._tensor import as_array
 
 
 @primitive
@@ -58,8 +58,11 @@ sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))  # d σ = σ(1 − σ)
 @primitive
 def relu(x):
     # Plain form: np.maximum(x, 0). Taken against an array of zeros instead, because
-    # numpy's vectorised loop for maximum needs two arrays (the README's Speed section)
-    zeros = np.zeros_like(x)
+    # numpy's vectorised loop for maximum needs two arrays (docs/speed.md);
+    # np.zeros, not np.zeros_like, whose Python-level wrapping costs more than the
+    # maximum itself on the small arrays of make_moons (docs/speed.md)
+    x = np.asarray(x)
+    zeros = np.zeros(x.shape, x.dtype)
     return np.maximum(x, zeros, out=zeros)
 
 

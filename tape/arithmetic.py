@@ -12,7 +12,7 @@ a float tensor, so float32 stays float32 (`shapes.same_float`).
 import numpy as np
 
 from .primitive import primitive
-from .tensor import Tensor, as_array
+from ._tensor import Tensor, as_array
 from .activations import log, where
 from .shapes import reshape, same_float, transpose, unbroadcast
 
@@ -154,14 +154,14 @@ def linear(x, w, b):
     return z
 
 
-linear.defvjp(lambda g, ans, x, w, b: g @ _swap_last(w),    # dL/dX = Δ·Wᵀ
-              lambda g, ans, x, w, b: _swap_last(x) @ g,    # dL/dW = Xᵀ·Δ
+linear.defvjp(lambda g, ans, x, w, b: g @ w.T,     # dL/dX = Δ·Wᵀ (X and W are matrices)
+              lambda g, ans, x, w, b: x.T @ g,     # dL/dW = Xᵀ·Δ
               lambda g, ans, x, w, b: _ones_row(g) @ g)     # dL/db = 1ᵀ·Δ, Σ over the batch
 
 
 def _ones_row(g):
     """1ᵀ, to sum Δ over the batch as a product. Plain form: g.sum(axis=0); BLAS does
-    the product faster (see the README's Speed section) and adds up more precisely."""
+    the product faster (docs/speed.md, "What made the two-layer step fast") and adds up more precisely."""
     g = as_array(g)
     return np.ones(g.shape[0], dtype=g.dtype)
 

@@ -17,7 +17,7 @@ import numpy as np
 from .conv_blocked import blocked_conv2d, blocked_conv_transpose2d, blocked_conv2d_weight_grad
 from .primitive import primitive
 from .reductions import sum as tape_sum
-from .tensor import as_array
+from ._tensor import as_array
 
 
 # ---- the arguments -----------------------------------------------------------------

@@ -26,7 +26,7 @@ import numpy as np
 
 from .backprop import gradients
 from .primitive import primitive
-from .tensor import Tensor
+from ._tensor import Tensor
 
 
 @primitive

@@ -8,7 +8,7 @@ that is exactly its rule here, averaged over the batch: (softmax − onehot) / N
 import numpy as np
 
 from .primitive import primitive
-from .tensor import Tensor, as_array
+from ._tensor import Tensor, as_array
 from .reductions import mean
 
 
@@ -74,7 +74,7 @@ def _cross_entropy(logits, labels):
     labels = _check_labels(logits, labels)
     n, rows = len(labels), np.arange(len(labels))
     # One column per example: numpy reduces along a long axis far faster than over the
-    # 10 classes of each row (the README's Speed section). The plain form is
+    # 10 classes of each row (docs/speed.md, "What made the two-layer step fast"). The plain form is
     # models.manual.softmax_cross_entropy, which the tests compare it with.
     z = logits.T.copy()                     # (K, N), our own: it is changed in place
     z -= z.max(axis=0)                      # z − max: every e^(z − max) ≤ 1, no overflow

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from .primitive import primitive
-from .tensor import as_array
+from ._tensor import as_array
 from .shapes import broadcast_to, reshape
 
 
@@ -32,7 +32,9 @@ def _spread(g, x, axis):
 
 @primitive
 def sum(x, axis=None, keepdims=False):
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    # Plain form: np.sum(x, axis=axis, keepdims=keepdims), which calls this same
+    # reduction through a Python-level wrapper that costs as much as a small sum
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
 sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis))   # ∂Σx/∂xᵢ = 1

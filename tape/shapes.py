@@ -9,17 +9,24 @@ stretched an input to the output's shape, so the gradient is summed back.
 import numpy as np
 
 from .primitive import primitive
-from .tensor import as_array
+from ._tensor import as_array
 
 
 # ---- broadcasting ------------------------------------------------------------------
 
+def broadcast_axes(input_shape, output_shape):
+    """The output axes over which a gradient is summed for an input of `input_shape`:
+    those broadcasting added in front, and those it stretched from length 1."""
+    extra = len(output_shape) - len(input_shape)
+    return tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(input_shape)
+        if n == 1 and output_shape[extra + i] != 1)
+
+
 @primitive
 def sum_to(x, shape):
     """Sum x over the axes that broadcasting added or stretched, to get `shape`."""
-    extra = x.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and x.shape[extra + i] != 1)
+    axes = broadcast_axes(shape, x.shape)
     out = x.sum(axis=axes, keepdims=True) if axes else x
     return out.reshape(shape)
 
@@ -27,10 +34,10 @@ def sum_to(x, shape):
 @primitive
 def broadcast_to(x, shape):
     """Stretch x to `shape` (a read-only view; no copy)."""
-    if type(x) is np.ndarray and x.ndim == 0:
+    if type(x) is np.ndarray and x.ndim == 0 or isinstance(x, np.generic):
         # A single number, the adjoint of every full sum or mean: the view is built
         # directly, every stride 0. Plain form: np.broadcast_to(x, shape), which makes
-        # the same view through several Python-level checks, ~10× slower on small arrays
+        # the same view through several Python-level checks (docs/speed.md)
         view = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
         view.flags.writeable = False
         return view
@@ -50,24 +57,16 @@ def unbroadcast(g, x):
     return sum_to(g, shape=shape)
 
 
-def broadcast_axes(input_shape, output_shape):
-    """The output axes over which a gradient is summed for an input of `input_shape`."""
-    extra = len(output_shape) - len(input_shape)
-    return tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(input_shape)
-        if n == 1 and output_shape[extra + i] != 1)
-
-
 # ---- reshaping ---------------------------------------------------------------------
 
 @primitive
 def reshape(x, shape):
-    return np.reshape(x, shape)
+    return np.asarray(x).reshape(shape)     # np.reshape(x, shape), without its wrapper
 
 
 @primitive
 def transpose(x, axes=None):
-    return np.transpose(x, axes)
+    return np.asarray(x).transpose(axes)    # np.transpose(x, axes), without its wrapper
 
 
 def _inverse(axes):

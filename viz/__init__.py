@@ -1,6 +1,7 @@
 """Pictures: computation graphs (graphviz) and training plots (matplotlib).
 
-- `graph.py`   `draw(tensor_or_tape)` → a graphviz.Digraph; `render(graph, path)` with `dot`
+- `drawing.py` `draw(tensor_or_tape)` → a graphviz.Digraph; `render(graph, path)` with `dot`
+- `graph.py`   `python -m viz.graph`: the course's examples drawn
 - `sweep.py`   the reverse sweep as a table: each entry's incoming gradient (adjoint)
 - `figure.py`  what every figure starts and ends with: `new_figure`, `save` (atomic)
 - `plots.py`   learning curves, decision boundaries, weight images, histograms, heatmaps
@@ -14,7 +15,7 @@ viz/graph.py once, as the command, rather than after importing it as a module.
 
 import importlib
 
-_NAMES = {"draw": "graph", "render": "graph", "GraphvizMissing": "graph",
+_NAMES = {"draw": "drawing", "render": "drawing", "GraphvizMissing": "drawing",
           "sweep_table": "sweep", "format_sweep": "sweep"}
 
 __all__ = list(_NAMES)

@@ -11,7 +11,7 @@ counts them with `getrusage` before and after a step).
 keep_freed_memory() raises both thresholds, so that everything freed stays in malloc's
 heap and the next step's arrays reuse it: no page faults after the first steps. The
 price is that the process's memory does not shrink after its peak; a training run's
-memory is at its peak most of the time anyway (README, "Memory").
+memory is at its peak most of the time anyway (docs/cnn.md, "Memory").
 
 The training commands call it as they start (models.twolayer, models.cnn, and the
 trials of models.search and models.compare), and so does benchmarks/cnn.py, to time the

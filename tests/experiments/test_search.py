@@ -238,10 +238,10 @@ def test_ctrl_c_marks_the_trial_interrupted_and_the_rerun_runs_it_again(data_dir
     assert sorted(t.params["lr"] for t in study.trials if t.state == TrialState.COMPLETE) == [0.05, 0.1]
 
 
-def test_every_search_and_compare_flag_is_in_the_readme():
+def test_every_search_and_compare_flag_is_in_docs_experiments():
     from models import compare
     from models.experiments.training_commands import TrainingCommand
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "experiments.md").read_text()
     twolayer_flags = {f for a in TrainingCommand("twolayer").training_actions()
                       for f in a.option_strings}
     for front_end in (search, compare):

@@ -114,7 +114,7 @@ def test_gaussian_init_needs_a_positive_scale():
         init_weight(4, 3, "gaussian", np.random.default_rng(0), np.float32, weight_scale=0.0)
 
 
-# ---- the README's conversions, as whole training runs -----------------------------------
+# ---- docs/conventions.md's conversions, as whole training runs ---------------------------
 
 def one_epoch(**config):
     from models.data.datasets import Splits
