@@ -149,15 +149,24 @@ def train(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="
     A diverging network stops at its first loss that is not finite or has exploded (see
     `exploded`), which is the L/N returned (NaN if a step left a parameter non-finite);
     `main` reports it and exits with 1."""
+    fit = descend(X, y, hidden, depth, activation, steps, lr, l2, init, weight_scale, seed)
+    return fit["model"], fit["loss"], fit["accuracy"]
+
+
+def descend(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="lecun",
+            weight_scale=1e-3, seed=0):
+    """train(), also returning the loss before the first step and whether the net diverged:
+    {"model", "loss", "start_loss", "accuracy", "diverged"}."""
     n_classes = int(y.max()) + 1
     model = MLP([X.shape[1], *[hidden] * depth, n_classes], activation, init,
                 seed=seed, dtype=np.float64, weight_scale=weight_scale)
     optimizer = SGD(model.parameters(), lr=lr)
     weights, n = model.weights(), len(X)
-    loss = None
+    loss, start = None, None
     with np.errstate(all="ignore"):           # a diverging run is reported, not warned about
         for _ in range(steps):
             loss = tape.cross_entropy(model(X), y) * n + l2_penalty(weights, l2)
+            start = float(loss.data) / n if start is None else start
             if exploded(float(loss.data) / n, n_classes):
                 break
             optimizer.zero_grad()
@@ -167,7 +176,15 @@ def train(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="
         if not all(np.isfinite(p.data).all() for p in model.parameters()):
             final = float("nan")
         accuracy = float((model.predict(X) == y).mean())
-    return model, final, accuracy
+    return {"model": model, "loss": final, "start_loss": start, "accuracy": accuracy,
+            "diverged": diverged(final, start, n_classes)}
+
+
+def diverged(final, start, n_classes):
+    """Blown up: the loss is NaN/inf or exploded (`exploded`), or gradient descent ended
+    higher than it began (a step too large for the net overshoots, and the loss grows
+    instead of shrinking)."""
+    return exploded(final, n_classes) or final > start
 
 
 def run(args, log=print):
@@ -188,23 +205,28 @@ def run(args, log=print):
         f"l2 {args.l2:g}, {args.steps} step{'s' if args.steps != 1 else ''} each, "
         f"init {args.init}; output in {out}")
     log(f"{'activation':<10}  {'depth':>5}  {'hidden':>6}  {'loss':>9}  {'accuracy':>8}  "
-        f"{'seconds':>7}")
+        f"{'seconds':>7}  note")
     bar = progress_bar(len(combos), None, "net", not args.no_progress)
     results, panels = [], []
     for activation, depth, hidden in combos:
         started = time.perf_counter()
-        model, loss, acc = train(X, y, hidden, depth, activation, args.steps, args.lr,
-                                 args.l2, args.init, args.weight_scale, args.seed)
+        fit = descend(X, y, hidden, depth, activation, args.steps, args.lr, args.l2,
+                      args.init, args.weight_scale, args.seed)
+        model, loss, acc = fit["model"], fit["loss"], fit["accuracy"]
         seconds = time.perf_counter() - started
+        note = (f"DIVERGED (loss {fit['start_loss']:.3f} at the start)" if fit["diverged"]
+                else "")
         results.append({"activation": activation, "depth": depth, "hidden": hidden,
                         "loss": loss if np.isfinite(loss) else None, "accuracy": acc,
+                        "start_loss": fit["start_loss"], "diverged": fit["diverged"],
                         "seconds": round(seconds, 3)})
-        panels.append((f"acc {acc:.2f}, loss {loss:.3f}", _quiet(model.predict)))
+        panels.append((f"acc {acc:.2f}, loss {loss:.3f}" + ("\nDIVERGED" if fit["diverged"]
+                                                              else ""), _quiet(model.predict)))
         if bar is not None:
             bar.update(1)
         shown = f"{loss:>9.4f}" if abs(loss) < 1e4 else f"{loss:>9.3g}"   # an exploded one in e-notation
         log(f"{activation:<10}  {depth:>5d}  {hidden:>6d}  {shown}  {acc:>8.3f}  "
-            f"{seconds:>7.1f}")
+            f"{seconds:>7.1f}  {note}".rstrip())
     if bar is not None:
         bar.close()
 
@@ -219,6 +241,10 @@ def run(args, log=print):
     summary = {"dataset": args.dataset, "data": describe, "config": vars(args),
                "results": results}
     atomic_write(out / "results.json", lambda f: f.write(json.dumps(summary, indent=2).encode()))
+    blown = [r for r in results if r["diverged"]]
+    if blown:
+        log(f"warning: {len(blown)} of {len(results)} networks diverged (their loss grew or "
+            f"became NaN: a smaller --lr, or fewer layers, trains them)")
     log(f"wrote {out / 'data.png'}, {out / 'boundaries.png'}, {out / 'results.json'}")
     return results
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from models.data.datasets import CLASS_NAMES
 from models.io.errors import OneLineParser, UsageError, one_line, run_command
+from models.train.config import Config, build_model as build_mlp
 from models.train.checkpoint import load_checkpoint
 from models.train.monitor import load_arrays
 from viz.plots import draw_model_figures, plot_learning_curves
@@ -22,14 +23,24 @@ def parser():
     p.add_argument("source", metavar="RUN_DIR_OR_MODEL.npz",
                    help="a run directory of models.twolayer (its model.npz) or a model .npz")
     p.add_argument("--out", metavar="DIR",
-                   help="where to write the PNGs (default: the run directory, or the "
-                        "model file's folder)")
+                   help="where to write the PNGs (default: a folder 'redraw' beside the "
+                        "model, so the run's own curves.png and stats.png are never "
+                        "overwritten)")
+    p.add_argument("--units", type=int, default=32, metavar="N",
+                   help="how many first-layer units to draw as images (0: all of them, in "
+                        "order)")
+    p.add_argument("--minus-initial", action="store_true",
+                   help="draw the first layer as W − W₀, what training changed (W₀ rebuilt "
+                        "from the saved config's seed), instead of the raw weights")
     return p
 
 
 def main(argv=None):
     """Exit code: 0, or 2 with one line on stderr for a missing or unreadable input."""
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if args.units < 0:
+        p.error(f"--units must be a number of units ≥ 0 (0: all), got {args.units}")
 
     def draw(_):
         source = Path(args.source)
@@ -44,10 +55,12 @@ def main(argv=None):
         params, saved = load_checkpoint(model_path)
         config = saved.get("config")
         dataset = config.get("dataset") if isinstance(config, dict) else None
-        out = Path(args.out) if args.out else model_path.parent
+        out = Path(args.out) if args.out else model_path.parent / "redraw"
+        initial = initial_parameters(model_path, params, saved) if args.minus_initial else None
         try:
             written = draw_model_figures(params, out, CLASS_NAMES.get(dataset)
-                                         if isinstance(dataset, str) else None)
+                                         if isinstance(dataset, str) else None,
+                                         units=args.units, initial=initial)
         except (ValueError, KeyError) as e:
             raise UsageError(f"{model_path}: cannot draw it: {e}") from None
         if run_dir:
@@ -57,6 +70,18 @@ def main(argv=None):
         return 0
 
     return run_command(draw)
+
+
+def initial_parameters(model_path, params, saved):
+    """The first layer's matrix at initialisation: the MLP built again from the saved
+    config, whose seed drew the initial weights (models.twolayer's model)."""
+    try:
+        config = Config(**saved["config"])
+        n_inputs, n_classes = params["W1"].shape[0], params[f"W{len(config.hidden) + 1}"].shape[1]
+    except (KeyError, TypeError):
+        raise UsageError(f"{model_path}: --minus-initial needs a model saved by "
+                         f"models.twolayer (its config rebuilds W1 at initialisation)") from None
+    return {"W1": build_mlp(config, n_inputs, n_classes).layers[0].W.data}
 
 
 def _draw_run_figures(run_dir, out):
@@ -74,7 +99,8 @@ def _draw_run_figures(run_dir, out):
         evaluations = {k.split("/", 1)[1]: v for k, v in history.items() if k.startswith("eval/")}
         plot_learning_curves(metrics["history"], path=out / "curves.png", title=title,
                              iterations=history["loss"], steps_per_epoch=steps,
-                             evaluations=evaluations or None)
+                             evaluations=evaluations or None,
+                             epoch_0=metrics.get("epoch_0"))
         written.append(out / "curves.png")
         if (run_dir / "stats.npz").is_file():
             plot_layer_statistics(_damaged_if(run_dir / "stats.npz", load_arrays), steps,

@@ -31,6 +31,7 @@ from models.cli.figures import draw_plots
 from models.cli.flags import (IMAGE_SHAPE, N_CLASSES, RESUME_MAY_CHANGE, config_from,
                               config_from_dict, flag, given_flags, monitoring_from, parser,
                               validate_flags)
+from models.cli.presets import apply_preset
 from models.cli.members import model_members, non_finite, resume_members, shapes_of
 from models.cli.rundir import RunDirectory
 from models.cli.wording import describe_setup, number, plural
@@ -84,11 +85,33 @@ class Family:
 
 # ---- data ----------------------------------------------------------------------------
 
+def recorded_data_dir(args, saved, source):
+    """--test and --resume read the data from the folder the run was trained from (saved
+    with it) unless --data-dir names another; `source` is the file that remembers it."""
+    if args.data_dir is None and saved.get("data_dir"):
+        args.data_dir = saved["data_dir"]
+        args.data_dir_recorded = source
+
+
+def data_dir_of(args):
+    """The data folder to record with a run: absolute, so it works from any directory."""
+    return str(Path(args.data_dir).resolve()) if args.data_dir else None
+
+
 def load_data(config, args, family):
-    splits = load_dataset(config.dataset, data_dir=args.data_dir,
-                          download=not args.no_download, val_size=config.val_size,
-                          seed=config.seed, dtype=np.dtype(config.dtype),
-                          flatten=family.flatten)
+    try:
+        splits = load_dataset(config.dataset, data_dir=args.data_dir,
+                              download=not args.no_download, val_size=config.val_size,
+                              seed=config.seed, dtype=np.dtype(config.dtype),
+                              flatten=family.flatten)
+    except (OSError, ConnectionError) as e:
+        source = getattr(args, "data_dir_recorded", None)
+        if source is None:
+            raise
+        raise UsageError(f"{source} was trained on {config.dataset} from the folder "
+                         f"{args.data_dir}, and its files are not there now "
+                         f"({' '.join(str(e).split())[:200]}); give the folder that holds "
+                         f"them: --data-dir DIR") from None
     named = named_dir(args.data_dir)
     if named is not None and splits.source is not None and \
             named.resolve() not in splits.source.resolve().parents:
@@ -146,6 +169,7 @@ def _train_in(run_dir, args, family, argv, progress):
             raise CheckpointError(f"{checkpoint} holds NaN or inf in {', '.join(bad)}; it "
                                   f"cannot be resumed (start a new run)")
         config = config_from_dict(saved["config"], family, checkpoint)
+        recorded_data_dir(args, saved, checkpoint)
         done = len(saved["state"]["history"])
         finishing = _trained_but_unfinished(run_dir, config, saved["state"], args)
         _check_resume_flags(args, config, family, argv, done, finishing)
@@ -176,7 +200,8 @@ def _train_in(run_dir, args, family, argv, progress):
           f"{config.lr:g} ({config.schedule}) · l2 {config.l2:g} · batch {config.batch_size} · "
           f"{plural(config.epochs, 'epoch')}")
 
-    meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": N_CLASSES}
+    meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": N_CLASSES,
+            "data_dir": data_dir_of(args)}
     progress["saved_epoch"] = done if args.resume else None
 
     def save_state(run):
@@ -217,7 +242,8 @@ def _train_in(run_dir, args, family, argv, progress):
                "best_epoch": run.best["epoch"], "best_val_acc": run.best["val_acc"],
                "test_accuracy": test_acc, "test_loss": test_loss,
                "wall_seconds": wall_before + time.perf_counter() - started,
-               "diverged": diverged, "monitoring": monitor.summary(), "versions": versions()}
+               "diverged": diverged, "monitoring": monitor.summary(), "versions": versions(),
+               "data_dir": meta["data_dir"], "epoch_0": monitor.epoch_0()}
     monitor.save(run_dir.path, run)
     if not args.no_plots:
         draw_plots(run_dir, run, config, family, monitor)
@@ -320,6 +346,7 @@ def test(args, family):
                          f"--test {path / 'model.npz'}")
     params, saved = load_checkpoint(path, model_members(family, path))
     config = config_from_dict(saved["config"], family, path)
+    recorded_data_dir(args, saved, path)
     input_shape, n_classes = shapes_of(saved)
     model = family.build_model(config, input_shape, n_classes)
     model.load_state_dict(params)
@@ -346,6 +373,9 @@ def main(family, argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     p = parser(family)
     args = p.parse_args(argv)
+    if getattr(args, "preset", None):
+        for line in apply_preset(args, given_flags(argv, family), family.name, p.error):
+            print(line)
     validate_flags(args, p, family, argv)
     keep_freed_memory()
 

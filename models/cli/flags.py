@@ -11,6 +11,7 @@ from dataclasses import fields
 
 import numpy as np
 
+from models.cli.presets import PRESETS
 from models.optim import OPTIMIZERS
 from models.optim.schedules import SCHEDULES
 from models.train.checkpoint import CheckpointError
@@ -49,6 +50,13 @@ def parser(family):
                            "contradict the saved run are refused, except a larger --epochs")
     if family.add_modes:
         family.add_modes(mode)
+    presets = [n for n, r in PRESETS.items() if r.family == family.name]
+    if presets:
+        mode.add_argument("--preset", choices=presets,
+                          help="a course report's whole recipe (architecture, optimiser, batch, "
+                          "schedule, L2, epochs), printed in full before the run; flags "
+                          "given as well override it: " + "; ".join(
+                              f"{n}: {PRESETS[n].source}" for n in presets))
 
     data = p.add_argument_group("data")
     data.add_argument("--dataset", choices=DATASETS, default=d.dataset,

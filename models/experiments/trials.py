@@ -42,11 +42,12 @@ from optuna.storages._heartbeat import get_heartbeat_thread, is_heartbeat_enable
 from optuna.trial import TrialState
 
 from models.experiments.processes import is_dead, this_worker
-from models.experiments.searchspace import Param
+from models.experiments.searchspace import Param, overrides_of
 from models.experiments.training_commands import TrainingCommand
 from models.io.files import write_json
 from models.train.divergence import Diverged
 from models.train.losses import evaluate
+from models.train.monitor import Monitor, Monitoring
 
 RETRYABLE = ("killed", "interrupted")
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -62,7 +63,7 @@ class Experiment:
     """What every trial of a study shares: the command, the fixed flags, the varied ones."""
 
     def __init__(self, command, fixed, params, mode, trials=None, prune=False,
-                 test_each=False, keep_models=False, data=None, out="."):
+                 test_each=False, keep_models=False, data=None, out=".", monitoring=None):
         self.command = command if isinstance(command, TrainingCommand) else TrainingCommand(command)
         self.fixed = fixed              # {dest: value} of the training flags, as parsed
         self.params = params            # [Param]
@@ -74,6 +75,7 @@ class Experiment:
         self.data = data or {"data_dir": None, "download": True}
         self.out = Path(out)
         self.study = None               # the study's name, once it is opened
+        self.monitoring = monitoring    # {Monitoring field: value} watched in every trial, or None
 
     @property
     def size(self):
@@ -91,19 +93,17 @@ class Experiment:
 
     def to_dict(self):
         return {**self.identity(), "fixed": self.fixed, "keep_models": self.keep_models,
-                "data": self.data, "out": str(self.out)}
+                "data": self.data, "out": str(self.out), "monitoring": self.monitoring}
 
     @classmethod
     def from_dict(cls, d):
         return cls(d["command"], d["fixed"], [Param.from_dict(p) for p in d["params"]],
                    d["mode"], d["trials"], d["prune"], d["test_each"], d["keep_models"],
-                   d["data"], d["out"])
+                   d["data"], d["out"], d.get("monitoring"))
 
     def sampler(self):
         if self.mode == "grid":
-            # every process uses the same seed, so they agree on the order of the grid
-            return optuna.samplers.GridSampler({p.name: list(p.values) for p in self.params},
-                                               seed=0)
+            return OrderedGridSampler({p.name: list(p.values) for p in self.params})
         # constant liar: a running trial counts as a poor result, so parallel workers spread out
         return optuna.samplers.TPESampler(constant_liar=True)
 
@@ -114,6 +114,29 @@ class Experiment:
 
     def trial_dir(self, number):
         return self.out / "trials" / f"{number:04d}"
+
+    def tensorboard_dir(self, number, values):
+        """<out>/tensorboard/<trial> <configuration>: one TensorBoard run per trial, named
+        so that `tensorboard --logdir <out>/tensorboard` tells them apart."""
+        label = " ".join(f"{p.name}={p.show(values[p.name])}" if p.kind != "config"
+                         else values[p.name] for p in self.params)
+        return self.out / "tensorboard" / f"{number:04d} {label.replace('/', '_')}"
+
+
+class OrderedGridSampler(optuna.samplers.GridSampler):
+    """Optuna's grid in the order the values were listed: trial k (of the first, one per
+    cell) is the k-th configuration, so trials/0000, 0001, ... follow the table. Optuna
+    shuffles its grid so that workers on several machines collide less; every worker
+    here takes cells under a lock (ClaimLock), and the first trials' cells follow their
+    trial numbers whatever the order (GridSampler.before_trial), so nothing is lost."""
+
+    def __init__(self, search_space):
+        super().__init__(search_space, seed=0)
+        # the product of the values in the order the parameters and values were listed;
+        # each cell's values in Optuna's order of the names (sorted)
+        names = list(search_space)
+        self._all_grids = [tuple(dict(zip(names, combo))[n] for n in self._param_names)
+                           for combo in itertools.product(*search_space.values())]
 
 
 # ---- which trials count --------------------------------------------------------------------
@@ -340,15 +363,18 @@ class Objective:
         trial.set_user_attr("outcome", "running")
         values = {p.name: p.suggest(trial) for p in e.params}
         self.claimed()
-        overrides = {p.name: p.to_flag_value(values[p.name]) for p in e.params}
+        overrides = overrides_of(e.params, values)
         config = self.command.config(e.fixed, overrides)
         trial.set_user_attr("planned_epochs", config.epochs)
         started = time.perf_counter()
         record = {"trial": trial.number, "params": values, "config": config.to_dict()}
-        run, diverged = None, None
+        run, diverged, monitor = None, None, None
         try:
             splits = load_splits(self.command, config, e.data)
-            run = self.command.new_run(config)
+            if e.monitoring:
+                monitor = Monitor(Monitoring(**e.monitoring), e.trial_dir(trial.number),
+                                  e.tensorboard_dir(trial.number, values))
+            run = self.command.new_run(config, monitor.callbacks() if monitor else ())
             try:
                 with np.errstate(over="ignore", invalid="ignore"):   # divergence is recorded
                     run.fit(splits, on_epoch=self._on_epoch(trial), progress=False,
@@ -369,6 +395,9 @@ class Objective:
         if run.best is None:
             self._finish(trial, record, "diverged", diverged, started, run)
             raise TrialFailed(diverged)
+        if monitor is not None:     # history.npz, stats.npz beside metrics.json
+            monitor.save(e.trial_dir(trial.number), run)
+            record["monitoring"] = monitor.summary()
         self._finish(trial, record, "diverged" if diverged else "complete", diverged, started,
                      run, config)
         return run.best["val_acc"]
@@ -405,8 +434,8 @@ class Objective:
             # keep the model of a trial that is the best so far: the best trial's model
             # is then on disk when the study ends (the others are removed then)
             if e.keep_models or best["val_acc"] >= best_value(trial.study, trial.number):
-                self.command.save_model(folder / "model.npz", run, config, trial=trial.number,
-                                        study=trial.study.study_name)
+                self.command.save_model(folder / "model.npz", run, config, e.data,
+                                        trial=trial.number, study=trial.study.study_name)
         for key, value in attrs.items():
             trial.set_user_attr(key, value)
         record.update(attrs)

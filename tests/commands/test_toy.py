@@ -177,3 +177,48 @@ def test_a_read_only_out_is_one_line_before_any_training(tmp_path):
                 f"file system); choose a folder you can write to (see --help)"]
     finally:
         subprocess.run(["umount", str(folder)], check=True)
+
+
+# ---- a title that fits, a diverged net that is flagged -------------------------------------
+
+@pytest.mark.parametrize("columns", [1, 2])
+def test_the_grid_title_fits_inside_the_figure_with_one_or_two_columns(columns):
+    from viz.plots import plot_decision_boundary_grid
+    X, y = toy.make_data("moons", 40)
+    panels = [(f"net {k}", lambda P: (P[:, 0] > 0).astype(int)) for k in range(columns)]
+    fig = plot_decision_boundary_grid(
+        panels, X, y, ncols=columns, resolution=20,
+        title="make_moons(200, noise=0.2): activation and depth (rows) × width (columns); "
+              "gradient descent, lr 0.01, L2 0.01, 20000 steps")
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    box = fig._suptitle.get_window_extent(renderer)
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width
+
+
+def test_diverged_is_a_grown_or_non_finite_loss():
+    assert toy.diverged(18.6, 0.7, 2) and toy.diverged(float("nan"), 0.7, 2)
+    assert not toy.diverged(0.25, 0.7, 2)
+
+
+def test_a_net_that_blew_up_is_flagged_in_the_table_the_figure_and_results(tmp_path, monkeypatch):
+    from viz import plots
+    titles = []
+    original = plots.plot_decision_boundary_grid
+
+    def spy(panels, *a, **kw):
+        titles.extend(name for name, _ in panels)
+        return original(panels, *a, **kw)
+    monkeypatch.setattr(plots, "plot_decision_boundary_grid", spy)
+    lines = []
+    args = toy.parser().parse_args(["--hidden", "10", "--depth", "8", "1", "--lr", "0.05",
+                                    "--steps", "300", "--samples", "60", "--no-progress",
+                                    "--out", str(tmp_path)])
+    results = toy.run(args, log=lines.append)
+    assert [r["diverged"] for r in results] == [True, False]
+    table = [l for l in lines if l.startswith("tanh")]
+    assert "DIVERGED" in table[0] and "DIVERGED" not in table[1]
+    assert any(l.startswith("warning: 1 of 2 networks diverged") for l in lines)
+    assert "DIVERGED" in titles[0] and "DIVERGED" not in titles[1]
+    saved = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert [r["diverged"] for r in saved] == [True, False]
