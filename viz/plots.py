@@ -3,6 +3,10 @@
 Every function builds its own `Figure` on the non-interactive Agg canvas (no pyplot,
 no global state, nothing shown on screen, so nothing leaks from one call into the
 next), returns it, and also writes it as a PNG when given `path=`.
+
+One piece (some 450 lines) because its sections share the colours and the layout above
+them: the course's figures look alike wherever they are drawn. A saved model's figures
+(`draw_model_figures`) are its last section; `python -m viz.redraw` draws them.
 """
 
 import math
