@@ -19,6 +19,7 @@ On top:
 - `functional.py` `grad`, `value_and_grad` (nested gradients kept apart)
 - `listing.py`    the tape printed as a Wengert list
 - `gradcheck.py`  finite-difference checking
+- `compiler/`     `compile`: a gradient traced once, replayed as generated numpy source
 """
 
 from .tape import Entry, Tape, enable_grad, is_recording, no_grad, scope
@@ -37,5 +38,6 @@ from .backprop import backward, entries_reaching, gradients
 from .functional import grad, value_and_grad
 from .listing import listing
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
+from .compiler import CompileError, TracedValueError, compile
 
 __version__ = "0.2.0"

@@ -19,6 +19,7 @@ def exp(x):
 
 
 exp.defvjp(lambda g, ans, x: g * ans)                  # d eˣ = eˣ dx
+exp.defsource(lambda c, x: f"np.exp({x})", lambda c, g, ans, x: c.times(g, ans), name="e")
 
 
 @primitive
@@ -27,6 +28,7 @@ def log(x):
 
 
 log.defvjp(lambda g, ans, x: g / x)                    # d ln x = dx / x
+log.defsource(lambda c, x: f"np.log({x})", lambda c, g, ans, x: f"{g} / {x}")
 
 
 @primitive
@@ -35,6 +37,7 @@ def sqrt(x):
 
 
 sqrt.defvjp(lambda g, ans, x: g / (2 * ans))           # d √x = dx / (2√x)
+sqrt.defsource(lambda c, x: f"np.sqrt({x})", lambda c, g, ans, x: f"{g} / (2 * {ans})")
 
 
 @primitive
@@ -43,6 +46,8 @@ def tanh(x):
 
 
 tanh.defvjp(lambda g, ans, x: g * (1 - ans * ans))     # d tanh = 1 − tanh²
+tanh.defsource(lambda c, x: f"np.tanh({x})",
+               lambda c, g, ans, x: f"{g} * (1 - {ans} * {ans})", name="h")
 
 
 @primitive
@@ -53,6 +58,8 @@ def sigmoid(x):
 
 
 sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))  # d σ = σ(1 − σ)
+sigmoid.defsource(lambda c, x: f"{c.helper('sigmoid', sigmoid.forward)}({x})",
+                  lambda c, g, ans, x: f"{g} * {ans} * (1 - {ans})", name="h")
 
 
 @primitive
@@ -64,6 +71,9 @@ def relu(x):
 
 
 relu.defvjp(lambda g, ans, x: g * (as_array(x) > 0))   # 1 where z > 0, 0 where z ≤ 0
+# max(z, 0) against a scalar 0 gives the same bits as against the zeros of the forward
+relu.defsource(lambda c, x: f"np.maximum({x}, 0)",
+               lambda c, g, ans, x: f"{g} * ({x} > 0)", name="h")
 
 
 @primitive
@@ -86,6 +96,18 @@ def _slopes(x, slope):
 leaky_relu.defvjp(lambda g, ans, x, slope=0.01: g * _slopes(x, slope))
 
 
+def _leaky_relu_source(c, x, slope=0.01):
+    slope = float(slope)
+    if 0 < slope <= 1:
+        return f"np.maximum({x}, {x} * {slope!r})"
+    return f"np.where({x} > 0, {x}, {x} * {slope!r})"
+
+
+leaky_relu.defsource(_leaky_relu_source,
+                     lambda c, g, ans, x, slope=0.01:
+                         f"{g} * {c.helper('leaky_slopes', _slopes)}({x}, {slope!r})", name="h")
+
+
 @primitive
 def hardtanh(x, min_val=-1.0, max_val=1.0):
     return np.clip(x, min_val, max_val)
@@ -98,6 +120,10 @@ def _inside(x, lo, hi):
 
 # 1 strictly inside (min_val, max_val), 0 where clipped
 hardtanh.defvjp(lambda g, ans, x, min_val=-1.0, max_val=1.0: g * _inside(x, min_val, max_val))
+hardtanh.defsource(lambda c, x, min_val=-1.0, max_val=1.0:
+                       f"np.clip({x}, {min_val!r}, {max_val!r})",
+                   lambda c, g, ans, x, min_val=-1.0, max_val=1.0:
+                       f"{g} * (({x} > {min_val!r}) & ({x} < {max_val!r}))", name="h")
 
 
 @primitive
@@ -114,6 +140,10 @@ def _share(x, y, sign):
 
 maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _share(x, y, +1), x),
                lambda g, ans, x, y: unbroadcast(g * _share(x, y, -1), y))
+maximum.defsource(
+    lambda c, x, y: f"np.maximum(*{c.helper('same_float', same_float)}({x}, {y}))",
+    lambda c, g, ans, x, y: c.unbroadcast(f"{g} * {c.helper('share', _share)}({x}, {y}, 1)", x),
+    lambda c, g, ans, x, y: c.unbroadcast(f"{g} * {c.helper('share', _share)}({x}, {y}, -1)", y))
 
 
 @primitive
@@ -125,3 +155,7 @@ def where(condition, x, y):
 where.defvjp(None,
              lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), x),
              lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), y))
+where.defsource(lambda c, condition, x, y: f"np.where({condition}, {x}, {y})",
+                None,
+                lambda c, g, ans, cond, x, y: c.unbroadcast(f"np.where({cond}, {g}, 0.0)", x),
+                lambda c, g, ans, cond, x, y: c.unbroadcast(f"np.where({cond}, 0.0, {g})", y))

@@ -14,7 +14,7 @@ import numpy as np
 from .primitive import primitive
 from .tensor import Tensor, as_array
 from .activations import log, where
-from .shapes import reshape, same_float, transpose, unbroadcast
+from .shapes import reshape, same_float, same_float_source, transpose, unbroadcast
 
 
 @primitive
@@ -24,6 +24,10 @@ def add(x, y):
 
 add.defvjp(lambda g, ans, x, y: unbroadcast(g, x),            # d(x + y)/dx = 1
            lambda g, ans, x, y: unbroadcast(g, y))            # d(x + y)/dy = 1
+# generated forms (tape.compiler): the same numpy calls as the forward and the rule
+add.defsource(lambda c, x, y: same_float_source(c, x, "+", y, "add"),
+              lambda c, g, ans, x, y: c.unbroadcast(g, x),
+              lambda c, g, ans, x, y: c.unbroadcast(g, y), name="z")
 
 
 @primitive
@@ -33,6 +37,9 @@ def subtract(x, y):
 
 subtract.defvjp(lambda g, ans, x, y: unbroadcast(g, x),       # d(x − y)/dx = 1
                 lambda g, ans, x, y: unbroadcast(-g, y))      # d(x − y)/dy = −1
+subtract.defsource(lambda c, x, y: same_float_source(c, x, "-", y, "subtract"),
+                   lambda c, g, ans, x, y: c.unbroadcast(g, x),
+                   lambda c, g, ans, x, y: c.unbroadcast(f"-{g}", y))
 
 
 @primitive
@@ -42,6 +49,9 @@ def multiply(x, y):
 
 multiply.defvjp(lambda g, ans, x, y: unbroadcast(g * y, x),   # d(xy)/dx = y
                 lambda g, ans, x, y: unbroadcast(g * x, y))   # d(xy)/dy = x
+multiply.defsource(lambda c, x, y: same_float_source(c, x, "*", y, "multiply"),
+                   lambda c, g, ans, x, y: c.unbroadcast(c.times(g, y), x),
+                   lambda c, g, ans, x, y: c.unbroadcast(c.times(g, x), y))
 
 
 @primitive
@@ -51,6 +61,9 @@ def divide(x, y):
 
 divide.defvjp(lambda g, ans, x, y: unbroadcast(g / y, x),           # d(x/y)/dx = 1/y
               lambda g, ans, x, y: unbroadcast(-g * ans / y, y))    # d(x/y)/dy = −x/y²
+divide.defsource(lambda c, x, y: same_float_source(c, x, "/", y, "divide"),
+                 lambda c, g, ans, x, y: c.unbroadcast(f"{g} / {y}", x),
+                 lambda c, g, ans, x, y: c.unbroadcast(f"-{g} * {ans} / {y}", y))
 
 
 @primitive
@@ -59,6 +72,7 @@ def negative(x):
 
 
 negative.defvjp(lambda g, ans, x: -g)
+negative.defsource(lambda c, x: f"-{x}", lambda c, g, ans, x: f"-{g}")
 
 
 @primitive
@@ -86,12 +100,26 @@ def _power_y(g, ans, x, y):
 power.defvjp(_power_x, _power_y)
 
 
+def _power_x_source(c, g, ans, x, y):
+    if np.isscalar(y.value):                            # x ** 2: the rule's usual case
+        if y.value == 0:
+            return f"np.zeros_like({x})"
+        return f"{g} * {y} * {x} ** {c.literal(y.value - 1)}"
+    return f"{c.helper('power_grad_x', _power_x)}({g}, {ans}, {x}, {y})"
+
+
+power.defsource(lambda c, x, y: same_float_source(c, x, "**", y, "power"),
+                _power_x_source,
+                lambda c, g, ans, x, y: f"{c.helper('power_grad_y', _power_y)}({g}, {ans}, {x}, {y})")
+
+
 @primitive
 def absolute(x):
     return np.abs(x)
 
 
 absolute.defvjp(lambda g, ans, x: g * np.sign(as_array(x)))   # d|x| = sign(x), 0 at 0
+absolute.defsource(lambda c, x: f"np.abs({x})", lambda c, g, ans, x: f"{g} * np.sign({x})")
 
 
 @primitive
@@ -122,6 +150,26 @@ def _matmul_w(g, ans, x, w):
 
 
 matmul.defvjp(_matmul_x, _matmul_w)
+
+
+def _swap_last_source(t):
+    return f"{t}.T" if t.ndim == 2 else f"{t}.transpose({tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2)})"
+
+
+def _matmul_x_source(c, g, ans, x, w):
+    if x.ndim == 1 or w.ndim == 1:          # a vector: the rule itself, on arrays
+        return f"{c.helper('matmul_grad_x', _matmul_x)}({g}, {ans}, {x}, {w})"
+    return c.unbroadcast(f"{g} @ {_swap_last_source(w)}", x)     # dL/dX = G·Wᵀ
+
+
+def _matmul_w_source(c, g, ans, x, w):
+    if x.ndim == 1 or w.ndim == 1:
+        return f"{c.helper('matmul_grad_w', _matmul_w)}({g}, {ans}, {x}, {w})"
+    return c.unbroadcast(f"{_swap_last_source(x)} @ {g}", w)     # dL/dW = Xᵀ·G
+
+
+matmul.defsource(lambda c, x, w: same_float_source(c, x, "@", w, "matmul"),
+                 _matmul_x_source, _matmul_w_source, name="z")
 
 
 def _swap_last(t):
@@ -157,6 +205,22 @@ def linear(x, w, b):
 linear.defvjp(lambda g, ans, x, w, b: g @ _swap_last(w),    # dL/dX = Δ·Wᵀ
               lambda g, ans, x, w, b: _swap_last(x) @ g,    # dL/dW = Xᵀ·Δ
               lambda g, ans, x, w, b: _ones_row(g) @ g)     # dL/db = 1ᵀ·Δ, Σ over the batch
+
+
+def _linear_source(c, x, w, b):
+    z = c.let(f"{x} @ {w}", "z")
+    return c.update(z, f"{z} += {b}")
+
+
+def _ones_source(c, g):
+    n, dtype = g.shape[0], g.dtype.name
+    return c.constant(np.ones(n, dtype=g.dtype), f"ones{n}", how=f"np.ones({n}, np.{dtype})")
+
+
+linear.defsource(_linear_source,
+                 lambda c, g, ans, x, w, b: f"{g} @ {_swap_last_source(w)}",
+                 lambda c, g, ans, x, w, b: f"{_swap_last_source(x)} @ {g}",
+                 lambda c, g, ans, x, w, b: f"{_ones_source(c, g)} @ {g}", name="z")
 
 
 def _ones_row(g):

@@ -38,6 +38,7 @@ class Primitive:
         self.variadic = variadic     # one rule for every input, told the input's position
         self.vjps = ()               # the rule for each input, in order
         self.plain = False           # every input has a rule, called as rule(g, ans, *xs)
+        self.source = None           # its generated form: numpy source (tape.compiler)
         self.__doc__ = forward.__doc__
         self.__name__ = self.name
 
@@ -48,6 +49,12 @@ class Primitive:
         """
         self.vjps = rules
         self.plain = not (self.saves or self.variadic or None in rules)
+        return self
+
+    def defsource(self, forward, *vjps, name=None):
+        """Give the op's generated form: the numpy source of its forward and of each rule
+        (tape/compiler/program.py says what a form receives and returns)."""
+        self.source = (forward, vjps, name)
         return self
 
     def __call__(self, *args, **params):

@@ -38,6 +38,24 @@ def sum(x, axis=None, keepdims=False):
 sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis))   # ∂Σx/∂xᵢ = 1
 
 
+# generated forms (tape.compiler): the same numpy calls as the forward and the rule
+def _reduction_source(name, x, axis, keepdims):
+    if axis is None and not keepdims:
+        return f"{x}.{name}()"
+    return f"{x}.{name}(axis={axis!r}, keepdims={keepdims})"
+
+
+def _spread_source(c, g, x, axis):
+    if axis is not None:
+        g = c.let(f"{g}.reshape({_kept_shape(x.shape, axis)})")
+    return f"np.broadcast_to({g}, {x.shape})"
+
+
+sum.defsource(lambda c, x, axis=None, keepdims=False: _reduction_source("sum", x, axis, keepdims),
+              lambda c, g, ans, x, axis=None, keepdims=False: _spread_source(c, g, x, axis),
+              name="s")
+
+
 def _count(x, axis):
     """How many elements went into each output of the reduction."""
     shape = x.shape
@@ -51,6 +69,9 @@ def mean(x, axis=None, keepdims=False):
 
 # ∂ mean / ∂xᵢ = 1/n (g is divided before it is spread: n times fewer divisions)
 mean.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g / _count(x, axis), x, axis))
+mean.defsource(lambda c, x, axis=None, keepdims=False: _reduction_source("mean", x, axis, keepdims),
+               lambda c, g, ans, x, axis=None, keepdims=False:
+                   _spread_source(c, c.let(f"{g} / {_count(x, axis)}"), x, axis), name="m")
 
 
 @primitive
@@ -66,3 +87,6 @@ def _max_vjp(g, ans, x, axis=None, keepdims=False):
 
 
 max.defvjp(_max_vjp)
+max.defsource(lambda c, x, axis=None, keepdims=False: _reduction_source("max", x, axis, keepdims),
+              lambda c, g, ans, x, axis=None, keepdims=False:
+                  f"{c.helper('max_grad', _max_vjp)}({g}, {ans}, {x}, axis={axis!r})", name="m")

@@ -40,6 +40,12 @@ def broadcast_to(x, shape):
 sum_to.defvjp(lambda g, ans, x, shape: broadcast_to(g, shape=x.shape))
 broadcast_to.defvjp(lambda g, ans, x, shape: sum_to(g, shape=x.shape))
 
+# generated forms (tape.compiler): the same numpy calls as the forward and the rule
+sum_to.defsource(lambda c, x, shape: c.unbroadcast(x, tuple(shape)),
+                 lambda c, g, ans, x, shape: f"np.broadcast_to({g}, {x.shape})")
+broadcast_to.defsource(lambda c, x, shape: f"np.broadcast_to({x}, {tuple(shape)})",
+                       lambda c, g, ans, x, shape: c.unbroadcast(g, x))
+
 
 def unbroadcast(g, x):
     """The gradient of a broadcast input x: g summed back to x's shape (`x` may also
@@ -81,6 +87,16 @@ reshape.defvjp(lambda g, ans, x, shape: reshape(g, shape=x.shape))
 transpose.defvjp(lambda g, ans, x, axes=None: transpose(g, axes=_inverse(axes)))
 
 
+def _transpose_source(x, axes):
+    return f"{x}.T" if axes is None else f"{x}.transpose({tuple(axes)})"
+
+
+reshape.defsource(lambda c, x, shape: f"{x}.reshape({tuple(shape)})",
+                  lambda c, g, ans, x, shape: f"{g}.reshape({x.shape})")
+transpose.defsource(lambda c, x, axes=None: _transpose_source(x, axes),
+                    lambda c, g, ans, x, axes=None: _transpose_source(g, _inverse(axes)))
+
+
 # ---- indexing ----------------------------------------------------------------------
 
 @primitive
@@ -109,6 +125,34 @@ getitem.defvjp(lambda g, ans, x, index: scatter_add(g, index=index, shape=x.shap
 scatter_add.defvjp(lambda g, ans, dy, index, shape: getitem(g, index=index))
 
 
+def index_source(c, index):
+    """An index as written between brackets: `:, 0`, `2:5`, an array as a named constant."""
+    parts = index if isinstance(index, tuple) else (index,)
+    written = []
+    for i in parts:
+        if isinstance(i, slice):
+            text = ":".join("" if v is None else repr(v) for v in (i.start, i.stop, i.step))
+            written.append(text[:-1] if text.endswith(":") and i.step is None else text)
+        elif i is Ellipsis:
+            written.append("...")
+        elif isinstance(i, np.ndarray) or isinstance(i, list):
+            written.append(c.constant(np.asarray(i), "index", how=repr(i)).name)
+        else:
+            written.append(repr(i))
+    text = ", ".join(written)
+    return text + "," if isinstance(index, tuple) and len(index) == 1 else text or "()"
+
+
+getitem.defsource(lambda c, x, index: f"{x}[{index_source(c, index)}]",
+                  lambda c, g, ans, x, index:
+                      f"{c.helper('scatter_add', scatter_add.forward)}({g}, "
+                      f"{c.literal(index)}, {x.shape})")
+scatter_add.defsource(lambda c, g, index, shape:
+                          f"{c.helper('scatter_add', scatter_add.forward)}({g}, "
+                          f"{c.literal(index)}, {tuple(shape)})",
+                      lambda c, h, ans, g, index, shape: f"{h}[{index_source(c, index)}]")
+
+
 # ---- joining -----------------------------------------------------------------------
 
 @primitive(name="concatenate", variadic=True)
@@ -126,6 +170,19 @@ def _concatenate_vjp(argnum, g, ans, *xs, axis=0):
 
 
 _concatenate.defvjp(_concatenate_vjp)
+
+
+def _concatenate_vjp_source(c, argnum, g, ans, *xs, axis=0):
+    sizes = [x.shape[axis] for x in xs]
+    start = sum(sizes[:argnum])
+    index = [slice(None)] * ans.ndim
+    index[axis] = slice(start, start + sizes[argnum])
+    return f"{g}[{index_source(c, tuple(index))}]"
+
+
+_concatenate.defsource(
+    lambda c, *xs, axis=0: f"np.concatenate(({''.join(f'{x}, ' for x in xs)}), axis={axis})",
+    _concatenate_vjp_source)
 
 
 def concatenate(tensors, axis=0):
@@ -186,3 +243,14 @@ def cast(x, dtype):
 
 
 cast.defvjp(lambda g, ans, x, dtype: cast(g, dtype=np.result_type(as_array(x))))
+cast.defsource(lambda c, x, dtype: f"{x}.astype(np.{np.dtype(dtype).name}, copy=False)",
+               lambda c, g, ans, x, dtype: f"{g}.astype(np.{x.dtype.name}, copy=False)")
+
+
+def same_float_source(c, x, symbol, y, ufunc):
+    """`x + y` where numpy's types already follow PyTorch's rule (same_float changes
+    nothing), else the op's own call, `np.add(*same_float(x, y))`."""
+    plain = getattr(np, ufunc)(x.value, y.value)
+    if np.result_type(plain) == np.result_type(getattr(np, ufunc)(*same_float(x.value, y.value))):
+        return f"{x} {symbol} {y}"      # the same type either way: the same numbers
+    return f"np.{ufunc}(*{c.helper('same_float', same_float)}({x}, {y}))"
