@@ -69,7 +69,15 @@ def mean(x, axis=None, keepdims=False):
 
 # ∂ mean / ∂xᵢ = 1/n (g is divided before it is spread: n times fewer divisions)
 mean.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g / _count(x, axis), x, axis))
-mean.defsource(lambda c, x, axis=None, keepdims=False: _reduction_source("mean", x, axis, keepdims),
+def _mean_source(x, axis, keepdims):
+    # np.mean of float64 is the sum divided by the count: written so, it skips np.mean's
+    # Python layer (for float32 np.mean divides in float64 and rounds once more: kept)
+    if x.dtype == np.float64:
+        return f"{_reduction_source('sum', x, axis, keepdims)} / {_count(x, axis)}"
+    return _reduction_source("mean", x, axis, keepdims)
+
+
+mean.defsource(lambda c, x, axis=None, keepdims=False: _mean_source(x, axis, keepdims),
                lambda c, g, ans, x, axis=None, keepdims=False:
                    _spread_source(c, c.let(f"{g} / {_count(x, axis)}"), x, axis), name="m")
 

@@ -129,19 +129,19 @@ class Compiled:
 
     # ---- guards: what a trace is valid for ------------------------------------------------
     def _key(self, args):
-        key = []
-        for i, a in enumerate(args):
-            if i in self.argnums:
-                a = _as_float(a)
-                key.append(("variable", a.shape, a.dtype.str))
-            elif isinstance(a, Tensor):
-                key.append(("tensor", a.shape, a.dtype.str, a.requires_grad))
-            elif isinstance(a, np.ndarray):
-                key.append(("array", a.shape, a.dtype.str))
-            else:
-                key.append(("constant", type(a).__name__, repr(a)))
-        for name, p in self.parameters or ():
-            key.append(("parameter", p.shape, p.dtype.str, p.requires_grad))
+        """What a trace is valid for: each argument's shape and dtype (and requires_grad,
+        for a Tensor), each number's value, each parameter's shape, dtype, requires_grad."""
+        key = [(a.shape, a.dtype) if type(a) is np.ndarray else None for a in args]
+        if None in key or self.argnums:
+            for i, a in enumerate(args):
+                if i in self.argnums:
+                    a = _as_float(a)
+                    key[i] = (a.shape, a.dtype)
+                elif isinstance(a, Tensor):
+                    key[i] = (a.shape, a.dtype, a.requires_grad)
+                elif not isinstance(a, np.ndarray):
+                    key[i] = ("constant", type(a).__name__, repr(a))
+        key += [(p.data.shape, p.data.dtype, p.requires_grad) for _, p in self.parameters or ()]
         return tuple(key)
 
     def _why(self, key):
@@ -178,7 +178,7 @@ class Compiled:
             else:
                 inputs.append((name, a.data if isinstance(a, Tensor) else a, False))
         inputs += [(name, p, True) for name, p in self.parameters or ()]
-        trace = Trace(self.f, inputs)
+        trace = Trace(self.f, inputs, len(args))
         expected = self._eager_reference(args)
         replay = source = None
         for literals in (True, False):           # literals such as 0.01 where they are exact
@@ -235,7 +235,7 @@ class Compiled:
         body = program.function_source(name, arguments, results)
         header = [f"# tape.compile of {self.__name__}: traced for " + ", ".join(
             f"{a.name} {a.shape} {a.dtype}" for a in arguments)]
-        constants = program.constants_comment()
+        constants = program.constants_comment(body)
         if constants:
             header.append("# constants, computed once when traced:\n" + constants.rstrip())
         return "\n".join(header) + "\n" + body
@@ -254,18 +254,19 @@ class Compiled:
                 elif value.ndim:
                     value = rng.permutation(value)
             other.append((name, value, variable))
-        params = [p for p in self.parameters or ()]
-        saved = [p.data for _, p in params]
+        params = [p for _, p in self.parameters or ()]
+        saved = [p.data for p in params]
+        n_args = len(inputs) - len(params)
         try:
-            for (_, p), (_, value, _) in zip(params, other[len(other) - len(params):]):
+            for p, (_, value, _) in zip(params, other[n_args:]):
                 p.data = value
+            other[n_args:] = [(name, p, True) for (name, _, _), p in zip(other[n_args:], params)]
             with np.errstate(all="ignore"):
-                second = Trace(self.f, [(n, v, var) for (n, v, var), (_, orig, _) in
-                                        zip(other, inputs)])
+                second = Trace(self.f, other, n_args)
         except Exception:
             second = None
         finally:
-            for (_, p), data in zip(params, saved):
+            for p, data in zip(params, saved):
                 p.data = data
         if second is None:
             return
@@ -292,12 +293,11 @@ def _as_float(a):
 
 
 def _describe(part):
-    kind = part[0]
-    if kind == "constant":
+    if part[0] == "constant":
         return f"the constant {part[2]}"
-    text = f"{part[1]} {np.dtype(part[2]).name}"
-    if kind in ("tensor", "parameter") and len(part) > 3:
-        text += " requiring grad" if part[3] else " not requiring grad"
+    text = f"{part[0]} {np.dtype(part[1]).name}"
+    if len(part) > 2:
+        text += " requiring grad" if part[2] else " not requiring grad"
     return text
 
 

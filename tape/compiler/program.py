@@ -64,6 +64,8 @@ class Program:
         self.constants = []                      # (name, how it was computed)
         self.names = set(self.helpers) | set(keyword.kwlist) | {"sum", "max", "min"}
         self.literals = []                       # value of placeholder __cN__
+        self.spellings = []                      # how it may be written, or None: the usual
+        self._common = {}                        # statement text -> its Symbol (written once)
         self.use_literals = literals
         self.counts = {}
         self.hint = "v"                          # the name a form's statements are given
@@ -119,8 +121,7 @@ class Program:
         """A constant: a number becomes a literal; an array a name listed at the top."""
         if (np.ndim(value) == 0 and isinstance(value, (np.ndarray, np.generic))
                 and value.dtype.kind in "fiub"):
-            self.literals.append(value)
-            return Symbol(f"__c{len(self.literals) - 1}__", value, const=True)
+            return self._placeholder(value, None)
         known = self._folded.get(how) if how else None
         if known is not None and _same(known.value, value):
             return known                         # ones(100) once, however often it is used
@@ -128,9 +129,19 @@ class Program:
         self.helpers[name] = value
         self.constants.append((name, how))
         symbol = Symbol(name, value, const=True)
+        if (isinstance(value, np.ndarray) and value.size and value.dtype.kind == "f"
+                and not any(value.strides)):
+            # one number seen through a broadcast (the adjoint of a mean): the number
+            # itself where it gives the same bits (`0.01 * mask`), else the array
+            symbol = self._placeholder(value, _spellings(value.flat[0], True) + [name])
         if how:
             self._folded[how] = symbol
         return symbol
+
+    def _placeholder(self, value, spellings):
+        self.literals.append(value)
+        self.spellings.append(spellings)
+        return Symbol(f"__c{len(self.literals) - 1}__", value, const=True)
 
     # ---- statements ----------------------------------------------------------------
     def let(self, expr, hint=None, count=1, fold=True):
@@ -146,6 +157,8 @@ class Program:
             value = eval(expr, self.helpers, self._literal_values())
             return self.constant(value, hint, how=self._render(expr, {}))
         text = self._render(expr, self.values)
+        if count == 1 and fold and text in self._common:
+            return self._common[text]        # the same statement again: its first result
         value = eval(text, self.helpers, self.values)
         names = [self.fresh(hint if count == 1 else h) for h in
                  ((hint,) if count == 1 else hint)]
@@ -157,6 +170,8 @@ class Program:
         if needs:
             self.needing.update(names)
         symbols = [Symbol(n, v, needs=needs) for n, v in zip(names, values)]
+        if count == 1 and fold:
+            self._common[text] = symbols[0]
         return symbols[0] if count == 1 else tuple(symbols)
 
     def update(self, target, statement):
@@ -164,6 +179,8 @@ class Program:
         text = self._render(statement, self.values)
         uses = {u for u in self._names(statement.split("=", 1)[1].strip()) if u in self.values}
         exec(text, self.helpers, self.values)
+        self._common = {t: s for t, s in self._common.items()       # z changed: forget
+                        if target.name not in self._names(t)}      # what was made from it
         if uses & self.needing:
             self.needing.add(target.name)
             target.needs = True
@@ -224,7 +241,12 @@ class Program:
         text = expr
         for i in found:
             value = self.literals[i]
-            for candidate in _spellings(value, self.use_literals):
+            spellings = self.spellings[i]
+            if spellings is None:
+                spellings = _spellings(value, self.use_literals)
+            elif not self.use_literals:
+                spellings = spellings[-1:]
+            for candidate in spellings:
                 trial = text.replace(f"__c{i}__", candidate)
                 rest = {k: v for k, v in exact.items() if k in trial}
                 try:
@@ -259,8 +281,10 @@ class Program:
         return "\n".join(head + [f"    {line}" for line in kept] +
                          [f"    return {returned}"]) + "\n"
 
-    def constants_comment(self):
-        return "".join(f"# {name} = {how}\n" for name, how in self.constants if how)
+    def constants_comment(self, source):
+        used = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+        return "".join(f"# {name} = {how}\n" for name, how in self.constants
+                       if how and name in used)
 
 
 _NUMBERED = {"z", "h", "v", "a", "s", "p", "e", "t", "m", "q", "r", "u", "y", "c", "w",

@@ -31,9 +31,11 @@ class _Lines(list):
 class Trace:
     """One run of f on recorded tensors: the tape's entries, the inputs, the output."""
 
-    def __init__(self, f, inputs):
+    def __init__(self, f, inputs, n_args=None):
         """inputs: [(name, value, is_variable)], the arguments of f in order (a variable
-        is differentiated); a value is an ndarray, a number, or a Tensor (a parameter)."""
+        is differentiated), then the parameters f uses (Tensors), which are not passed;
+        a value is an ndarray, a number, or a Tensor (a parameter)."""
+        n_args = len(inputs) if n_args is None else n_args
         self.inputs = []
         self.tape = Tape()
         self.tape.entries = _Lines()
@@ -63,7 +65,7 @@ class Trace:
         previous, tracing.trace = tracing.trace, self
         try:
             with self.tape:
-                self.output = f(*args)
+                self.output = f(*args[:n_args])
         finally:
             tracing.trace = previous
             for _, t, _, saved in self.inputs:
