@@ -438,3 +438,55 @@ def avg_pool2d(x, kernel_size, stride=None):
     """The mean of each kernel_size window (stride defaults to kernel_size)."""
     kernel, stride = _pool_arguments(x, kernel_size, stride, "avg_pool2d")
     return _avg_pool2d(x, kernel=kernel, stride=stride)
+
+
+# ---- generated forms (tape.compiler): the ops' own functions, called as the tape calls them
+
+def _call(c, op, *args, **params):
+    """`conv2d(x, w, b, stride=(1, 1), padding=(2, 2))`: the eager op's numpy function."""
+    written = [str(a) for a in args] + [f"{k}={v!r}" for k, v in params.items()]
+    return f"{c.helper(op.name, op.forward)}({', '.join(written)})"
+
+
+_conv2d.defsource(
+    lambda c, x, w, b=None, stride=(1, 1), padding=(0, 0):
+        _call(c, _conv2d, x, w, b, stride=stride, padding=padding),
+    lambda c, g, ans, x, w, b, stride, padding:
+        _call(c, _conv_transpose2d, g, w, shape=x.shape, stride=stride, padding=padding),
+    lambda c, g, ans, x, w, b, stride, padding:
+        _call(c, _conv2d_weight_grad, x, g, shape=w.shape, stride=stride, padding=padding),
+    lambda c, g, ans, x, w, b, stride, padding: f"{g}.sum(axis=(0, 2, 3))", name="conv")
+_conv_transpose2d.defsource(
+    lambda c, g, w, shape, stride=(1, 1), padding=(0, 0):
+        _call(c, _conv_transpose2d, g, w, shape=tuple(shape), stride=stride, padding=padding),
+    lambda c, h, ans, g, w, shape, stride, padding:
+        _call(c, _conv2d, h, w, None, stride=stride, padding=padding),
+    lambda c, h, ans, g, w, shape, stride, padding:
+        _call(c, _conv2d_weight_grad, h, g, shape=w.shape, stride=stride, padding=padding))
+_conv2d_weight_grad.defsource(
+    lambda c, x, g, shape, stride=(1, 1), padding=(0, 0):
+        _call(c, _conv2d_weight_grad, x, g, shape=tuple(shape), stride=stride, padding=padding),
+    lambda c, h, ans, x, g, shape, stride, padding:
+        _call(c, _conv_transpose2d, g, h, shape=x.shape, stride=stride, padding=padding),
+    lambda c, h, ans, x, g, shape, stride, padding:
+        _call(c, _conv2d, x, h, None, stride=stride, padding=padding))
+
+_max_pool2d.defsource(
+    lambda c, x, kernel, stride: c.let(_call(c, _max_pool2d, x, kernel=kernel, stride=stride),
+                                       ("pooled", "winners"), count=2),
+    lambda c, g, ans, x, kernel, stride, saved:
+        _call(c, _unpool, g, f"{c.helper('pool_winners', _winners)}({saved}, {x.shape}, "
+                             f"{kernel}, {stride})", shape=x.shape), name="pooled")
+_unpool.defsource(lambda c, g, index, shape: _call(c, _unpool, g, c.literal(index), shape=tuple(shape)),
+                  lambda c, h, ans, g, index, shape: _call(c, _gather, h, c.literal(index)))
+_gather.defsource(lambda c, x, index: _call(c, _gather, x, c.literal(index)),
+                  lambda c, g, ans, x, index: _call(c, _unpool, g, c.literal(index), shape=x.shape))
+_avg_pool2d.defsource(
+    lambda c, x, kernel, stride: _call(c, _avg_pool2d, x, kernel=kernel, stride=stride),
+    lambda c, g, ans, x, kernel, stride:
+        _call(c, _avg_unpool, g, kernel=kernel, stride=stride, shape=x.shape), name="pooled")
+_avg_unpool.defsource(
+    lambda c, g, kernel, stride, shape:
+        _call(c, _avg_unpool, g, kernel=kernel, stride=stride, shape=tuple(shape)),
+    lambda c, h, ans, g, kernel, stride, shape:
+        _call(c, _avg_pool2d, h, kernel=kernel, stride=stride))

@@ -71,7 +71,12 @@ class Compiled:
                 else parameters
             if not isinstance(named, dict):
                 named = {p.name or f"p{i}": p for i, p in enumerate(named)}
-            self.parameters = [(p.name or key, p) for key, p in named.items()]
+            # the tensors' own names (W1, b1) if they tell them apart, else the keys
+            # (conv1.W → conv1_W)
+            names = [p.name for p in named.values()]
+            if None in names or len(set(names)) < len(names):
+                names = [key.replace(".", "_") for key in named]
+            self.parameters = list(zip(names, named.values()))
         self.fn = fn
         self.cache = collections.OrderedDict()
         self.cache_size = cache_size
@@ -121,7 +126,7 @@ class Compiled:
         value = np.asarray(results.pop(0)) if self.with_value else None
         grads = results
         if self.parameters is not None:
-            for (_, p), g in zip(self.parameters, grads):
+            for p, g in zip(self._learned(), grads):
                 p.grad = g if p.grad is None else np.asarray(p.grad + g)
             return value
         grads = grads[0] if self.single else tuple(grads)
@@ -177,7 +182,7 @@ class Compiled:
                 inputs.append((name, _as_float(a), True))
             else:
                 inputs.append((name, a.data if isinstance(a, Tensor) else a, False))
-        inputs += [(name, p, True) for name, p in self.parameters or ()]
+        inputs += [(name, p, p.requires_grad) for name, p in self.parameters or ()]
         trace = Trace(self.f, inputs, len(args))
         expected = self._eager_reference(args)
         replay = source = None
@@ -216,12 +221,16 @@ class Compiled:
             grads = [grads] if self.single else list(grads)
             return ([np.asarray(value)] if self.with_value else []) + grads
         loss = self.f(*args)
-        params = [p for _, p in self.parameters]
+        params = self._learned()
         if loss.requires_grad:
             grads = gradients(loss, params)
         else:
             grads = [np.zeros_like(p.data) for p in params]
         return [loss.data] + grads
+
+    def _learned(self):
+        """The parameters that get a gradient (those that require one)."""
+        return [p for _, p in self.parameters if p.requires_grad]
 
     def _function_name(self):
         base = self.__name__ if self.__name__.isidentifier() and self.__name__ != "<lambda>" \
@@ -242,49 +251,58 @@ class Compiled:
 
     def _check_constants(self, foreign, inputs, trace):
         """Arrays the function made outside the tape (from `.data`, say) would be frozen by
-        the replay. Trace once more on other values: a constant that changes is refused."""
+        the replay. Trace again on other values, twice (fresh random numbers, then the
+        first call's numbers negated and shuffled): a constant that changes is refused."""
         rng = np.random.default_rng(0)
-        other = []
-        for name, value, variable in inputs:
-            if isinstance(value, Tensor):
-                value = value.data
-            if isinstance(value, np.ndarray):
-                if value.dtype.kind == "f":
-                    value = rng.standard_normal(value.shape).astype(value.dtype)
-                elif value.ndim:
-                    value = rng.permutation(value)
-            other.append((name, value, variable))
+        for attempt in range(2):
+            other = []
+            for name, value, variable in inputs:
+                value = value.data if isinstance(value, Tensor) else value
+                if isinstance(value, np.ndarray) and value.size:
+                    if value.dtype.kind == "f" and attempt == 0:
+                        value = np.asarray(3 * rng.standard_normal(value.shape), value.dtype)
+                    elif value.dtype.kind == "f":
+                        value = np.asarray(-rng.permutation(value.ravel()).reshape(value.shape))
+                    elif value.ndim:
+                        value = rng.permutation(value)
+                other.append((name, value, variable))
+            again = self._constants_of_a_trace(other)
+            if again is None:
+                continue
+            if len(again) != len(foreign):
+                raise TracedValueError(
+                    f"{self.__name__} records other operations for other values of its "
+                    f"arguments: its Python code decides on the values (through .data, say), "
+                    f"which a replay cannot repeat")
+            for (entry, argnum, first), (_, _, then) in zip(foreign, again):
+                first, then = np.asarray(first), np.asarray(then)
+                if first.shape != then.shape or first.tobytes() != then.tobytes():
+                    raise TracedValueError(
+                        f"{trace.lines.get(entry.index, '?')}: {entry.op.name} is given an "
+                        f"array computed from the traced values outside the tape (through "
+                        f".data, as_array or numpy on the values, or by a gradient rule's "
+                        f"mask in a second derivative): the replay would freeze it at the "
+                        f"first call's values. Compute it with tape operations, or do not "
+                        f"compile this function")
+
+    def _constants_of_a_trace(self, inputs):
+        """The constants a trace on these inputs finds (None if f fails on them)."""
         params = [p for _, p in self.parameters or ()]
         saved = [p.data for p in params]
         n_args = len(inputs) - len(params)
         try:
-            for p, (_, value, _) in zip(params, other[n_args:]):
+            for p, (_, value, _) in zip(params, inputs[n_args:]):
                 p.data = value
-            other[n_args:] = [(name, p, True) for (name, _, _), p in zip(other[n_args:], params)]
+            inputs[n_args:] = [(name, p, p.requires_grad)
+                               for (name, _, _), p in zip(inputs[n_args:], params)]
             with np.errstate(all="ignore"):
-                second = Trace(self.f, other, n_args)
+                second = Trace(self.f, inputs, n_args)
+            return generate(second, self.__name__, self.with_value, {}, False)[4]
         except Exception:
-            second = None
+            return None
         finally:
             for p, data in zip(params, saved):
                 p.data = data
-        if second is None:
-            return
-        again = generate(second, self.__name__, self.with_value, {}, False)[4]
-        if len(again) != len(foreign):
-            raise TracedValueError(
-                f"{self.__name__} records other operations for other values of its "
-                f"arguments: its Python code decides on the values (through .data, say), "
-                f"which a replay cannot repeat")
-        for (entry, argnum, first), (_, _, then) in zip(foreign, again):
-            first, then = np.asarray(first), np.asarray(then)
-            if first.shape != then.shape or first.tobytes() != then.tobytes():
-                raise TracedValueError(
-                    f"{trace.lines.get(entry.index, '?')}: {entry.op.name} is given an "
-                    f"array computed from the traced values outside the tape (through .data, "
-                    f"as_array or numpy on the values): the replay would freeze it at the "
-                    f"first call's values. Compute it with tape operations, or do not "
-                    f"compile this function")
 
 
 def _as_float(a):

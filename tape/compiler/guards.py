@@ -36,15 +36,16 @@ _TAPE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def user_line(skip=0):
-    """'file.py:12: the line' for the innermost frame outside the tape package."""
+    """'file.py:12 (the line)' for the innermost frame outside the tape package."""
     frame = sys._getframe(skip + 1)
     while frame is not None:
         path = os.path.abspath(frame.f_code.co_filename)
         if not path.startswith(_TAPE_DIR + os.sep):
             import linecache               # only needed when a line is named
             text = linecache.getline(path, frame.f_lineno).strip()
-            return f"{os.path.relpath(path) if not path.startswith('<') else path}:" \
-                   f"{frame.f_lineno}: {text}"
+            shown = os.path.relpath(path)
+            shown = path if shown.startswith("..") else shown
+            return f"{shown}:{frame.f_lineno} ({text})"
         frame = frame.f_back
     return "(unknown line)"
 

@@ -44,7 +44,8 @@ class Symbol:
     def __format__(self, spec):
         return self.name
 
-    __str__ = __format__
+    def __str__(self):
+        return self.name
 
     shape = property(lambda self: np.shape(self.value))
     ndim = property(lambda self: np.ndim(self.value))
@@ -74,12 +75,13 @@ class Program:
                                                  # whose gradient is asked for
 
     # ---- names -------------------------------------------------------------------
-    def fresh(self, hint):
-        """An unused variable name from `hint`: z → z1, z2; W1 → W1, then W1_2."""
+    def fresh(self, hint, exact=False):
+        """An unused variable name from `hint`: z → z1, z2; W1 → W1, then W1_2 (`exact`:
+        the hint itself if it is free, as for the function's arguments)."""
         hint = re.sub(r"\W", "_", hint or "v")
         if hint[0].isdigit():
             hint = "v" + hint
-        if hint[-1].isdigit() or hint not in _NUMBERED:
+        if exact or hint[-1].isdigit() or hint not in _NUMBERED:
             name, n = hint, 1
             while name in self.names:
                 n += 1
@@ -97,7 +99,7 @@ class Program:
 
     def variable(self, hint, value, needs=False):
         """An input of the program (an argument of the generated function)."""
-        name = self.fresh(hint)
+        name = self.fresh(hint, exact=True)
         self.values[name] = value
         if needs:
             self.needing.add(name)
@@ -223,7 +225,7 @@ class Program:
 
     # ---- evaluation -------------------------------------------------------------------
     def _names(self, expr):
-        expr = _PLACEHOLDER.sub("0", expr)
+        expr = _PLACEHOLDER.sub("_constant_", expr)
         return {n.id for n in ast.walk(ast.parse(expr)) if isinstance(n, ast.Name)}
 
     def _literal_values(self):
@@ -283,8 +285,12 @@ class Program:
 
     def constants_comment(self, source):
         used = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
-        return "".join(f"# {name} = {how}\n" for name, how in self.constants
-                       if how and name in used)
+        lines = []
+        for name, how in self.constants:
+            if how and name in used:
+                how = " ".join(how.split())
+                lines.append(f"# {name} = {how if len(how) < 80 else how[:76] + ' ...'}\n")
+        return "".join(lines)
 
 
 _NUMBERED = {"z", "h", "v", "a", "s", "p", "e", "t", "m", "q", "r", "u", "y", "c", "w",
