@@ -42,7 +42,7 @@ def user_line(skip=0):
         path = os.path.abspath(frame.f_code.co_filename)
         if not path.startswith(_TAPE_DIR + os.sep):
             import linecache               # only needed when a line is named
-            text = linecache.getline(path, frame.f_lineno).strip()
+            text = linecache.getline(path, frame.f_lineno).split("  #")[0].strip()
             shown = os.path.relpath(path)
             shown = path if shown.startswith("..") else shown
             return f"{shown}:{frame.f_lineno} ({text})"
