@@ -57,3 +57,14 @@ def test_every_cnn_flag_is_in_the_readme():
         for flag in action.option_strings:
             if flag not in ("-h", "--help"):
                 assert flag in README, flag
+
+
+def test_compile_example_prints_the_source_the_readme_shows():
+    texts = re.findall(r"```python\n((?:(?!```).)*)```\n\n```text\n((?:(?!```).)*)```", README,
+                       flags=re.S)
+    code, shown = next((c, t) for c, t in texts if "tape.compile(" in c)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue() == shown
+    assert "# backward" in shown and "dX" not in shown

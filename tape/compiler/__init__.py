@@ -20,6 +20,7 @@ fast. Read in this order:
 import collections
 import inspect
 import sys
+import textwrap
 import time
 
 import numpy as np
@@ -242,8 +243,9 @@ class Compiled:
         name = self._function_name()
         results = ([loss] if self.with_value else []) + grads
         body = program.function_source(name, arguments, results)
-        header = [f"# tape.compile of {self.__name__}: traced for " + ", ".join(
-            f"{a.name} {a.shape} {a.dtype}" for a in arguments)]
+        traced = ", ".join(f"{a.name} {a.shape} {a.dtype}" for a in arguments)
+        header = textwrap.wrap(f"tape.compile of {self.__name__}, traced for {traced}",
+                               width=88, initial_indent="# ", subsequent_indent="#   ")
         constants = program.constants_comment(body)
         if constants:
             header.append("# constants, computed once when traced:\n" + constants.rstrip())
