@@ -9,7 +9,7 @@ A mask such as `x > 0` is a constant: it has no gradient of its own.
 import numpy as np
 
 from .primitive import primitive
-from .shapes import same_float, unbroadcast
+from .shapes import same_float, same_float_source, unbroadcast
 from .tensor import as_array
 
 
@@ -141,7 +141,7 @@ def _share(x, y, sign):
 maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _share(x, y, +1), x),
                lambda g, ans, x, y: unbroadcast(g * _share(x, y, -1), y))
 maximum.defsource(
-    lambda c, x, y: f"np.maximum(*{c.helper('same_float', same_float)}({x}, {y}))",
+    lambda c, x, y: same_float_source(c, x, None, y, "maximum"),
     lambda c, g, ans, x, y: c.unbroadcast(f"{g} * {c.helper('share', _share)}({x}, {y}, 1)", x),
     lambda c, g, ans, x, y: c.unbroadcast(f"{g} * {c.helper('share', _share)}({x}, {y}, -1)", y))
 

@@ -249,8 +249,12 @@ cast.defsource(lambda c, x, dtype: f"{x}.astype(np.{np.dtype(dtype).name}, copy=
 
 def same_float_source(c, x, symbol, y, ufunc):
     """`x + y` where numpy's types already follow PyTorch's rule (same_float changes
-    nothing), else the op's own call, `np.add(*same_float(x, y))`."""
-    plain = getattr(np, ufunc)(x.value, y.value)
-    if np.result_type(plain) == np.result_type(getattr(np, ufunc)(*same_float(x.value, y.value))):
-        return f"{x} {symbol} {y}"      # the same type either way: the same numbers
-    return f"np.{ufunc}(*{c.helper('same_float', same_float)}({x}, {y}))"
+    nothing), else the op's own call on the values as the tape holds them (0-d arrays,
+    where the replay may have numpy scalars): `np.add(*same_float(np.asarray(x), y))`."""
+    f = getattr(np, ufunc)
+    a, b = (np.asarray(v) if isinstance(v, np.generic) else v for v in (x.value, y.value))
+    if np.result_type(f(a, b)) == np.result_type(f(*same_float(a, b))):
+        template = f"{{}} {symbol} {{}}" if symbol else f"np.{ufunc}({{}}, {{}})"
+        return template.format(x, y)    # the same type either way: the same numbers
+    xs, ys = (f"np.asarray({s})" if isinstance(s.value, np.generic) else s for s in (x, y))
+    return f"np.{ufunc}(*{c.helper('same_float', same_float)}({xs}, {ys}))"

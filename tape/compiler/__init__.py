@@ -38,24 +38,31 @@ __all__ = ["compile", "Compiled", "CompileError", "TracedValueError"]
 CACHE_SIZE = 8          # traces kept per compiled function, as PyTorch's compile cache
 
 
-def compile(fn, parameters=None, cache_size=CACHE_SIZE, verbose=False):
+def compile(fn, parameters=None, cache_size=CACHE_SIZE, verbose=False, has_aux=False):
     """A function with fn's signature and results, replaying generated numpy source.
 
     fn is `tape.grad(f, argnums)` or `tape.value_and_grad(f, argnums)`: the result is
     what fn returns (ndarrays). Or fn is a loss `f(*data)` and `parameters` a Module (or
     a list or dict of Tensors): each call returns the loss (a 0-d array) and adds the
-    gradients into each parameter's `.grad`, as `loss.backward()` does.
+    gradients into each parameter's `.grad`, as `loss.backward()` does. With `has_aux`,
+    f returns (loss, aux), aux a Tensor or a tuple of them (the logits, the data loss
+    apart from a penalty), and each call returns (loss, the values of aux).
 
     The first call with given shapes, dtypes and requires_grad traces f and generates
     the source (`.source`); a call with others traces again (`.traces` counts them;
     `verbose` says why each time). Called while recording is off (`no_grad`) or inside
     an outer gradient, it runs fn itself.
     """
-    return Compiled(fn, parameters, cache_size, verbose)
+    if has_aux and parameters is None:
+        raise TypeError("tape.compile: has_aux=True needs the parameters form, "
+                        "tape.compile(f, parameters=model, has_aux=True)")
+    return Compiled(fn, parameters, cache_size, verbose, has_aux)
 
 
 class Compiled:
-    def __init__(self, fn, parameters, cache_size, verbose):
+    def __init__(self, fn, parameters, cache_size, verbose, has_aux=False):
+        self.has_aux = has_aux
+        self.aux_shape = None        # (count, single?) of f's aux, once traced
         if parameters is None:
             spec = getattr(fn, "differentiates", None)
             if spec is None:
@@ -105,7 +112,13 @@ class Compiled:
         if self.parameters is None:
             return self.fn(*args)
         loss = self.f(*args)
+        aux = None
+        if self.has_aux:
+            loss, aux = loss
         loss.backward()
+        if self.has_aux:
+            return loss.data, (aux.data if isinstance(aux, Tensor) else
+                               tuple(a.data for a in aux))
         return loss.data
 
     def _arrays(self, args):
@@ -125,11 +138,16 @@ class Compiled:
     def _finish(self, results):
         results = list(results)
         value = np.asarray(results.pop(0)) if self.with_value else None
+        if self.has_aux:
+            count, single = self.aux_shape
+            aux = [np.asarray(a) for a in results[:count]]
+            aux = aux[0] if single else tuple(aux)
+            results = results[count:]
         grads = results
         if self.parameters is not None:
             for p, g in zip(self._learned(), grads):
                 p.grad = g if p.grad is None else np.asarray(p.grad + g)
-            return value
+            return (value, aux) if self.has_aux else value
         grads = grads[0] if self.single else tuple(grads)
         return (value, grads) if self.with_value else grads
 
@@ -184,7 +202,9 @@ class Compiled:
             else:
                 inputs.append((name, a.data if isinstance(a, Tensor) else a, False))
         inputs += [(name, p, p.requires_grad) for name, p in self.parameters or ()]
-        trace = Trace(self.f, inputs, len(args))
+        trace = Trace(self.f, inputs, len(args), self.has_aux)
+        if self.has_aux:
+            self.aux_shape = (len(trace.aux), not isinstance(trace.output_aux, (tuple, list)))
         expected = self._eager_reference(args)
         replay = source = None
         for literals in (True, False):           # literals such as 0.01 where they are exact
@@ -222,12 +242,16 @@ class Compiled:
             grads = [grads] if self.single else list(grads)
             return ([np.asarray(value)] if self.with_value else []) + grads
         loss = self.f(*args)
+        aux = []
+        if self.has_aux:
+            loss, aux = loss
+            aux = [a.data for a in (aux if isinstance(aux, (tuple, list)) else (aux,))]
         params = self._learned()
         if loss.requires_grad:
             grads = gradients(loss, params)
         else:
             grads = [np.zeros_like(p.data) for p in params]
-        return [loss.data] + grads
+        return [loss.data] + aux + grads
 
     def _learned(self):
         """The parameters that get a gradient (those that require one)."""
@@ -241,7 +265,7 @@ class Compiled:
 
     def _source(self, program, arguments, loss, grads, trace):
         name = self._function_name()
-        results = ([loss] if self.with_value else []) + grads
+        results = (loss if self.with_value else []) + grads
         body = program.function_source(name, arguments, results)
         traced = ", ".join(f"{a.name} {a.shape} {a.dtype}" for a in arguments)
         header = textwrap.wrap(f"tape.compile of {self.__name__}, traced for {traced}",
@@ -297,9 +321,9 @@ class Compiled:
                 p.data = value
             inputs[n_args:] = [(name, p, p.requires_grad)
                                for (name, _, _), p in zip(inputs[n_args:], params)]
-            with np.errstate(all="ignore"):
-                second = Trace(self.f, inputs, n_args)
-            return generate(second, self.__name__, self.with_value, {}, False)[4]
+            with np.errstate(all="ignore"):     # other values may leave f's domain
+                second = Trace(self.f, inputs, n_args, self.has_aux)
+                return generate(second, self.__name__, self.with_value, {}, False)[4]
         except Exception:
             return None
         finally:

@@ -87,6 +87,7 @@ def generate(trace, name, want_value, helpers, literals=True):
     loss = known.get(id(out))
     if loss is None:                             # f returned one of its inputs, or a constant
         loss = symbol(out, None, None)
+    aux = [known.get(id(a)) or symbol(a, None, None) for a in trace.aux]
 
     # ---- the backward: the sweep, unrolled -------------------------------------------
     grads = {}
@@ -133,7 +134,7 @@ def generate(trace, name, want_value, helpers, literals=True):
             g = c.let(f"{g}.copy()", "d" + s.name, fold=False)   # as backprop._own does
         given.add(g.name)
         results.append(g)
-    return c, arguments, loss, results, foreign
+    return c, arguments, [loss, *aux], results, foreign
 
 
 def _owned(value):

@@ -31,7 +31,7 @@ class _Lines(list):
 class Trace:
     """One run of f on recorded tensors: the tape's entries, the inputs, the output."""
 
-    def __init__(self, f, inputs, n_args=None):
+    def __init__(self, f, inputs, n_args=None, has_aux=False):
         """inputs: [(name, value, is_variable)], the arguments of f in order (a variable
         is differentiated), then the parameters f uses (Tensors), which are not passed;
         a value is an ndarray, a number, or a Tensor (a parameter)."""
@@ -66,6 +66,11 @@ class Trace:
         try:
             with self.tape:
                 self.output = f(*args[:n_args])
+                self.aux = ()
+                if has_aux:                  # (loss, what else the caller wants to see)
+                    self.output, aux = self.output
+                    self.output_aux = aux
+                    self.aux = tuple(aux) if isinstance(aux, (tuple, list)) else (aux,)
         finally:
             tracing.trace = previous
             for _, t, _, saved in self.inputs:

@@ -84,13 +84,14 @@ def weighted_sum(op, params, weights):
 
 
 @rows
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @REPLAY
 @given(data=st.data())
-def test_replayed_values_and_gradients_equal_the_tapes_bit_for_bit(op, data):
+def test_replayed_values_and_gradients_equal_the_tapes_bit_for_bit(op, dtype, data):
     inputs, params = data.draw(op.cases)
-    inputs = [np.asarray(x, dtype=np.float64) for x in inputs]
+    inputs = [np.asarray(x, dtype=dtype) for x in inputs]
     out = np.asarray(op.apply(*[tape.tensor(x) for x in inputs], **params).data)
-    weights = np.random.default_rng(1).standard_normal(out.shape)
+    weights = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
     f = weighted_sum(op, params, weights)
     argnums = tuple(range(len(inputs)))
     eager = tape.value_and_grad(f, argnums)
@@ -99,6 +100,7 @@ def test_replayed_values_and_gradients_equal_the_tapes_bit_for_bit(op, data):
     other = [x * 1.25 - 0.125 for x in inputs]            # replayed on others, same shapes
     if op.name in ("log", "sqrt", "power", "divide"):
         other = [np.abs(x) + 0.5 for x in other]
+    other = [np.asarray(x, dtype=dtype) for x in other]
     value, grads = compiled(*other)
     expected_value, expected_grads = eager(*other)
     assert compiled.traces == 1
@@ -324,6 +326,32 @@ def test_a_gradient_alone_does_not_compute_what_only_the_value_needs():
 
 
 # ---- training: compiled and eager, to the last digit -----------------------------------------------
+
+def test_a_float32_net_with_an_l2_penalty_and_aux_outputs_replays_the_tape():
+    """Sums of float32 squares are numpy scalars in the replay, 0-d arrays on the tape:
+    the types still come out the same (float32), and so do the bits."""
+    from models.nn import MLP, l2_penalty
+    model = MLP([4, 5, 3], seed=0)
+    rng = np.random.default_rng(0)
+
+    def objective(X, y):
+        logits = model(X)
+        loss = tape.cross_entropy(logits, y)
+        return loss + l2_penalty(model.weights(), 0.01), (loss, logits)
+    compiled = tape.compile(objective, parameters=model, has_aux=True)
+    for _ in range(3):
+        X, y = rng.random((6, 4), dtype=np.float32), rng.integers(0, 3, 6)
+        model.zero_grad()
+        value, (data_loss, logits) = compiled(X, y)
+        grads = [p.grad for p in model.parameters()]
+        model.zero_grad()
+        total, (eager_loss, eager_logits) = objective(X, y)
+        total.backward()
+        assert same_bits(value, total.data) and same_bits(data_loss, eager_loss.data)
+        assert same_bits(logits, eager_logits.data) and value.dtype == np.float32
+        assert all(same_bits(g, p.grad) for g, p in zip(grads, model.parameters()))
+    assert compiled.traces == 1
+
 
 def test_a_short_compiled_training_run_equals_the_eager_one_to_the_last_digit():
     from models.optim import SGD
