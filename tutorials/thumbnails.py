@@ -29,6 +29,7 @@ KEY_FIGURES = {
     "mnist": "weights.png",
     "convolution": "convolution.png",
     "layer_statistics": "update_ratio.png",
+    "the_backward_pass_written": "side_by_side.png",
 }
 WIDTH = 360
 

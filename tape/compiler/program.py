@@ -264,23 +264,39 @@ class Program:
 
     # ---- the function ------------------------------------------------------------------
     def function_source(self, name, arguments, results, docstring=None):
-        """`def name(arguments): ... return results`, without the statements nobody uses."""
+        """`def name(arguments): ... return results`, without the statements nobody uses.
+
+        A large array (FREE_BYTES or more) is deleted after its last use, as the tape's
+        sweep frees each entry's values once it has used them: the CNN's activations are
+        tens of megabytes."""
         live = {r.name for r in results if not r.const}
         kept = []
         for text, defined, used in reversed(self.lines):
             if defined is None:                        # a comment
-                kept.append(text)
+                kept.append((text, set()))
             elif defined & live:                       # a statement that is needed
-                kept.append(text)
+                kept.append((text, used))
                 live -= defined
                 live |= used
         kept.reverse()
+        keep = {r.name for r in results} | {a.name for a in arguments}
+        last = {}
+        for i, (_, used) in enumerate(kept):
+            for n in used:
+                last[n] = i
+        body = []
+        for i, (text, _) in enumerate(kept):
+            body.append(text)
+            done = sorted(n for n, j in last.items() if j == i and n not in keep
+                          and getattr(self.values.get(n), "nbytes", 0) >= FREE_BYTES)
+            if done:
+                body.append(f"del {', '.join(done)}")
         returned = ", ".join(self._render(r.name, self.values) if r.const else r.name
                              for r in results) + ("," if len(results) == 1 else "")
         head = [f"def {name}({', '.join(a.name for a in arguments)}):"]
         if docstring:
             head.append(f'    """{docstring}"""')
-        return "\n".join(head + [f"    {line}" for line in kept] +
+        return "\n".join(head + [f"    {line}" for line in body] +
                          [f"    return {returned}"]) + "\n"
 
     def constants_comment(self, source):
@@ -292,6 +308,8 @@ class Program:
                 lines.append(f"# {name} = {how if len(how) < 80 else how[:76] + ' ...'}\n")
         return "".join(lines)
 
+
+FREE_BYTES = 4 * 2 ** 20     # arrays this large are deleted after their last use
 
 _NUMBERED = {"z", "h", "v", "a", "s", "p", "e", "t", "m", "q", "r", "u", "y", "c", "w",
              "d", "mask", "pooled", "conv", "grad", "wins", "loss_part"}
