@@ -35,7 +35,7 @@ from .files import check_writable_dir, write_json
 from .optim import OPTIMIZERS, SLOTS
 from .rundir import RunDirectory
 from .schedules import SCHEDULES
-from .training import COLUMNS, LOSSES, Diverged, Run, evaluate
+from .training import COLUMNS, LOSSES, Diverged, Run, compiled_step, evaluate
 
 DATASETS = ("mnist", "fashion-mnist")
 DTYPES = ("float32", "float64")
@@ -103,6 +103,10 @@ def parser(family):
     mode.add_argument("--resume", metavar="RUN_DIR",
                       help="continue the run saved in RUN_DIR (its last.npz); flags that "
                            "contradict the saved run are refused, except a larger --epochs")
+    mode.add_argument("--print-backward", action="store_true",
+                      help="print the numpy source tape.compile writes for one training "
+                           "step of the configured network (the forward, then the "
+                           "backward pass) and exit; nothing is trained")
     if family.add_modes:
         family.add_modes(mode)
 
@@ -169,12 +173,17 @@ def parser(family):
                      help="replace the run already in --out (its outputs are deleted first)")
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
     out.add_argument("--no-plots", action="store_true", help="do not draw the PNG plots")
+    out.add_argument("--compile", action="store_true",
+                     help="replay each training step as the numpy source tape.compile "
+                          "writes for it (traced once per batch shape): the same results "
+                          "to the last digit, less bookkeeping per step")
     monitoring.add_arguments(p)
     return p
 
 
 # flags that may differ from the saved run on --resume: where the data is, and the display
-RESUME_MAY_CHANGE = {"resume", "epochs", "data_dir", "no_download", "no_progress", "no_plots"}
+RESUME_MAY_CHANGE = {"resume", "epochs", "data_dir", "no_download", "no_progress", "no_plots",
+                     "compile"}
 
 
 # the flags --test reads: where the model and the data are, and the display
@@ -266,7 +275,7 @@ def config_from_dict(d, family, source):
 
 def validate_flags(args, p, family, argv):
     """Reject bad flag values before any data is read (argparse's one line, exit 2)."""
-    extra = family.modes or {}
+    extra = [*(family.modes or {}), "print_backward"]
     modes = [m for m in ("test", "resume", *extra) if getattr(args, m)]
     if len(modes) > 1:
         p.error("choose at most one of " + ", ".join(flag(m) for m in ("test", "resume", *extra)))
@@ -480,7 +489,7 @@ def _train_in(run_dir, args, family, argv, progress):
           f"/ {len(splits.x_test)} test images; run directory {run_dir}")
     monitor = monitoring.Monitor(monitoring.settings_from(args), run_dir.path)
     run = Run(config, model=family.build_model(config, IMAGE_SHAPE, N_CLASSES),
-              callbacks=monitor.callbacks())
+              callbacks=monitor.callbacks(), compile=args.compile)
     if args.resume:
         run.restore(arrays, saved["state"])
     print(f"model {run.model} · {describe_setup(config)} · {config.optimizer} lr "
@@ -534,6 +543,23 @@ def _train_in(run_dir, args, family, argv, progress):
           f"{run.best['epoch']}; saved {run_dir / 'model.npz'}")
     print(f"test accuracy: {test_acc:.4f}  test loss: {number(test_loss)}")
     return 1 if diverged else 0
+
+
+def print_backward(args, family):
+    """`--print-backward`: the generated source of one training step of the configured
+    network, on a batch of random images of the configured size."""
+    config = config_from(args, family)
+    model = family.build_model(config, IMAGE_SHAPE, N_CLASSES)
+    shape = (math.prod(IMAGE_SHAPE),) if family.flatten else IMAGE_SHAPE
+    rng = np.random.default_rng(config.seed)
+    x = rng.random((config.batch_size, *shape)).astype(config.dtype)
+    y = rng.integers(0, N_CLASSES, config.batch_size)
+    step = compiled_step(model, config, N_CLASSES)
+    step(x, y)
+    print(f"# {family.prog}: one training step of {model}, {config.loss} loss"
+          f"{f', l2 {config.l2:g}' if config.l2 else ''}, batch {config.batch_size}")
+    print(step.compiled.source, end="")
+    return 0
 
 
 def describe_setup(config):
@@ -684,6 +710,8 @@ def main(family, argv=None):
     def run(_):
         if args.test:
             return test(args, family)
+        if args.print_backward:
+            return print_backward(args, family)
         for dest, run_mode in (family.modes or {}).items():
             if getattr(args, dest):
                 return run_mode(args)

@@ -191,7 +191,7 @@ def build_model(config, n_inputs=784, n_classes=10):
 LOSSES = ("cross_entropy", "mse", "mse_half")
 
 
-def data_loss(logits, y, loss_name):
+def data_loss(logits, y, loss_name, target=None):
     """The loss on the data: softmax cross-entropy, or squared error against one-hot targets.
 
     mse        Σ(y − ŷ)² / (N·K), the mean over all N×K elements (tape.mse)
@@ -200,7 +200,8 @@ def data_loss(logits, y, loss_name):
                so its gradients are 5× larger: lr for mse_half ≈ lr for mse / 5.
 
     All are means over the batch, so an empty batch has no loss: that is an error
-    here (`evaluate` returns NaN for an empty set instead)."""
+    here (`evaluate` returns NaN for an empty set instead). `target`: the one-hot targets,
+    if already made (a compiled step is given them as an argument)."""
     if logits.shape[0] == 0:
         raise ValueError(f"data_loss: the batch is empty (logits of shape {logits.shape}); "
                          f"a mean over no examples is undefined")
@@ -208,7 +209,8 @@ def data_loss(logits, y, loss_name):
         return tape.cross_entropy(logits, y)
     if loss_name not in LOSSES:
         raise ValueError(f"unknown loss {loss_name!r}: choose one of {', '.join(LOSSES)}")
-    target = tape.one_hot(y, logits.shape[1], dtype=logits.dtype)
+    if target is None:
+        target = tape.one_hot(y, logits.shape[1], dtype=logits.dtype)
     if loss_name == "mse":
         return tape.mse(logits, target)
     error = logits - target
@@ -239,11 +241,38 @@ def steps_per_epoch(n_train, batch_size):
     return math.ceil(n_train / batch_size)
 
 
-def train_epoch(model, optimizer, x, y, config, epoch, progress=None, callbacks=()):
+def compiled_step(model, config, n_classes):
+    """The training step's objective under tape.compile: traced once (once more for the
+    last, smaller batch), then replayed as numpy. Called with a batch, it returns
+    (objective, (data loss, logits)) and adds the gradients into each p.grad: the same
+    numbers as the tape's own step, to the last digit."""
+    weights = model.weights()
+
+    def objective(X, y, target):
+        logits = model(X)
+        loss = data_loss(logits, y, config.loss, target)
+        return (loss + l2_penalty(weights, config.l2) if config.l2 else loss), (loss, logits)
+    compiled = tape.compile(objective, parameters=model, has_aux=True)
+    dtype = np.dtype(config.dtype)
+
+    def step(xb, yb):
+        # the one-hot targets are made outside: made inside from the labels, the replay
+        # would keep the first batch's
+        target = (None if config.loss == "cross_entropy" else
+                  tape.one_hot(yb, n_classes, dtype=dtype))
+        _, (loss, logits) = compiled(np.asarray(xb, dtype=dtype), yb, target)
+        return float(loss), logits
+    step.compiled = compiled
+    return step
+
+
+def train_epoch(model, optimizer, x, y, config, epoch, progress=None, callbacks=(),
+                step_on=None):
     """One pass over the training set; returns (mean data loss, accuracy) seen in it.
 
     The accuracy is the running one: each mini-batch is scored by the weights of the
-    moment, before its own step.
+    moment, before its own step. `step_on`: a `compiled_step` to replay instead of
+    recording every step on the tape.
     """
     if len(x) == 0:
         raise ValueError("train_epoch: the training set is empty; there is nothing to "
@@ -255,15 +284,21 @@ def train_epoch(model, optimizer, x, y, config, epoch, progress=None, callbacks=
     for start in range(0, len(x), config.batch_size):
         idx = order[start:start + config.batch_size]
         xb, yb = x[idx], y[idx]
-        logits = model(xb)
-        loss = data_loss(logits, yb, config.loss)
-        objective = loss + l2_penalty(weights, config.l2) if config.l2 else loss
-        value = float(loss.data)
         batch = start // config.batch_size + 1
-        check_loss(value, logits.shape[1], epoch, batch)
-        optimizer.zero_grad()
-        objective.backward()
-        hits = int((logits.data.argmax(axis=1) == yb).sum())
+        if step_on is not None:
+            optimizer.zero_grad()
+            value, logits = step_on(xb, yb)        # the gradients are in p.grad already
+            check_loss(value, logits.shape[1], epoch, batch)
+        else:
+            logits = model(xb)
+            loss = data_loss(logits, yb, config.loss)
+            objective = loss + l2_penalty(weights, config.l2) if config.l2 else loss
+            value = float(loss.data)
+            check_loss(value, logits.shape[1], epoch, batch)
+            optimizer.zero_grad()
+            objective.backward()
+            logits = logits.data
+        hits = int((logits.argmax(axis=1) == yb).sum())
         step = Step(first_iteration + batch, epoch, batch, value, optimizer.lr, hits, len(idx))
         for callback in callbacks:
             callback.on_backward(step)
@@ -286,9 +321,13 @@ class Run:
     per-step history, is always the first of them.
     """
 
-    def __init__(self, config, n_inputs=784, n_classes=10, model=None, callbacks=()):
+    def __init__(self, config, n_inputs=784, n_classes=10, model=None, callbacks=(),
+                 compile=False):
         self.config = config
         self.model = model if model is not None else build_model(config, n_inputs, n_classes)
+        # compile: each step replays the tape.compile'd step instead of recording its own
+        self.step_on = compiled_step(self.model, config, self.model_classes()) if compile \
+            else None
         self.optimizer = make_optimizer(config.optimizer, self.model.parameters(),
                                         config.lr, config.momentum)
         self.history = []
@@ -346,7 +385,8 @@ class Run:
                     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                         train_loss, train_acc = train_epoch(self.model, self.optimizer,
                                                             splits.x_train, splits.y_train, c,
-                                                            epoch, self._bar, self.callbacks)
+                                                            epoch, self._bar, self.callbacks,
+                                                            self.step_on)
                 finally:
                     if self._bar is not None:
                         self._bar.close()
