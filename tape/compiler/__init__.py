@@ -208,8 +208,7 @@ class Compiled:
         expected = self._eager_reference(args)
         replay = source = None
         for literals in (True, False):           # literals such as 0.01 where they are exact
-            program, arguments, loss, grads, foreign = generate(
-                trace, self.__name__, self.with_value, {}, literals)
+            program, arguments, loss, grads, foreign = generate(trace, self.__name__, literals)
             source = self._source(program, arguments, loss, grads, trace)
             namespace = dict(program.helpers)
             exec(source, namespace)
@@ -323,7 +322,7 @@ class Compiled:
                                for (name, _, _), p in zip(inputs[n_args:], params)]
             with np.errstate(all="ignore"):     # other values may leave f's domain
                 second = Trace(self.f, inputs, n_args, self.has_aux)
-                return generate(second, self.__name__, self.with_value, {}, False)[4]
+                return generate(second, self.__name__, False)[4]
         except Exception:
             return None
         finally:

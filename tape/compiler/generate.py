@@ -20,9 +20,10 @@ class CompileError(RuntimeError):
     """The trace holds something that cannot be written as a replay."""
 
 
-def generate(trace, name, want_value, helpers, literals=True):
-    """The Program of a trace, its arguments, and the results it returns."""
-    c = Program(helpers, literals)
+def generate(trace, name, literals=True):
+    """(program, its arguments, [loss, *aux], the gradients, the constants found): the
+    trace written out; `literals`: numbers written as literals where they are exact."""
+    c = Program({}, literals)
     known = {}                                   # id(Tensor) -> Symbol
     arrays = {}                                  # id(ndarray) of an argument -> Symbol
     arguments, variables = [], []
@@ -66,7 +67,7 @@ def generate(trace, name, want_value, helpers, literals=True):
                                f"{entry.op.name}.defsource(...) beside its gradient rule)")
         forward, _, hint = form
         ins = [symbol(x, entry, i) for i, x in enumerate(entry.inputs)]
-        produced = entry.out()
+        produced = output_of(entry)
         is_loss = produced is out
         c.hint = "loss" if is_loss else hint or "v"
         result = forward(c, *ins, **entry.params)
@@ -96,7 +97,7 @@ def generate(trace, name, want_value, helpers, literals=True):
         adjoint = {id(out): seed}
         c.lines.append(("# backward", None, set()))
         for entry in reversed(entries):
-            produced = entry.out()
+            produced = output_of(entry)
             g = adjoint.pop(id(produced), None) if produced is not None else None
             if g is None:
                 continue
@@ -135,6 +136,12 @@ def generate(trace, name, want_value, helpers, literals=True):
         given.add(g.name)
         results.append(g)
     return c, arguments, [loss, *aux], results, foreign
+
+
+def output_of(entry):
+    """The Tensor an entry produced (the entry holds it weakly), or None if it is gone."""
+    out = getattr(entry, "out", None) or getattr(entry, "output", None)
+    return out() if callable(out) else out
 
 
 def _owned(value):

@@ -32,14 +32,13 @@ _PLACEHOLDER = re.compile(r"__c(\d+)__")
 class Symbol:
     """A named value of the program: a variable, a literal, or a named constant."""
 
-    __slots__ = ("name", "value", "const", "needs", "key")
+    __slots__ = ("name", "value", "const", "needs")
 
-    def __init__(self, name, value, const=False, needs=False, key=None):
+    def __init__(self, name, value, const=False, needs=False):
         self.name = name          # as written in the source (a placeholder for a literal)
         self.value = value        # its value in the trace
         self.const = const        # the same on every call: folded into the source
         self.needs = needs        # depends on a variable whose gradient is asked for
-        self.key = key
 
     def __format__(self, spec):
         return self.name
@@ -115,8 +114,9 @@ class Program:
         if isinstance(value, (np.ndarray, np.generic)):
             return self.constant(value, "const")
         if isinstance(value, tuple):
-            return Symbol(repr(tuple(self.literal(v).name for v in value)).replace("'", ""),
-                          value, const=True) if value else Symbol("()", value, const=True)
+            parts = [self.literal(v).name for v in value]
+            return Symbol(f"({', '.join(parts)}{',' if len(parts) == 1 else ''})", value,
+                          const=True)
         return Symbol(repr(value), value, const=True)
 
     def constant(self, value, hint, how=None):
