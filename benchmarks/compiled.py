@@ -23,13 +23,14 @@ import time
 import numpy as np
 
 import tape
+from models.files import write_json
 from models.nn import CNN, MLP
 from models.optim import SGD, Adam
 
 from . import backends, moons
 
 
-def interleaved(contestants, baseline, rounds=15, block=None, log=None):
+def interleaved(contestants, baseline, rounds=15, block=None):
     """{name: median over rounds of (seconds per step) / (baseline's seconds per step)}
     and {name: median seconds per step}, every contestant run for `block` steps per round."""
     if block is None:                     # about 20 ms of the baseline per block
@@ -39,14 +40,12 @@ def interleaved(contestants, baseline, rounds=15, block=None, log=None):
             n += 1
         block = max(1, n)
     times = {name: [] for name in contestants}
-    for r in range(rounds):
+    for _ in range(rounds):
         for name, step in contestants.items():
             started = time.perf_counter()
             for _ in range(block):
                 step()
             times[name].append((time.perf_counter() - started) / block)
-        if log:
-            log(f"  round {r + 1}/{rounds}")
     ratios = {name: float(np.median([t / b for t, b in zip(ts, times[baseline])]))
               for name, ts in times.items()}
     return ratios, {name: float(np.median(ts)) for name, ts in times.items()}
@@ -67,19 +66,29 @@ def moons_loss(params):
     return loss
 
 
+def replaying(loss, parameters, optimizer):
+    """A training step that replays the compiled loss: zero_grad, the replay (which adds
+    the gradients into p.grad), the optimiser's update; it returns the loss."""
+    compiled = tape.compile(loss, parameters=parameters)
+
+    def step(*batch):
+        optimizer.zero_grad()
+        value = compiled(*batch)
+        optimizer.step()
+        return float(value)
+    step.compiled = compiled
+    return step
+
+
 def moons_compiled_step(init, X, ys):
     names = ("W1", "b1", "W2", "b2", "W3", "b3")
     params = [tape.tensor(p.copy(), requires_grad=True, name=n) for p, n in zip(init, names)]
-    optimizer = SGD(params, lr=moons.LR)
-    compiled = tape.compile(moons_loss(params), parameters=params)
+    step = replaying(moons_loss(params), params, SGD(params, lr=moons.LR))
 
-    def step():
-        optimizer.zero_grad()
-        loss = compiled(X, ys)
-        optimizer.step()
-        return float(loss)
-    step.compiled = compiled
-    return step
+    def on_the_data():
+        return step(X, ys)
+    on_the_data.compiled = step.compiled
+    return on_the_data
 
 
 def torch_one_thread_step(init, X, ys):
@@ -88,7 +97,7 @@ def torch_one_thread_step(init, X, ys):
     return moons.torch_step(init, X, ys)
 
 
-def moons_benchmark(rounds, log):
+def moons_benchmark(rounds):
     X, ys = moons.moons_data()
     init = moons.initial_params()
     steps = {"numpy": moons.numpy_step(init, X, ys),
@@ -96,11 +105,9 @@ def moons_benchmark(rounds, log):
              "tape": moons.tape_step(init, X, ys)}
     if moons.installed("pytorch"):
         steps["pytorch (1 thread)"] = torch_one_thread_step(init, X, ys)
-    started = time.perf_counter()
     losses = {name: [step() for _ in range(3)] for name, step in steps.items()}
-    del started
     compiled = steps["compiled"].compiled
-    ratios, seconds = interleaved(steps, "numpy", rounds, log=log)
+    ratios, seconds = interleaved(steps, "numpy", rounds)
     return {"ratios": ratios, "ms_per_step": {k: v * 1e3 for k, v in seconds.items()},
             "first_losses": losses, "trace_ms": compiled.trace_seconds[0] * 1e3,
             "traces": compiled.traces}
@@ -118,15 +125,7 @@ def mlp_compiled(params):
     model = MLP([784, 256, 10])
     model.load_state_dict(params)
     optimizer = SGD(model.parameters(), lr=backends.LR, momentum=backends.MOMENTUM)
-    compiled = tape.compile(lambda x, y: tape.cross_entropy(model(x), y), parameters=model)
-
-    def step(x, y):
-        optimizer.zero_grad()
-        loss = compiled(x, y)
-        optimizer.step()
-        return float(loss)
-    step.compiled = compiled
-    return step
+    return replaying(lambda x, y: tape.cross_entropy(model(x), y), model, optimizer)
 
 
 def jax_mlp_step(params):
@@ -154,7 +153,7 @@ def jax_mlp_step(params):
     return step
 
 
-def mlp_benchmark(batch_size, rounds, log, with_jax):
+def mlp_benchmark(batch_size, rounds, with_jax):
     params = backends.initial_params()
     data = mlp_batches(batch_size)
     numpy_net = backends.NumpyBackend(params)
@@ -172,7 +171,7 @@ def mlp_benchmark(batch_size, rounds, log, with_jax):
             return step(*data[counters[name] % len(data)])
         return one
     steps = {name: cycling(name, step) for name, step in makers.items()}
-    ratios, seconds = interleaved(steps, "numpy", rounds, log=log)
+    ratios, seconds = interleaved(steps, "numpy", rounds)
     return {"ratios": ratios, "ms_per_step": {k: v * 1e3 for k, v in seconds.items()},
             "first_losses": losses, "trace_ms": compiled.compiled.trace_seconds[0] * 1e3,
             "traces": compiled.compiled.traces}
@@ -180,7 +179,7 @@ def mlp_benchmark(batch_size, rounds, log, with_jax):
 
 # ---- 3. the CNN ---------------------------------------------------------------------------------
 
-def cnn_benchmark(batch_size, rounds, log):
+def cnn_benchmark(batch_size, rounds):
     rng = np.random.default_rng(0)
     data = [(rng.random((batch_size, 1, 28, 28), dtype=np.float32),
              rng.integers(0, 10, batch_size)) for _ in range(2)]
@@ -207,7 +206,7 @@ def cnn_benchmark(batch_size, rounds, log):
             return value
         nets[name] = step
     losses = {name: [step() for _ in range(2)] for name, step in nets.items()}
-    ratios, seconds = interleaved(nets, "eager", rounds, block=1, log=log)
+    ratios, seconds = interleaved(nets, "eager", rounds, block=1)
     return {"ratios": ratios, "ms_per_step": {k: v * 1e3 for k, v in seconds.items()},
             "first_losses": losses}
 
@@ -250,21 +249,19 @@ def main(argv=None):
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; medians over rounds, "
           f"ratios within a round")
     results = {"load": load}
-    quiet = None
     if "moons" not in args.skip:
-        results["moons"] = moons_benchmark(args.rounds, quiet)
+        results["moons"] = moons_benchmark(args.rounds)
         print(table("make_moons step (2-16-16-1, batch 100, float64, SGD)", results["moons"],
                     "numpy"))
     if "mlp" not in args.skip:
-        results["mlp"] = mlp_benchmark(128, args.rounds, quiet,
+        results["mlp"] = mlp_benchmark(128, args.rounds,
                                        with_jax=not args.no_jax and _has("jax"))
         print(table("two-layer step (784-256-10, batch 128, float32, SGD momentum)",
                     results["mlp"], "numpy"))
     if "cnn" not in args.skip:
-        results["cnn"] = cnn_benchmark(64, args.cnn_rounds, quiet)
+        results["cnn"] = cnn_benchmark(64, args.cnn_rounds)
         print(table("CNN step (report 003's net, batch 64, Adam)", results["cnn"], "eager"))
     if args.json:
-        from models.files import write_json
         write_json(args.json, results)
     return results
 

@@ -143,7 +143,8 @@ class Compiled:
             aux = [np.asarray(a) for a in results[:count]]
             aux = aux[0] if single else tuple(aux)
             results = results[count:]
-        grads = results
+        # a 0-d gradient is a numpy scalar in the replay: an array, as the tape gives it
+        grads = [g if type(g) is np.ndarray else np.array(g) for g in results]
         if self.parameters is not None:
             for p, g in zip(self._learned(), grads):
                 p.grad = g if p.grad is None else np.asarray(p.grad + g)

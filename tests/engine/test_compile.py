@@ -107,6 +107,7 @@ def test_replayed_values_and_gradients_equal_the_tapes_bit_for_bit(op, dtype, da
     assert same_bits(value, expected_value)
     for g, e in zip(grads, expected_grads):
         assert same_bits(g, e), f"{op.id}: the replayed gradient differs from the tape's"
+        assert type(g) is np.ndarray                       # a 0-d one too, never a scalar
 
 
 SECOND_ORDER = ["exp", "tanh", "sigmoid", "log", "multiply", "matmul", "linear", "sum", "mean",
