@@ -9,6 +9,11 @@ import importlib
 
 import numpy as np
 
+import tape
+from models import manual
+from models.nn import MLP
+from models.optim import SGD
+
 LR, MOMENTUM = 0.01, 0.9
 
 
@@ -22,12 +27,11 @@ def initial_params(sizes=(784, 256, 10), seed=0):
 
 
 class NumpyBackend:
-    """The hand-derived formulas of models/manual.py, updated in place."""
+    """The hand-derived formulas of models/manual/formulas.py, updated in place."""
     name = "numpy"
     imports = ("models.manual",)
 
     def __init__(self, params):
-        from models import manual
         self.manual = manual
         self.params = {k: v.copy() for k, v in params.items()}
         self.velocity = {}
@@ -48,9 +52,6 @@ class TapeBackend:
     imports = ("tape", "models.nn", "models.optim")
 
     def __init__(self, params):
-        import tape
-        from models.nn import MLP
-        from models.optim import SGD
         self.tape = tape
         self.model = MLP([784, 256, 10])
         self.model.load_state_dict(params)
@@ -73,7 +74,7 @@ class TorchBackend:
     imports = ("torch",)
 
     def __init__(self, params):
-        import torch
+        import torch                    # optional: only for the comparison
         self.torch = torch
         self.params = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
         # torch's momentum is v ← μv + g; θ ← θ − ηv: the same trajectory as v ← μv − ηg
@@ -103,8 +104,8 @@ class AutogradBackend:
     imports = ("autograd", "autograd.numpy")
 
     def __init__(self, params):
-        import autograd
-        import autograd.numpy as anp
+        import autograd                 # optional: only for the comparison
+        import autograd.numpy as anp     # optional: only for the comparison
         self.params = {k: v.copy() for k, v in params.items()}
         self.velocity = {k: np.zeros_like(v) for k, v in params.items()}
 

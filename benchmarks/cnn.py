@@ -30,6 +30,19 @@ from pathlib import Path
 
 import numpy as np
 
+import tape
+from tape.conv_blocked import (blocked_conv2d, blocked_conv2d_weight_grad,
+                               blocked_conv_transpose2d, channels_last, column_blocks,
+                               windows_last)
+from tape.im2col import as_matrix, im2col
+from models.cnn import CNNConfig, build_model
+from models.data.datasets import load_dataset
+from models.io.files import atomic_write
+from models.nn import CNN
+from models.optim import Adam
+from models.train.allocator import keep_freed_memory
+from models.train.loop import Run
+
 from .measure import current_rss_mb, median_time, paired_ratio, peak_rss_mb, reset_peak_rss
 
 HERE = Path(__file__).resolve().parent
@@ -47,9 +60,6 @@ def batches(batch_size, count, seed=0):
 
 class TapeCNN:
     def __init__(self, params):
-        from models.nn import CNN
-        from models.optim import Adam
-        import tape
         self.tape = tape
         self.model = CNN()
         self.model.load_state_dict(params)
@@ -65,8 +75,8 @@ class TapeCNN:
 
 class TorchCNN:
     def __init__(self, params):
-        import torch
-        from torch import nn
+        import torch                    # optional: only for the comparison
+        from torch import nn             # optional: only for the comparison
         self.torch = torch
         self.model = nn.Sequential(
             nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
@@ -113,7 +123,6 @@ def serve_torch(weights, batch_size, count):
 
 
 def training_step_ratio(batch_size, rounds, steps, log=print):
-    from models.nn import CNN
     params = CNN().state_dict()
     count = 1 + rounds * steps
     data = batches(batch_size, count)
@@ -161,7 +170,6 @@ LAYERS = {"conv1": (1, 32, 28), "conv2": (32, 64, 14)}     # C_in, C_out, image 
 
 def per_layer(batch_size, repeat=7):
     """Per layer: forward vs its own W·X̂ product, and the two halves of the backward pass."""
-    from tape import conv
     rng = np.random.default_rng(0)
     rows = {}
     for name, (c_in, c_out, side) in LAYERS.items():
@@ -170,28 +178,28 @@ def per_layer(batch_size, repeat=7):
         b = np.zeros(c_out, np.float32)
         g = rng.standard_normal((batch_size, c_out, side, side)).astype(np.float32)
         s, p = (1, 1), (2, 2)
-        cols, _ = conv.im2col(x, (5, 5), s, p)
+        cols, _ = im2col(x, (5, 5), s, p)
         W = w.reshape(c_out, -1)
-        windows = conv._windows_last(conv._channels_last(x, p, x.dtype), (5, 5), s)
-        blocks = [(conv._as_matrix(g[images]), block.copy(order="K"))
-                  for images, block in conv._column_blocks(windows)]
+        windows = windows_last(channels_last(x, p, x.dtype), (5, 5), s)
+        blocks = [(as_matrix(g[images]), block.copy(order="K"))
+                  for images, block in column_blocks(windows)]
 
         def columns():        # the forward's copies alone: X̂ channels last, block by block
-            windows = conv._windows_last(conv._channels_last(x, p, x.dtype), (5, 5), s)
-            for _ in conv._column_blocks(windows):
+            windows = windows_last(channels_last(x, p, x.dtype), (5, 5), s)
+            for _ in column_blocks(windows):
                 pass
 
         rows[name] = {
             "im2col_bytes": cols.nbytes,
             "matmul": median_time(lambda: W @ cols, repeat, 1),        # one product, whole X̂
-            "im2col": median_time(lambda: conv.im2col(x, (5, 5), s, p), repeat, 1),
+            "im2col": median_time(lambda: im2col(x, (5, 5), s, p), repeat, 1),
             "columns": median_time(columns, repeat, 1),
-            "forward": median_time(lambda: conv._conv2d.forward(x, w, b, stride=s, padding=p),
+            "forward": median_time(lambda: blocked_conv2d(x, w, b, s, p),
                                    repeat, 1),
-            "backward_input": median_time(lambda: conv._conv_transpose2d.forward(
-                g, w, shape=x.shape, stride=s, padding=p), repeat, 1),
-            "backward_weight": median_time(lambda: conv._conv2d_weight_grad.forward(
-                x, g, shape=w.shape, stride=s, padding=p), repeat, 1),
+            "backward_input": median_time(lambda: blocked_conv_transpose2d(
+                g, w, x.shape, s, p), repeat, 1),
+            "backward_weight": median_time(lambda: blocked_conv2d_weight_grad(
+                x, g, w.shape, s, p), repeat, 1),
             # the products alone of the weight gradient, Σ over X̂'s blocks (prebuilt here)
             # of G·X̂ᵀ in the order written, against (X̂·Gᵀ)ᵀ, the order computed
             "weight_product_as_written": median_time(
@@ -202,7 +210,7 @@ def per_layer(batch_size, repeat=7):
         # the ratio from the two taking turns, call by call (their medians above come from
         # separate stretches of time, and this machine's speed drifts between them)
         rows[name]["forward_over_matmul"] = paired_ratio(
-            lambda: conv._conv2d.forward(x, w, b, stride=s, padding=p), lambda: W @ cols,
+            lambda: blocked_conv2d(x, w, b, s, p), lambda: W @ cols,
             3 * repeat)
     return rows
 
@@ -211,10 +219,6 @@ def per_layer(batch_size, repeat=7):
 
 def memory(epochs, train_size, log=print):
     """Peak RSS of CNN training after the data is loaded, and the RSS after each epoch."""
-    from models.cnn import CNNConfig, build_model
-    from models.datasets import load_dataset
-    from models.nn import CNN
-    from models.training import Run
     splits = load_dataset("fashion-mnist", download=False)
     dataset = sum(a.nbytes for a in splits[:6])
     config = CNNConfig(epochs=epochs, train_size=train_size)
@@ -269,7 +273,6 @@ def main(argv=None):
         if getattr(args, name) < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
-    from models.allocator import keep_freed_memory
     keep_freed_memory()                 # the tape trains here as the commands train it
     results = {"batch_size": args.batch_size}
     try:
@@ -294,7 +297,6 @@ def main(argv=None):
         results["memory"] = memory(args.memory_epochs, args.memory_train_size,
                                    log=lambda line: print("   " + line))
     if args.json:
-        from models.checkpoint import atomic_write
         atomic_write(args.json, lambda f: f.write(json.dumps(results, indent=2).encode()))
     return 0
 

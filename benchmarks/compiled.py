@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 import tape
-from models.files import write_json
+from models.io.files import write_json
 from models.nn import CNN, MLP
 from models.optim import SGD, Adam
 

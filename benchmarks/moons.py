@@ -32,7 +32,7 @@ def initial_params(seed=0):
 
 
 def hand_gradients(params, X, ys):
-    """The loss and its gradients by backpropagation written by hand, as in models/manual.py."""
+    """The loss and its gradients by backpropagation written by hand, as in models/manual/formulas.py."""
     W1, b1, W2, b2, W3, b3 = params
     z1 = X @ W1 + b1
     h1 = np.maximum(z1, 0)

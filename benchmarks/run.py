@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.errors import run_command
-from models.files import check_writable_dir, write_json
+from models.io.errors import run_command
+from models.io.files import check_writable_dir, write_json
 
 from .backends import BACKENDS, available
 from .flops import epoch_flops

@@ -30,7 +30,8 @@ import time
 
 import numpy as np
 
-from models.training import batch_order
+from models.data.datasets import load_dataset
+from models.train.loop import batch_order
 
 from .backends import BACKENDS, available, initial_params
 from .flops import peak_matmul_gflops
@@ -41,7 +42,6 @@ BLOCK = 10
 
 
 def load_fashion(train_size=0):
-    from models.datasets import load_dataset
     data = load_dataset("fashion-mnist", download=False, val_size=5000, seed=0)
     if train_size:
         data = data._replace(x_train=data.x_train[:train_size], y_train=data.y_train[:train_size])

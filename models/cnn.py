@@ -10,23 +10,24 @@ This file says only what is particular to the CNN family: its flags (--channels,
 --kernel, --fc, --activation, --init), its defaults (Adam; each optimiser's own learning
 rate unless --lr is given), its parameter shapes, its filter picture and --check-grads.
 The data, optimisation and output flags, their validation, the run directory and the
-train / --test / --resume flows are `models/command.py`'s, shared with `models.twolayer`.
+train / --test / --resume flows are `models/cli/command.py`'s, shared with `models.twolayer`.
 """
 
 import sys
 from dataclasses import dataclass, field
 
-from . import command
-from .nn import ACTIVATIONS, CNN
-from .optim import DEFAULT_LR
-from .training import Config
+from models.cli import command, flags as command_flags
+from models.manual.three_ways import run_cnn_check
+from models.nn import ACTIVATIONS, CNN
+from models.optim import DEFAULT_LR
+from models.train.config import Config
 
 INITS = ("he", "xavier")
 MAX_CHANNELS, MAX_WIDTH = 4096, 100_000
 POOL = 2                          # every convolution is followed by 2×2 max-pooling
 
 # the learning rate each optimiser starts from when --lr is not given: the two-layer
-# net's (models/optim.py), with the momentum methods' steps 5× smaller, as is usual for
+# net's (models/optim/optimizers.py), with the momentum methods' steps 5× smaller, as is usual for
 # convolutional networks (a starting point, not tuned here)
 LR_BY_OPTIMIZER = {**DEFAULT_LR, "momentum": 0.01, "momentum_damped": 0.1, "nesterov": 0.01}
 
@@ -115,7 +116,7 @@ def build_model(config, input_shape, n_classes):
 
 
 def draw_plots(run_dir, model, config):
-    from viz.plots import plot_weight_images
+    from viz.plots import plot_weight_images  # start-up: matplotlib loads only when a figure is drawn
     filters = model.conv1.W.data            # (C_out, 1, k, k): the first layer's kernels
     k = filters.shape[2]
     plot_weight_images(filters.reshape(len(filters), -1).T, path=run_dir / "filters.png",
@@ -125,13 +126,12 @@ def draw_plots(run_dir, model, config):
 
 def add_modes(group):
     group.add_argument("--check-grads", action="store_true",
-                       help="compare the naive loops of models/manual.py, the tape and "
+                       help="compare the naive loops of models/manual/formulas.py, the tape and "
                             "finite differences for every parameter of the CNN on a few "
                             "images; exit 1 on disagreement")
 
 
 def check_grads(args):
-    from .check_grads import run_cnn_check
     return run_cnn_check(args)
 
 
@@ -153,7 +153,7 @@ DEFAULTS = CNNConfig()
 
 
 def parser():
-    return command.parser(FAMILY)
+    return command_flags.parser(FAMILY)
 
 
 def main(argv=None):

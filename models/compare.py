@@ -12,12 +12,12 @@ It runs on the same trial runner as `models.search`: same storage, resumable, --
 import itertools
 import sys
 
-from . import results
-from .commands import TrainingCommand
-from .experiment_cli import (UsageError, add_study_flags, build_parser, check_experiment,
+from models.experiments import results
+from models.experiments.cli import (UsageError, add_study_flags, build_parser, check_experiment,
                              main_guard, model_name, searchable, start)
-from .searchspace import parse_params
-from .trials import Experiment
+from models.experiments.searchspace import parse_params
+from models.experiments.training_commands import TrainingCommand
+from models.experiments.trials import Experiment
 
 
 def parser(command):
@@ -60,6 +60,7 @@ def in_given_order(rows, params):
 
 
 def report(study, experiment, args, codes):
+    from viz.experiments import plot_curves_overlay  # start-up: matplotlib loads only when a figure is drawn
     params, out = experiment.params, experiment.out
     rows = in_given_order(results.trial_rows(study, params), params)
     table = results.compare_table(rows, params)
@@ -70,7 +71,6 @@ def report(study, experiment, args, codes):
                        f"# Compare {study.study_name}\n\n"
                        + results.compare_table(rows, params, markdown=True) + "\n")
     if not args.no_plots:
-        from viz.experiments import plot_curves_overlay
         runs = [(results.config_text(params, r["params"]), r["history"]) for r in rows
                 if r["history"]]
         fixed = experiment.fixed

@@ -12,13 +12,13 @@ best trial sees the test set, and its model is kept at <out>/best/model.npz.
 
 import sys
 
-from . import results
-from .commands import COMMANDS, TrainingCommand
-from .experiment_cli import (UsageError, add_study_flags, build_parser, check_experiment,
+from models.experiments import results
+from models.experiments.cli import (UsageError, add_study_flags, build_parser, check_experiment,
                              flags_text, keep_best_model, main_guard, model_name, searchable,
                              start)
-from .searchspace import grid_size, parse_params
-from .trials import Experiment, test_model
+from models.experiments.searchspace import grid_size, parse_params
+from models.experiments.training_commands import COMMANDS, TrainingCommand
+from models.experiments.trials import Experiment, test_model
 
 EXAMPLE = """examples:
   report 000's search, on a 5,000-image subset of Fashion-MNIST:
@@ -127,7 +127,7 @@ def report(study, experiment, args, codes):
 
 
 def draw(study, experiment, rows):
-    from viz import experiments as fig
+    from viz import experiments as fig  # start-up: matplotlib loads only when a figure is drawn
     params, out = experiment.params, experiment.out
     title = f"search {study.study_name}"
     fig.plot_param_effects(rows, params, path=out / "val_acc_by_param.png",

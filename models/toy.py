@@ -28,18 +28,13 @@ from pathlib import Path
 import numpy as np
 
 import tape
-from .checkpoint import atomic_write
-from .nn import ACTIVATIONS, INITS, MLP, l2_penalty
-from .optim import SGD
+from models.io.errors import OneLineParser
+from models.io.files import atomic_write
+from models.io.progress import progress_bar
+from models.nn import ACTIVATIONS, INITS, MLP, l2_penalty
+from models.optim import SGD
 
 DATASETS = ("moons", "blobs")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad flag in one line (what, and where to look), exit 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def parser():
@@ -108,7 +103,7 @@ def validate(args, p):
 
 def make_data(dataset, samples=200, noise=0.20, centers=2, cluster_std=1.0, seed=0):
     """(X, y): the report's calls to scikit-learn's generators, X in float64."""
-    from sklearn.datasets import make_blobs, make_moons
+    from sklearn.datasets import make_blobs, make_moons   # start-up: scikit-learn is slow to import
     if dataset == "moons":
         return make_moons(samples, noise=noise, random_state=seed)
     if dataset == "blobs":
@@ -147,11 +142,11 @@ def train(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="
 
 
 def run(args, log=print):
+    from viz.plots import plot_decision_boundary_grid, plot_points  # start-up: matplotlib loads only when a figure is drawn
     X, y = make_data(args.dataset, args.samples, args.noise, args.centers, args.cluster_std,
                      args.data_seed)
     out = Path(args.out) if args.out else _new_out(args.dataset)
     out.mkdir(parents=True, exist_ok=True)
-    from viz.plots import plot_decision_boundary_grid, plot_points
     describe = (f"make_moons({args.samples}, noise={args.noise:g})" if args.dataset == "moons"
                 else f"make_blobs({args.samples}, centers={args.centers}, "
                      f"cluster_std={args.cluster_std:g})")
@@ -165,10 +160,7 @@ def run(args, log=print):
         f"init {args.init}; output in {out}")
     log(f"{'activation':<10}  {'depth':>5}  {'hidden':>6}  {'loss':>9}  {'accuracy':>8}  "
         f"{'seconds':>7}")
-    bar = None
-    if not args.no_progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(combos), unit="net", leave=False, disable=None)
+    bar = progress_bar(len(combos), None, "net", not args.no_progress)
     results, panels = [], []
     for activation, depth, hidden in combos:
         started = time.perf_counter()

@@ -10,17 +10,17 @@ This file says only what is particular to the MLP family (its flags --hidden,
 --activation, --init, its parameter shapes, its weight picture and --check-grads);
 the flags for data, optimisation and output, their validation, the run directory and
 the train / --test / --resume flows are shared by every model family in
-`models/command.py`.
+`models/cli/command.py`.
 """
 
+import math
 import sys
 
-import math
-
-from . import command
-from .nn import ACTIVATIONS, INITS
-from .optim import DEFAULT_LR
-from .training import Config, build_model as build_mlp
+from models.cli import command, flags as command_flags
+from models.manual.three_ways import run_check
+from models.nn import ACTIVATIONS, INITS
+from models.optim import DEFAULT_LR
+from models.train.config import Config, build_model as build_mlp
 
 MAX_WIDTH = 100_000
 
@@ -85,7 +85,7 @@ def draw_plots(run_dir, model, config):
     """weights.png: what the first layer learned, W1 − W1 at initialisation (rebuilt from
     the config's seed), for the units that changed most: a wide net's raw weights are
     mostly their random start, which hides what was learned."""
-    from viz.plots import plot_weight_images
+    from viz.plots import plot_weight_images  # start-up: matplotlib loads only when a figure is drawn
     if model.sizes[0] == 784:
         initial = build_mlp(config, model.sizes[0], model.sizes[-1]).layers[0].W.data
         plot_weight_images(model.layers[0].W.data, initial=initial,
@@ -102,7 +102,6 @@ def add_modes(group):
 
 
 def check_grads(args):
-    from .check_grads import run_check
     return run_check(args)
 
 
@@ -124,7 +123,7 @@ DEFAULTS = Config()
 
 
 def parser():
-    return command.parser(FAMILY)
+    return command_flags.parser(FAMILY)
 
 
 def main(argv=None):

@@ -3,7 +3,7 @@
     ∂f/∂xᵢ ≈ (f(x + ε·eᵢ) − f(x − ε·eᵢ)) / 2ε          (error O(ε²))
 
 `numerical_gradient` is that formula, the one finite-difference loop of the project
-(the tests and `models/check_grads.py` use it too). It works in float64, where
+(the tests and `models/manual/three_ways.py` use it too). It works in float64, where
 ε = 1e-6 leaves about ten correct digits.
 
 A function with a non-scalar output is checked through a fixed random projection

@@ -10,8 +10,8 @@ the cost.
 
 import numpy as np
 
-from models.datasets import FILES
-from models.idx import write_idx
+from models.data.datasets import FILES
+from models.data.idx import write_idx
 
 
 def images_and_labels(n, rng):
@@ -38,3 +38,10 @@ def write_dataset(root, name="mnist", n_train=300, n_test=100, seed=0, files=Non
     for key, array in content.items():
         write_idx(folder / FILES[key], array)
     return folder
+
+
+def write_data_dir(data_dir, n_train=600, n_test=200, seed=0):
+    """write_dataset(data_dir, "mnist", ...) for tests that train many short runs; returns
+    data_dir, for --data-dir data_dir --no-download."""
+    write_dataset(data_dir, "mnist", n_train, n_test, seed)
+    return data_dir

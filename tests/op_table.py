@@ -7,7 +7,7 @@
 - `kinks`:     where the op is not differentiable; the cases keep input `kinked_input`
                0.05 away from those values, or have no ties ("ties": max, maximum)
 
-tests/test_ops.py runs every row: forward against the reference, gradcheck of first and
+tests/engine/test_ops.py runs every row: forward against the reference, gradcheck of first and
 second order, float32 kept in values and in gradients of both orders, inputs in
 non-contiguous layouts. A new op exported by `tape` without a row fails
 `test_every_op_exported_by_tape_has_a_row`.

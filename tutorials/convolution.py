@@ -7,7 +7,7 @@
 # $dW = X^\top\Delta$, $dX = \Delta W^\top$, $db = \sum\Delta$, once the image is laid
 # out as the right matrix. This tutorial builds that matrix (*im2col*), derives the
 # gradients by hand, and checks them against the tape (`tape.conv2d`), the naive loops
-# of `models/manual.py` and finite differences.
+# of `models/manual/formulas.py` and finite differences.
 #
 # Shapes are PyTorch's: images $x$ of shape $(N, C, H, W)$, kernels $w$ of shape
 # $(F, C, k, k)$, one bias per output channel. With stride $s$ and $p$ zeros of padding,
@@ -21,6 +21,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 import tape
+from tape.im2col import im2col
 from models.manual import conv_backward_naive, conv_forward_naive
 from tutorials.output import setup, show, written_atomically
 
@@ -150,7 +151,7 @@ print("Hessian-vector product vs finite differences:", tape.gradcheck(dloss_dw_a
 from matplotlib.figure import Figure
 
 try:
-    from models.datasets import load_dataset
+    from models.data.datasets import load_dataset
     picture = load_dataset("fashion-mnist", download=False, val_size=0,
                            flatten=False).x_test[0].astype(np.float64)
     source = "a Fashion-MNIST test image"
@@ -162,7 +163,7 @@ sobel = np.array([[[[1., 0., -1.], [2., 0., -2.], [1., 0., -1.]]]])
 pixels = tape.tensor(picture[None, None], requires_grad=True)
 edges = tape.conv2d(pixels, sobel, padding=1)
 (edges ** 2).mean().backward()          # a loss on the edge map: its mean square
-cols_shown, _ = tape.conv.im2col(picture[None, None], (3, 3), padding=(1, 1))
+cols_shown, _ = im2col(picture[None, None], (3, 3), padding=(1, 1))
 
 fig = Figure(figsize=(12, 3.6), layout="constrained")
 axes = fig.subplots(1, 4, width_ratios=[1, 1, 1, 1.6])

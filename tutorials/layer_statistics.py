@@ -4,7 +4,7 @@
 # A loss curve says *that* a run goes wrong; the statistics of each layer say *where* and
 # *how*. Report 003 watched the min, max and standard deviation of every layer's weights
 # and biases while a network trained. Here we record them — with
-# `models.layer_stats.LayerStatistics`, the callback behind `--stats-every` — for two runs
+# `models.train.layer_statistics.LayerStatistics`, the callback behind `--stats-every` — for two runs
 # of the same two-layer net that differ only in the learning rate, and read them side by
 # side:
 #
@@ -20,11 +20,13 @@
 import numpy as np
 from matplotlib.figure import Figure
 
-from models.datasets import load_dataset
-from models.layer_stats import LayerStatistics
-from models.training import Config, Diverged, Run
+from models.data.datasets import load_dataset
+from models.train.layer_statistics import LayerStatistics
+from models.train.config import Config
+from models.train.divergence import Diverged
+from models.train.loop import Run
 from tutorials.output import setup, show, written_atomically
-from viz.layer_stats import HEALTHY_RATIO, plot_layer_statistics
+from viz.stats_figure import HEALTHY_RATIO, plot_layer_statistics
 
 out, fast = setup("layer_statistics")
 try:

@@ -11,9 +11,11 @@
 # %%
 import numpy as np
 
-from models.check_grads import compare, format_table
-from models.datasets import load_dataset
-from models.training import Config, Run, build_model, evaluate
+from models.manual.three_ways import compare, format_table
+from models.data.datasets import load_dataset
+from models.train.config import Config, build_model
+from models.train.loop import Run
+from models.train.losses import evaluate
 from tutorials.output import setup, show
 from viz.plots import (plot_learning_curves, plot_weight_heatmaps, plot_weight_histograms,
                        plot_weight_images)
@@ -76,7 +78,7 @@ show(plot_weight_heatmaps({"W2": params["W2"]}, path=out / "heatmap_W2.png",
 # %% [markdown]
 # ## Hand-derived gradients against the tape
 #
-# `models/manual.py` implements the course's formulas (dW = XᵀΔ, a − y) in numpy.
+# `models/manual/formulas.py` implements the course's formulas (dW = XᵀΔ, a − y) in numpy.
 # On one batch, in float64, they agree with the tape and with finite differences.
 
 # %%

@@ -2,9 +2,11 @@
 
 - `graph.py`   `draw(tensor_or_tape)` → a graphviz.Digraph; `render(graph, path)` with `dot`
 - `sweep.py`   the reverse sweep as a table: each entry's incoming gradient (adjoint)
-- `plots.py`   learning curves, decision boundaries, weight images, histograms, heatmaps;
-               `python -m viz.plots RUN_DIR_OR_MODEL.npz` draws a saved model's weights
-- `layer_stats.py`  stats.png: each layer's statistics and weight histogram over training
+- `figure.py`  what every figure starts and ends with: `new_figure`, `save` (atomic)
+- `plots.py`   learning curves, decision boundaries, weight images, histograms, heatmaps
+- `stats_figure.py`  stats.png: each layer's statistics and weight histogram over training
+- `experiments.py`  an experiment's figures (accuracy per parameter, heatmaps, curves)
+- `redraw.py`  `python -m viz.redraw RUN_DIR_OR_MODEL.npz` draws a saved run's figures again
 
 The names below are imported on first use, not here: `python -m viz.graph` then runs
 viz/graph.py once, as the command, rather than after importing it as a module.

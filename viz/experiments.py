@@ -2,20 +2,19 @@
 searched parameter, a heatmap over two parameters, and learning curves of several
 configurations overlaid (training dashed, validation solid, one colour per configuration).
 
-Rows are the dicts of `models.results.trial_rows`; parameters are `models.searchspace.Param`.
+Rows are the dicts of `models.experiments.results.trial_rows`; parameters are `models.experiments.searchspace.Param`.
 Every figure is titled and labelled, and written atomically as PNG.
 """
 
 import itertools
 import math
 
+import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from models.files import save_figure
+from viz.figure import new_figure, save
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -23,18 +22,6 @@ COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 MARKERS = {"complete": ("o", "#1f77b4"), "diverged": ("X", "#d62728"),
            "pruned": ("v", "#7f7f7f"), "error": ("x", "#000000"), "killed": ("x", "#000000"),
            "interrupted": ("x", "#000000")}
-
-
-def _figure(width, height):
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def save_png(fig, path, dpi=100):
-    """Write the figure atomically (a temporary file renamed into place)."""
-    save_figure(fig, path, dpi=dpi)
-    return fig
 
 
 def _positions(param, rows):
@@ -53,7 +40,7 @@ def plot_param_effects(rows, params, path=None, title=None):
         raise ValueError("plot_param_effects: no parameters to draw")
     ncols = min(3, len(params))
     nrows = math.ceil(len(params) / ncols)
-    fig = _figure(4.4 * ncols, 3.6 * nrows + 0.5)
+    fig = new_figure(4.4 * ncols, 3.6 * nrows + 0.5)
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     for ax in axes[len(params):]:
         ax.set_visible(False)
@@ -95,7 +82,7 @@ def plot_param_effects(rows, params, path=None, title=None):
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     fig.suptitle(title or "Best validation accuracy of every trial, per parameter")
     if path is not None:
-        save_png(fig, path)
+        save(fig, path, dpi=100)
     return fig
 
 
@@ -121,7 +108,7 @@ def plot_heatmaps(rows, params, path=None, title=None):
         raise ValueError("plot_heatmaps: needs two parameters with listed values")
     ncols = min(3, len(pairs))
     nrows = math.ceil(len(pairs) / ncols)
-    fig = _figure(4.8 * ncols + 0.8, 4.0 * nrows + 0.6)
+    fig = new_figure(4.8 * ncols + 0.8, 4.0 * nrows + 0.6)
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     for ax in axes[len(pairs):]:
         ax.set_visible(False)
@@ -146,7 +133,7 @@ def plot_heatmaps(rows, params, path=None, title=None):
     fig.suptitle(title or "Best validation accuracy for each pair of values\n"
                           "(the best over the other parameters; – : no result)")
     if path is not None:
-        save_png(fig, path)
+        save(fig, path, dpi=100)
     return fig
 
 
@@ -154,11 +141,11 @@ def plot_curves_overlay(runs, path=None, title=None):
     """Loss and accuracy per epoch of several runs in one figure: one colour per run,
     training dashed, validation solid (report 001's Figure 5).
 
-    runs: a list of (label, history) with history as `models.training.Run.history`."""
+    runs: a list of (label, history) with history as `models.train.loop.Run.history`."""
     runs = [(label, h) for label, h in runs if h]
     if not runs:
         raise ValueError("plot_curves_overlay: no run has any epoch to draw")
-    fig = _figure(11, 4.4)
+    fig = new_figure(11, 4.4)
     loss_ax, acc_ax = fig.subplots(1, 2)
     for k, (label, history) in enumerate(runs):
         colour = COLOURS[k % len(COLOURS)]
@@ -177,15 +164,15 @@ def plot_curves_overlay(runs, path=None, title=None):
     fig.legend(handles=handles, loc="outside right center", frameon=False)
     fig.suptitle(title or "Learning curves of every configuration")
     if path is not None:
-        save_png(fig, path)
+        save(fig, path, dpi=100)
     return fig
 
 
 def plot_contour(study, names, path=None, title=None):
     """Validation accuracy over two sampled parameters (ranges), interpolated between the
     trials, drawn by optuna.visualization.matplotlib: the heatmap of a --space search."""
-    import matplotlib
     matplotlib.use("Agg")
+    # imports pyplot: only once Agg is chosen, and only for the figures Optuna draws
     from optuna.visualization.matplotlib import plot_contour as optuna_contour
     with matplotlib.rc_context():        # Optuna switches pyplot's style; keep it local
         ax = optuna_contour(study, params=list(names), target_name="validation accuracy")
@@ -197,8 +184,8 @@ def plot_contour(study, names, path=None, title=None):
 def plot_importances(study, path=None, title=None):
     """Optuna's parameter importances (how much of the variation in validation accuracy
     each parameter explains), drawn by optuna.visualization.matplotlib."""
-    import matplotlib
     matplotlib.use("Agg")
+    # imports pyplot: only once Agg is chosen, and only for the figures Optuna draws
     from optuna.visualization.matplotlib import plot_param_importances
     with matplotlib.rc_context():        # Optuna switches pyplot's style; keep it local
         ax = plot_param_importances(study, target_name="validation accuracy")
@@ -210,12 +197,12 @@ def plot_importances(study, path=None, title=None):
 def _finish_optuna_figure(fig, size, path):
     """Size, lay out and save (if `path`) a figure Optuna drew through pyplot, and let
     pyplot forget it, as it would otherwise keep every such figure open."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt     # Optuna drew through pyplot: see above
     fig.set_size_inches(*size)
     fig.tight_layout()
     try:
         if path is not None:
-            save_png(fig, path)
+            save(fig, path, dpi=100)
     finally:
         plt.close(fig)
     return fig

@@ -19,17 +19,18 @@ as a stub that says so.
     python -m viz.graph --model scalar --out neuron.png
 """
 
-import argparse
 import shutil
 from pathlib import Path
 
 import graphviz
 import numpy as np
 
-from models.errors import run_command
-from models.files import atomic_write, check_writable_dir
+import tape
 from tape import Tensor, broadcast_axes, entries_reaching
 from tape.listing import Names, constant_text
+from models.io.errors import OneLineParser, run_command
+from models.io.files import atomic_write, check_writable_dir
+from models.nn import MLP, CNN, ACTIVATIONS
 
 STYLE = {
     "parameter": {"fillcolor": "#cfe2ff", "color": "#3d6fb6"},
@@ -295,7 +296,6 @@ def render(graph, path):
 
 def scalar_example():
     """micrograd's neuron: o = tanh(x1·w1 + x2·w2 + b), with every gradient filled in."""
-    import tape
     x1, x2 = tape.tensor(2.0, name="x1"), tape.tensor(0.0, name="x2")
     w1 = tape.tensor(-3.0, requires_grad=True, name="w1")
     w2 = tape.tensor(1.0, requires_grad=True, name="w2")
@@ -315,8 +315,6 @@ def twolayer_example(hidden=16, batch=8, activation="relu"):
 
     hidden: one size (the two-layer net) or a list of sizes, one per hidden layer.
     """
-    import tape
-    from models.nn import MLP
     sizes = [784, *(hidden if isinstance(hidden, (list, tuple)) else [hidden]), 10]
     rng = np.random.default_rng(0)
     x = tape.tensor(rng.random((batch, 784), dtype=np.float32), name="x")
@@ -329,8 +327,6 @@ def twolayer_example(hidden=16, batch=8, activation="relu"):
 
 def cnn_example(batch=2):
     """One step of report 003's CNN, narrowed to 4 and 8 channels and 32 fc units."""
-    import tape
-    from models.nn import CNN
     rng = np.random.default_rng(0)
     x = tape.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32), name="x")
     y = rng.integers(0, 10, batch)
@@ -340,21 +336,13 @@ def cnn_example(batch=2):
     return loss
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """A bad flag is one line (what, and where to look) and exit code 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def main(argv=None):
     """The command; a mistake (bad --out, no Graphviz) is one line and exit code 2."""
     return run_command(_draw_command, argv)
 
 
 def _draw_command(argv):
-    from models.nn import ACTIVATIONS
-    p = _OneLineParser(prog="python -m viz.graph",
+    p = OneLineParser(prog="python -m viz.graph",
                        description="Draw a computation graph with Graphviz: one training "
                                    "step of an MLP or of the CNN, or a scalar neuron.")
     p.add_argument("--model", choices=("twolayer", "cnn", "scalar"), default="twolayer",

@@ -9,13 +9,11 @@ import math
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from models.files import save_figure
+from viz.figure import new_figure, save, subplot_grid
 
 # one colour per class (matplotlib's tab10), cycled past ten classes
 CLASS_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -25,29 +23,6 @@ WEIGHT_COLOUR, BIAS_COLOUR = "#4c72b0", "#dd8452"
 DIVERGING = "RdBu_r"        # red positive, white zero, blue negative
 
 
-def _figure(width, height):
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)                 # draw with Agg, whatever pyplot's backend is
-    return fig
-
-
-def _save(fig, path, dpi=110):
-    """Write the figure atomically (a temporary file renamed into place): a run killed
-    while drawing never leaves a 0-byte or half-written PNG under the real name."""
-    if path is not None:
-        save_figure(fig, path, dpi=dpi)
-    return fig
-
-
-def _grid(fig, n, ncols):
-    """n axes in rows of ncols; spare cells of the last row are hidden."""
-    ncols = max(1, min(ncols, n))
-    axes = np.atleast_1d(fig.subplots(math.ceil(n / ncols), ncols)).ravel()
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    return axes[:n]
-
-
 # ---- learning curves ---------------------------------------------------------------
 
 def plot_learning_curves(history, path=None, title=None, iterations=None,
@@ -55,7 +30,7 @@ def plot_learning_curves(history, path=None, title=None, iterations=None,
     """Loss and accuracy per epoch, training against validation, side by side.
 
     history: one dict per epoch with keys epoch, train_loss, train_acc and, if there
-    is a validation set, val_loss and val_acc (as `models.training.Run.history`); with
+    is a validation set, val_loss and val_acc (as `models.train.loop.Run.history`); with
     train_sample_acc (accuracy on a training sample after the epoch) it is drawn too.
     iterations: every step's training loss (`Run.iterations.loss`), drawn light under
     the epoch means; steps_per_epoch places step i at epoch i / steps_per_epoch.
@@ -83,7 +58,7 @@ def plot_learning_curves(history, path=None, title=None, iterations=None,
     # a running mean over an epoch describes its middle; a measurement after it, its end
     running_x = epochs - 0.5 if per_step else epochs
     running = "training (mean over the epoch)" if per_step else "training"
-    fig = _figure(11, 4.4)
+    fig = new_figure(11, 4.4)
     loss_ax, acc_ax = fig.subplots(1, 2)
     if per_step:
         steps = np.arange(1, len(iterations) + 1) / steps_per_epoch
@@ -130,7 +105,7 @@ def plot_learning_curves(history, path=None, title=None, iterations=None,
     loss_ax.legend(loc="upper right", fontsize=8)
     acc_ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(title or "Learning curves")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 # ---- decision boundaries -----------------------------------------------------------
@@ -159,7 +134,7 @@ def plot_decision_boundary(predict, X, y, ax=None, title=None, resolution=200, p
     if y.shape != (len(X),):
         raise ValueError(f"plot_decision_boundary: y must hold one label per point, shape "
                          f"({len(X)},); got {y.shape}")
-    fig = ax.figure if ax is not None else _figure(5.2, 4.6)
+    fig = ax.figure if ax is not None else new_figure(5.2, 4.6)
     if ax is None:
         ax = fig.add_subplot()
 
@@ -186,7 +161,7 @@ def plot_decision_boundary(predict, X, y, ax=None, title=None, resolution=200, p
     ax.set_title(title or "Decision boundary", fontsize=10)
     if legend:
         ax.legend(loc="best", fontsize=8, framealpha=0.85)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, resolution=150,
@@ -210,8 +185,8 @@ def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, re
         if labels is not None and len(labels) != n:
             raise ValueError(f"plot_decision_boundary_grid: {len(labels)} {what} labels "
                              f"for {n} {what}s")
-    fig = _figure(3.6 * ncols + (0.5 if row_labels else 0), 3.3 * nrows + 0.6)
-    axes = _grid(fig, len(panels), ncols)
+    fig = new_figure(3.6 * ncols + (0.5 if row_labels else 0), 3.3 * nrows + 0.6)
+    axes = subplot_grid(fig, len(panels), ncols)
     for k, (ax, (name, predict)) in enumerate(zip(axes, panels)):
         row, col = divmod(k, ncols)
         if col_labels is not None and row == 0:
@@ -227,7 +202,7 @@ def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, re
     fig.legend(handles, [f"class {c}" for c in labels], loc="outside lower center",
                ncols=len(labels), frameon=False)
     fig.suptitle(title or "Decision boundaries")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_points(X, y, path=None, title=None):
@@ -236,7 +211,7 @@ def plot_points(X, y, path=None, title=None):
     if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),):
         raise ValueError(f"plot_points needs points of shape (n, 2) and one label each, "
                          f"got X {X.shape} and y {y.shape}")
-    fig = _figure(5.2, 4.6)
+    fig = new_figure(5.2, 4.6)
     ax = fig.add_subplot()
     for c in np.unique(y).astype(int):
         pts = X[y == c]
@@ -247,7 +222,7 @@ def plot_points(X, y, path=None, title=None):
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8, framealpha=0.85)
     fig.suptitle(title or f"The data: {len(X)} points")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 # ---- weights -------------------------------------------------------------------------
@@ -290,11 +265,11 @@ def plot_weight_images(W, path=None, shape=(28, 28), ncols=8, max_images=32, tit
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
     size = 1.05 if labels is None else 1.3          # room for a class name over each
-    fig = _figure(size * ncols + 1.4, (size + 0.05) * nrows + 1.4)
+    fig = new_figure(size * ncols + 1.4, (size + 0.05) * nrows + 1.4)
     # one scale for all, robust to a few extreme pixels (beyond it, colours saturate)
     limit = float(np.percentile(np.abs(W[:, units]), 99.5)) or 1.0
     image = None
-    for ax, k in zip(_grid(fig, n, ncols), units):
+    for ax, k in zip(subplot_grid(fig, n, ncols), units):
         image = ax.imshow(W[:, k].reshape(shape), cmap=DIVERGING, vmin=-limit, vmax=limit,
                           interpolation="nearest")
         ax.set_xticks([])
@@ -323,7 +298,7 @@ def plot_weight_images(W, path=None, shape=(28, 28), ncols=8, max_images=32, tit
         fig.supxlabel("Each unit starts as random noise; in a wide net each learns a small "
                       "part, so its\nweights stay close to that noise. Show W − W₀ "
                       "(initial=) to see what was learned.", fontsize=8, color="0.3")
-    return _save(fig, path)
+    return save(fig, path)
 
 def grid_shape(n):
     """The most nearly square (rows, columns) with rows × columns = n: 64 → (8, 8)."""
@@ -351,8 +326,8 @@ def plot_weight_histograms(params, path=None, title=None, bins=60):
     layer's weights and bias sit side by side.
     """
     arrays = _named_arrays(params, "plot_weight_histograms")
-    fig = _figure(9, 2.6 * math.ceil(len(arrays) / 2) + 0.5)
-    for ax, (name, values) in zip(_grid(fig, len(arrays), 2), arrays.items()):
+    fig = new_figure(9, 2.6 * math.ceil(len(arrays) / 2) + 0.5)
+    for ax, (name, values) in zip(subplot_grid(fig, len(arrays), 2), arrays.items()):
         flat = values.ravel()
         is_weight = values.ndim >= 2
         # fewer bins for a short bias vector, so its histogram is not mostly gaps
@@ -366,7 +341,7 @@ def plot_weight_histograms(params, path=None, title=None, bins=60):
                 bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))
         ax.grid(alpha=0.3)
     fig.suptitle(title or "Distribution of weights and biases, layer by layer")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_weight_heatmaps(params, path=None, title=None, ncols=3):
@@ -380,8 +355,8 @@ def plot_weight_heatmaps(params, path=None, title=None, ncols=3):
         raise ValueError(f"plot_weight_heatmaps: no weight matrices (2-D arrays) among "
                          f"{ {name: a.shape for name, a in arrays.items()} }")
     ncols = max(1, min(ncols, len(matrices)))
-    fig = _figure(max(6.5, 4.3 * ncols), 4.4 * math.ceil(len(matrices) / ncols) + 0.4)
-    for ax, (name, W) in zip(_grid(fig, len(matrices), ncols), matrices.items()):
+    fig = new_figure(max(6.5, 4.3 * ncols), 4.4 * math.ceil(len(matrices) / ncols) + 0.4)
+    for ax, (name, W) in zip(subplot_grid(fig, len(matrices), ncols), matrices.items()):
         limit = float(np.abs(W).max()) or 1.0    # symmetric: white is exactly zero
         image = ax.imshow(W, cmap=DIVERGING, vmin=-limit, vmax=limit, aspect="auto",
                           interpolation="nearest")
@@ -393,10 +368,10 @@ def plot_weight_heatmaps(params, path=None, title=None, ncols=3):
         ax.tick_params(labelsize=8)
         fig.colorbar(image, ax=ax, shrink=0.85, label="weight")
     fig.suptitle(title or "Weight matrices (red positive, blue negative)")
-    return _save(fig, path)
+    return save(fig, path)
 
 
-# ---- from the command line: `python -m viz.plots RUN_DIR_OR_MODEL.npz [--out DIR]` ------
+# ---- a saved model's figures (python -m viz.redraw draws them from the command line) ------
 
 def draw_model_figures(params, out, class_names=None, image_shape=(28, 28)):
     """The pictures of a saved model's parameters, written into `out`; returns their paths.
@@ -452,82 +427,3 @@ def draw_model_figures(params, out, class_names=None, image_shape=(28, 28)):
                              path=out / "heatmaps.png")
         written.append(out / "heatmaps.png")
     return written
-
-
-def _cli_parser():
-    import argparse
-    p = argparse.ArgumentParser(
-        prog="python -m viz.plots",
-        description="Draw a saved model's weights: each layer's weights as images (class "
-                    "names on the last layer), weight and bias histograms, heatmaps of "
-                    "each weight matrix; for a run directory also curves.png and stats.png.")
-    p.add_argument("source", metavar="RUN_DIR_OR_MODEL.npz",
-                   help="a run directory of models.twolayer (its model.npz) or a model .npz")
-    p.add_argument("--out", metavar="DIR",
-                   help="where to write the PNGs (default: the run directory, or the "
-                        "model file's folder)")
-    return p
-
-
-def main(argv=None):
-    """Exit code: 0, or 2 with one line on stderr for a missing or unreadable input."""
-    from models.errors import UsageError, run_command
-    args = _cli_parser().parse_args(argv)
-
-    def draw(_):
-        from models.checkpoint import load_checkpoint
-        from models.datasets import CLASS_NAMES
-        source = Path(args.source)
-        run_dir = source if source.is_dir() else None
-        model_path = source / "model.npz" if run_dir else source
-        if not source.exists():
-            raise UsageError(f"no such file or directory: {source} (give a run directory "
-                             f"or a model .npz saved by models.twolayer)")
-        if run_dir and not model_path.is_file():
-            raise UsageError(f"{run_dir} holds no model.npz: is it a run directory of "
-                             f"models.twolayer?")
-        params, saved = load_checkpoint(model_path)
-        dataset = saved.get("config", {}).get("dataset")
-        out = Path(args.out) if args.out else model_path.parent
-        try:
-            written = draw_model_figures(params, out, CLASS_NAMES.get(dataset))
-            if run_dir:
-                written += _draw_run_figures(run_dir, out)
-        except (ValueError, KeyError) as e:
-            raise UsageError(f"{model_path}: cannot draw it: {e}") from None
-        for path in written:
-            print(path)
-        return 0
-
-    return run_command(draw)
-
-
-def _draw_run_figures(run_dir, out):
-    """curves.png and stats.png again, from metrics.json, history.npz and stats.npz."""
-    import json
-    from models.monitor import load_arrays
-    written = []
-    if not (run_dir / "metrics.json").is_file():
-        return written
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    config = metrics.get("config", {})
-    title = f"{config.get('dataset', '')}: hidden {config.get('hidden', '')}"
-    history_file = run_dir / "history.npz"
-    if history_file.is_file():
-        history = load_arrays(history_file)
-        steps = int(history["steps_per_epoch"])
-        evaluations = {k.split("/", 1)[1]: v for k, v in history.items() if k.startswith("eval/")}
-        plot_learning_curves(metrics["history"], path=out / "curves.png", title=title,
-                             iterations=history["loss"], steps_per_epoch=steps,
-                             evaluations=evaluations or None)
-        written.append(out / "curves.png")
-        if (run_dir / "stats.npz").is_file():
-            from .layer_stats import plot_layer_statistics
-            plot_layer_statistics(load_arrays(run_dir / "stats.npz"), steps,
-                                  path=out / "stats.png", title=title)
-            written.append(out / "stats.png")
-    return written
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,213 @@
+"""What `models.search` and `models.compare` share on the command line: the training
+flags of the chosen command (fixed for every trial), the study's name, folder and
+storage, the worker processes, and the checks made before any trial starts."""
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from models.data.datasets import locate
+from models.experiments.searchspace import corner_values, searchable_flags
+from models.experiments.studies import load_study, run, storage_url
+from models.experiments.training_commands import COMMANDS, CommandError, TrainingCommand
+from models.experiments.trials import Experiment, load_splits, work_left, train_config
+from models.io.errors import EXIT_INTERRUPTED, OneLineParser, UsageError, is_user_error, report
+from models.io.files import atomic_write
+from models.train.allocator import keep_freed_memory
+from models.train.checkpoint import load_checkpoint
+
+
+def model_name(argv):
+    """--model is read first: it decides which training flags exist."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--model", default="twolayer")
+    known, _ = p.parse_known_args(argv)
+    return known.model
+
+
+def build_parser(prog, description, epilog=None):
+    p = OneLineParser(prog=prog, description=description, epilog=epilog,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", choices=list(COMMANDS), default="twolayer",
+                   help="the training command whose trials run (default: twolayer)")
+    return p
+
+
+def add_study_flags(p, kind):
+    g = p.add_argument_group("study")
+    g.add_argument("--study", metavar="NAME",
+                   help="the study's name (default: the varied parameters and a short hash "
+                        "of every flag, so the same command continues the same study)")
+    g.add_argument("--out", metavar="DIR",
+                   help=f"folder for the tables, figures and trial metrics "
+                        f"(default: runs/{kind}/<study>)")
+    g.add_argument("--storage", metavar="URL",
+                   help="where the study lives (default: the journal file <out>/study.journal, "
+                        "shared safely by processes on this machine); postgresql://user@host:"
+                        "port/db or mysql://... to share it between machines: start the same "
+                        "command on each")
+    g.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="worker processes on this machine, each with cores/N BLAS threads")
+    g.add_argument("--keep-models", action="store_true",
+                   help="keep every trial's model.npz in <out>/trials/NNNN/ (default: only "
+                        "the best trial's, in <out>/best/)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--no-plots", action="store_true", help="do not draw the PNG figures")
+    return g
+
+
+def fixed_flags(args, command):
+    return {a.dest: getattr(args, a.dest) for a in command.training_actions()}
+
+
+def explicitly_given(argv, command):
+    """The training flags typed on the command line (not left at their defaults)."""
+    given = set()
+    for action in command.training_actions():
+        for flag in action.option_strings:
+            if any(tok == flag or tok.startswith(flag + "=") for tok in argv):
+                given.add(action.dest)
+    return given
+
+
+def check_experiment(command, args, argv, params, option):
+    """Everything the trials will need, checked before any of them starts."""
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    both = sorted({p.name for p in params} & explicitly_given(argv, command))
+    if both:
+        raise UsageError(f"{', '.join('--' + b.replace('_', '-') for b in both)} is both fixed "
+                         f"and varied by {option}; give it in one place")
+    fixed = fixed_flags(args, command)
+    try:
+        command.check(fixed)
+    except CommandError as e:
+        raise UsageError(str(e)) from None
+    for overrides in corner_values(params):
+        try:
+            command.check(fixed, overrides)
+        except CommandError as e:
+            shown = " ".join(f"{k}={'x'.join(map(str, v)) if isinstance(v, list) else v}"
+                             for k, v in overrides.items())
+            raise UsageError(f"{option}: the training command refuses {shown}: {e}") from None
+    return fixed
+
+
+def default_study(experiment):
+    digest = hashlib.sha1(json.dumps(experiment.identity(), sort_keys=True).encode())
+    return "-".join(p.name for p in experiment.params) + "-" + digest.hexdigest()[:6]
+
+
+def searchable(command):
+    return searchable_flags(command.training_actions())
+
+
+def prepare(args, experiment, kind):
+    """Name, folder and storage of the study; the study itself (created if new)."""
+    name = args.study or default_study(experiment)
+    out = Path(args.out) if args.out else Path("runs") / kind / name
+    experiment.out = out
+    url = storage_url(args.storage, out)
+    study = load_study(url, name, experiment, create=True)
+    return study, url
+
+
+def check_data(experiment, jobs):
+    """Missing data files stop the command here, before a trial. With one worker (this
+    process) the data is loaded now, for its trials; with several, the files are only
+    found (or downloaded once), and each worker loads its own copy."""
+    config = experiment.command.config(experiment.fixed)
+    try:
+        if jobs == 1:
+            load_splits(experiment.command, config, experiment.data)
+        else:
+            locate(config.dataset, experiment.data.get("data_dir"),
+                   download=experiment.data.get("download", True))
+    except (OSError, ValueError, ConnectionError, UsageError) as e:
+        if not is_user_error(e) and not isinstance(e, ConnectionError):
+            raise
+        raise UsageError(" ".join(str(e).split())) from None
+
+
+def start(args, experiment, kind):
+    """Open the study and run its remaining trials; returns (study, worker exit codes)."""
+    study, url = prepare(args, experiment, kind)
+    print(f"study {study.study_name}: {experiment.size} "
+          f"{'configurations' if experiment.mode == 'grid' else 'trials'}; "
+          f"storage {url if '://' not in url else url.split('@')[-1]}; folder {experiment.out}")
+    codes = [0]
+    if work_left(study, experiment):
+        check_data(experiment, args.jobs)
+        codes = run(study, experiment, url, args.jobs, progress=not args.no_progress,
+                    what=kind)
+    return study, codes
+
+
+def main_guard(body, argv):
+    """Run a front end: bad input → one line and exit code 2; Ctrl-C → 130."""
+    keep_freed_memory()
+    try:
+        return body(argv)
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished trials are saved; run the same command again to "
+              "continue", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:          # noqa: BLE001 (only the user's mistakes, below)
+        if not is_user_error(error):
+            raise
+        report(error)
+        return 2
+
+
+# ---- the best trial's model ---------------------------------------------------------------
+
+def keep_best_model(experiment, best, rows):
+    """<out>/best/model.npz: the best trial's model (copied from its trial folder, or
+    trained again from its configuration if it ran on another machine); the other
+    trials' models are removed unless --keep-models."""
+    target = experiment.out / "best" / "model.npz"
+    source = experiment.trial_dir(best["trial"]) / "model.npz"
+    have = None
+    if target.exists():
+        try:
+            have = load_checkpoint(target)[1].get("trial")
+        except Exception:
+            have = None
+    if have != best["trial"]:
+        if source.exists():
+            data = source.read_bytes()
+            atomic_write(target, lambda f: f.write(data))
+        else:
+            print(f"the best trial {best['trial']} ran elsewhere: training its configuration "
+                  f"again here for {target}")
+            config = experiment.command.config(
+                experiment.fixed, {p.name: p.to_flag_value(best["params"][p.name])
+                                   for p in experiment.params})
+            run_ = train_config(experiment.command, config, experiment.data)
+            experiment.command.save_model(target, run_, config, trial=best["trial"])
+    if not experiment.keep_models:
+        for r in rows:
+            stale = experiment.trial_dir(r["trial"]) / "model.npz"
+            if stale.exists():
+                stale.unlink()
+    return target
+
+
+def flags_text(fixed, values, params, defaults):
+    """The twolayer command line that trains this configuration alone."""
+    merged = dict(fixed)
+    merged.update({p.name: p.to_flag_value(values[p.name]) for p in params})
+    parts = []
+    for key, value in merged.items():
+        if value == defaults.get(key) or value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            parts.append(flag)
+        elif isinstance(value, list):
+            parts.append(f"{flag} {' '.join(map(str, value))}")
+        else:
+            parts.append(f"{flag} {value}")
+    return " ".join(parts)
