@@ -7,10 +7,11 @@ are noisy, so results are ratios measured in one run, medians over repetitions).
 - `trainer.py`    some backends trained in one process, interleaved, every step timed
 - `flops.py`      the machine's peak matmul speed and the FLOP bound of an epoch
 - `per_op.py`     the tape's cost per recorded operation
+- `lean.py`       a lean eager tape with no checks: the measuring stick of `engine.py`
+- `engine.py`     what the tape's bookkeeping costs: one op, a long chain, make_moons, the two-layer step
 - `moons.py`      the make_moons step, micrograd's demo, on every backend
 - `measure.py`    median timings, peak memory
 - `run.py`        all of it, in rounds: one table, one JSON file
 - `cnn.py`        the CNN of models.cnn against PyTorch; each convolution alone; memory
-- `engine.py`     what the tape's bookkeeping costs, against `floor.py`, the least any tape can do
 - `search_jobs.py` trials per hour of `models.search --jobs 2` against `--jobs 1`
 """

@@ -1,20 +1,24 @@
 """`python -m benchmarks.engine`: what the tape's bookkeeping costs, on graphs too small
-for numpy's own work to hide it.
+for numpy's own work to hide it, and on the two-layer network where it should vanish.
 
 1. One recorded op, forward + backward: z = z * y along a chain of 100 multiplies of
    4-element float32 tensors, per op; numpy's three calls (the product, and by hand the
    two gradients g·y and g·x) beside it.
-2. A chain of 1,000,000 recorded ops: the time of its backward() alone.
+2. A chain of 1,000,000 recorded ops: the time of its backward() alone, and the peak
+   memory of recording it and going back through it.
 3. The make_moons step (2-16-16-1, full batch of 100, micrograd's loss; see moons.py):
-   hand-written numpy, the tape and the floor take turns in blocks of steps in one process;
-   PyTorch runs in processes of its own — once limited to one thread, once with its
-   default thread pool — alternating with the numpy/tape process block by block, as its
-   thread pool fights numpy's inside one process. Each ratio is taken within a round;
-   medians over rounds are reported.
+   hand-written numpy, the tape and the lean reference take turns in blocks of steps in
+   one process; PyTorch runs in processes of its own — once limited to one thread, once
+   with its default thread pool — alternating with the numpy/tape process block by
+   block, as its thread pool fights numpy's inside one process. Each ratio is taken
+   within a round; medians over rounds are reported.
+4. The two-layer step 784-256-10 at batch 128, float32 (benchmarks/backends.py: the
+   hand-derived numpy of models/manual.py against models.nn.MLP on the tape), the two
+   taking turns every 10 steps on the same random batches.
 
-Each figure has the floor beside it (floor.py): the same computation on the least
-bookkeeping a Python tape can do, to tell the engine's own cost from what any tape
-written in Python pays.
+Figures 1–3 have the lean reference beside them (lean.py): the same computation on an
+eager tape with no checks, so that the tape's ratio to it is what its semantics cost
+(threads, no_grad, Tapes, freeing, version, shape and dtype checks, higher order).
 """
 
 import argparse
@@ -26,24 +30,71 @@ from pathlib import Path
 
 import numpy as np
 
-from . import floor, moons
+import tape
+
+from . import lean, moons
+from .backends import BACKENDS, initial_params
+from .measure import current_rss_mb, peak_rss_mb, reset_peak_rss
 from .per_op import per_op_overhead
 
-FLOOR = "floor (least Python tape)"
-GOALS = {"per_op_us": 2.5, "chain_backward_s": 2.0, "moons_vs_numpy": 2.0,
-         "moons_faster_than_torch": 1.5}
+LEAN = "lean (no checks)"
+GOALS = {"per_op_vs_numpy": 3.5, "chain_backward_s": 1.5, "moons_vs_numpy": 2.0,
+         "moons_faster_than_torch": 3.0, "two_layer_vs_numpy": 1.05}
 
 
-def chain_backward_seconds(n=1_000_000):
-    """Seconds for backward() through a chain of n recorded multiplies."""
-    import tape
-    x = tape.tensor(np.ones(1), requires_grad=True)
-    z = x
-    for _ in range(n):
-        z = z * 1.0000001
-    started = time.perf_counter()
-    z.backward(np.ones(1))
-    return time.perf_counter() - started
+def chain_backward(n=1_000_000, on_lean=False):
+    """(seconds of backward() through a chain of n recorded multiplies, MiB of memory
+    at the peak of recording and sweeping it above what the process held before).
+
+    Run in a fresh process (`chain_in_a_process`): Python's garbage collector walks every
+    object of the process now and then while a million entries are made, so in a process
+    that has imported PyTorch the same backward takes twice as long."""
+    reset_peak_rss()
+    before = current_rss_mb()
+    if on_lean:
+        seconds = lean.chain_backward_seconds(n)
+    else:
+        x = tape.tensor(np.ones(1), requires_grad=True)
+        z = x
+        for _ in range(n):
+            z = z * 1.0000001
+        started = time.perf_counter()
+        z.backward(np.ones(1))
+        seconds = time.perf_counter() - started
+        del x, z
+    return seconds, peak_rss_mb() - before
+
+
+def chain_in_a_process(n, on_lean=False):
+    """chain_backward(n, on_lean) measured in a process of its own."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.engine", "--serve-chain", str(n)]
+        + (["--lean"] if on_lean else []), capture_output=True, text=True, check=True,
+        cwd=Path(__file__).resolve().parent.parent)
+    return tuple(json.loads(out.stdout))
+
+
+def two_layer_ratios(blocks, batch_size=128, steps=10, seed=0):
+    """Per pair of blocks, the tape's time ÷ numpy's: the two take turns every `steps`
+    steps on the same random batches (numpy's BLAS threads make single steps noisy)."""
+    rng = np.random.default_rng(seed)
+    batches = [(rng.random((batch_size, 784), dtype=np.float32), rng.integers(0, 10, batch_size))
+               for _ in range(steps)]
+    nets = [BACKENDS[name](initial_params()) for name in ("numpy", "tape")]
+
+    def block(net):
+        started = time.perf_counter()
+        for x, y in batches:
+            net.step(x, y)
+        return time.perf_counter() - started
+
+    for net in nets:
+        block(net)                                # warm-up, untimed
+    ratios = []
+    for _ in range(blocks):
+        numpy_seconds = block(nets[0])
+        ratios.append(block(nets[1]) / numpy_seconds)
+    return ratios
 
 
 def block_seconds(step, steps):
@@ -98,9 +149,9 @@ def moons_rounds(rounds, steps, with_torch):
     X, ys = moons.moons_data()
     init = moons.initial_params()
     numpy_step, tape_step = (moons.numpy_step(init, X, ys), moons.tape_step(init, X, ys))
-    floor_step = floor.moons_step(init, X, ys)
+    lean_step = moons.lean_step(init, X, ys)
     for _ in range(20):
-        numpy_step(), tape_step(), floor_step()
+        numpy_step(), tape_step(), lean_step()
     workers = {}
     if with_torch:
         workers = {"pytorch (1 thread)": Worker("pytorch", 1),
@@ -110,7 +161,7 @@ def moons_rounds(rounds, steps, with_torch):
         for _ in range(rounds):
             row = {"numpy": block_seconds(numpy_step, steps),
                    "tape": block_seconds(tape_step, steps),
-                   FLOOR: block_seconds(floor_step, steps)}
+                   LEAN: block_seconds(lean_step, steps)}
             for name, worker in workers.items():
                 row[name] = worker.block(steps)
             results.append(row)
@@ -120,44 +171,59 @@ def moons_rounds(rounds, steps, with_torch):
     return results
 
 
-def report(per_op, chain, rounds, chain_length=1_000_000, floor_chain=None):
-    """The measured table and the goals, as text."""
+def report(per_op, chain, rounds, chain_length=1_000_000, lean_chain=None, two_layer=None):
+    """The measured table and the goals, as text. `chain`, `lean_chain`: (seconds, MiB)."""
     names = list(rounds[0])
     median = {n: float(np.median([r[n] for r in rounds])) for n in names}
     ratio = {n: float(np.median([r[n] / r["numpy"] for r in rounds])) for n in names}
+    per_op_ratio = per_op["tape_forward_backward_us"] / per_op["numpy_forward_backward_us"]
     lines = ["make_moons step (median over rounds; ratio taken within each round):",
              f"  {'backend':<26} {'ms / step':>9} {'× numpy':>8}"]
     lines += [f"  {n:<26} {median[n] * 1e3:>9.3f} {ratio[n]:>8.2f}" for n in names]
-    lines += ["", f"one recorded op, forward + backward: {per_op['tape_forward_backward_us']:.2f} µs "
-              f"(numpy's three calls by hand: {per_op['numpy_forward_backward_us']:.2f} µs; "
-              f"the tape unrecorded: {per_op['tape_forward_no_grad_us']:.2f} µs; the floor: "
-              f"{per_op['floor_forward_backward_us']:.2f} µs)",
-              f"backward through a chain of {chain_length:,} ops: {chain:.2f} s"
-              + ("" if floor_chain is None else f" (the floor: {floor_chain:.2f} s)"),
-              "", "goals:"]
-    floor = FLOOR if FLOOR in names else None
-    goals = [(f"a recorded op, forward + backward ≤ {GOALS['per_op_us']} µs",
-              f"{per_op['tape_forward_backward_us']:.2f} µs",
-              per_op["tape_forward_backward_us"] <= GOALS["per_op_us"],
-              f"{per_op['floor_forward_backward_us']:.2f} µs"
-              if "floor_forward_backward_us" in per_op else None),
+    if LEAN in names:
+        to_lean = float(np.median([r["tape"] / r[LEAN] for r in rounds]))
+        lines.append(f"  the tape ÷ the lean reference: {to_lean:.2f} (what its semantics cost)")
+    lines += ["", f"one recorded op, forward + backward: {per_op['tape_forward_backward_us']:.2f} µs, "
+              f"{per_op_ratio:.2f}× numpy's three calls by hand "
+              f"({per_op['numpy_forward_backward_us']:.2f} µs); the tape unrecorded: "
+              f"{per_op['tape_forward_no_grad_us']:.2f} µs; the lean reference: "
+              f"{per_op['lean_forward_backward_us']:.2f} µs",
+              f"backward through a chain of {chain_length:,} ops: {chain[0]:.2f} s, peak memory "
+              f"{chain[1]:.0f} MiB" + ("" if lean_chain is None else
+                                       f" (the lean reference: {lean_chain[0]:.2f} s, "
+                                       f"{lean_chain[1]:.0f} MiB)")]
+    if two_layer:
+        lines.append(f"two-layer step 784-256-10, batch 128, float32: tape ÷ numpy "
+                     f"{np.median(two_layer):.3f} (median of {len(two_layer)} pairs of 10-step blocks; "
+                     f"quartiles {np.percentile(two_layer, 25):.3f}–"
+                     f"{np.percentile(two_layer, 75):.3f})")
+    lean_name = LEAN if LEAN in names else None
+    goals = [(f"a recorded op, forward + backward ≤ {GOALS['per_op_vs_numpy']}× numpy's three calls",
+              f"{per_op_ratio:.2f}×", per_op_ratio <= GOALS["per_op_vs_numpy"],
+              f"{per_op['lean_forward_backward_us'] / per_op['numpy_forward_backward_us']:.2f}×"
+              if "lean_forward_backward_us" in per_op else None),
              (f"a 1,000,000-op chain backward ≤ {GOALS['chain_backward_s']} s",
-              f"{chain:.2f} s" + ("" if chain_length == 1_000_000 else
-                                  f" (for {chain_length:,} ops; not comparable)"),
-              chain <= GOALS["chain_backward_s"] and chain_length >= 1_000_000,
-              None if floor_chain is None else f"{floor_chain:.2f} s"),
+              f"{chain[0]:.2f} s" + ("" if chain_length == 1_000_000 else
+                                     f" (for {chain_length:,} ops; not comparable)"),
+              chain[0] <= GOALS["chain_backward_s"] and chain_length >= 1_000_000,
+              None if lean_chain is None else f"{lean_chain[0]:.2f} s"),
              (f"make_moons step ≤ {GOALS['moons_vs_numpy']}× numpy", f"{ratio['tape']:.2f}×",
               ratio["tape"] <= GOALS["moons_vs_numpy"],
-              floor and f"{ratio[floor]:.2f}×")]
+              lean_name and f"{ratio[lean_name]:.2f}×")]
     for n in names:
-        if n.startswith("pytorch"):
+        if n.startswith("pytorch (1"):
             faster = float(np.median([r[n] / r["tape"] for r in rounds]))
             goals.append((f"make_moons step ≥ {GOALS['moons_faster_than_torch']}× faster than "
                           f"{n}", f"{faster:.2f}×", faster >= GOALS["moons_faster_than_torch"],
-                          floor and f"{np.median([r[n] / r[floor] for r in rounds]):.2f}×"))
+                          lean_name and f"{np.median([r[n] / r[lean_name] for r in rounds]):.2f}×"))
+    if two_layer:
+        goals.append((f"two-layer step at batch 128 ≤ {GOALS['two_layer_vs_numpy']}× numpy",
+                      f"{np.median(two_layer):.3f}×",
+                      np.median(two_layer) <= GOALS["two_layer_vs_numpy"], None))
+    lines += ["", "goals:"]
     lines += [f"  {'met ' if met else 'NOT '} {goal}: {measured}"
-              + (f"   (the floor: {at_floor})" if at_floor else "")
-              for goal, measured, met, at_floor in goals]
+              + (f"   (the lean reference: {at_lean})" if at_lean else "")
+              for goal, measured, met, at_lean in goals]
     return "\n".join(lines)
 
 
@@ -168,7 +234,11 @@ def parser():
     p.add_argument("--steps", type=int, default=200, help="steps per backend in each round")
     p.add_argument("--chain", type=int, default=1_000_000, help="length of the chain whose "
                    "backward is timed")
+    p.add_argument("--two-layer-blocks", type=int, default=30, help="pairs of 10-step blocks "
+                   "of the 784-256-10 network, numpy then the tape (0: skip it)")
     p.add_argument("--serve", choices=list(moons.STEPS), help=argparse.SUPPRESS)
+    p.add_argument("--serve-chain", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--lean", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     return p
 
@@ -179,14 +249,20 @@ def main(argv=None):
     if args.serve:
         serve(args.serve, args.threads)
         return 0
-    if min(args.rounds, args.steps, args.chain) < 1:
-        p.error("--rounds, --steps and --chain must be at least 1")
+    if args.serve_chain:
+        print(json.dumps(chain_backward(args.serve_chain, args.lean)))
+        return 0
+    if min(args.rounds, args.steps, args.chain) < 1 or args.two_layer_blocks < 0:
+        p.error("--rounds, --steps and --chain must be at least 1, --two-layer-blocks at least 0")
     with_torch = moons.installed("pytorch")
     if not with_torch:
         print("PyTorch is not installed: its columns are skipped (pip install torch==2.13.0)")
     rounds = moons_rounds(args.rounds, args.steps, with_torch)
-    print(report(per_op_overhead(), chain_backward_seconds(args.chain), rounds, args.chain,
-                 floor.chain_backward_seconds(args.chain)))
+    two_layer = two_layer_ratios(args.two_layer_blocks) if args.two_layer_blocks else None
+    per_op = per_op_overhead()
+    chain = chain_in_a_process(args.chain)
+    lean_chain = chain_in_a_process(args.chain, on_lean=True)
+    print(report(per_op, chain, rounds, args.chain, lean_chain, two_layer))
     return 0
 
 

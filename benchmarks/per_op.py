@@ -4,18 +4,32 @@ One op is z = x * y on two 4-element float32 tensors. Bare numpy does the forwar
 call and, written by hand, the backward in two more (∂z/∂x · g = g·y, ∂z/∂y · g = g·x).
 The tape is timed doing the same: the forward alone under no_grad, and the forward
 recorded then differentiated, per op of a chain of 100 multiplies; and the same chain
-on the floor (floor.py), the least bookkeeping a Python tape can do.
+on the lean reference (lean.py), an eager tape with no checks.
 """
 
 import numpy as np
 
+import tape
+
+from .lean import Node
 from .measure import median_time
 
 CHAIN = 100
 
 
+def chain_step(x, y, length):
+    """z = x·y·y·…·y (`length` multiplies), then backward: the per-op figure's graph, for
+    two leaves of the tape or of the lean reference alike."""
+    def step():
+        z = x
+        for _ in range(length):
+            z = z * y
+        z.sum().backward()
+        x.grad = y.grad = None
+    return step
+
+
 def per_op_overhead():
-    import tape
     x_np, y_np = np.ones(4, np.float32), np.full(4, 2.0, np.float32)
     g_np = np.ones(4, np.float32)
 
@@ -26,13 +40,7 @@ def per_op_overhead():
 
     x = tape.tensor(x_np, requires_grad=True)
     y = tape.tensor(y_np, requires_grad=True)
-
-    def tape_forward_backward():
-        z = x
-        for _ in range(CHAIN):
-            z = z * y
-        z.sum().backward()
-        x.grad = y.grad = None
+    tape_forward_backward = chain_step(x, y, CHAIN)
 
     def tape_forward_only():
         with tape.no_grad():
@@ -40,14 +48,13 @@ def per_op_overhead():
             for _ in range(CHAIN):
                 z = z * y
 
-    from .floor import chain_step
-    floor_forward_backward = chain_step(x_np, y_np, CHAIN)
+    lean_forward_backward = chain_step(Node(x_np), Node(y_np), CHAIN)
 
     return {
         "numpy_forward_us": median_time(lambda: np.multiply(x_np, y_np)) * 1e6,
         "numpy_forward_backward_us": median_time(numpy_forward_backward) * 1e6,
         "tape_forward_no_grad_us": median_time(tape_forward_only, repeat=5) / CHAIN * 1e6,
         "tape_forward_backward_us": median_time(tape_forward_backward, repeat=5) / CHAIN * 1e6,
-        "floor_forward_backward_us":
-            median_time(floor_forward_backward, repeat=5) / CHAIN * 1e6,
+        "lean_forward_backward_us":
+            median_time(lean_forward_backward, repeat=5) / CHAIN * 1e6,
     }

@@ -3,12 +3,14 @@
 Read it bottom-up; each layer uses only the ones above it in this list.
 
 The mechanism (no op in it):
-- `tape.py`       an `Entry` per recorded operation; the `Tape` context; `no_grad`,
+- `tape.py`       an `Entry` per recorded operation, numbered in order; `no_grad`,
                   kept per thread
-- `tensor.py`     the Tensor: an ndarray with `.grad` and a link to the entry that made it
+- `_tensor.py`    the Tensor: an ndarray with `.grad` and a link to the entry that made it
+                  (named as PyTorch names it, so that `tape.tensor` is the constructor)
 - `primitive.py`  how an op is defined and recorded: a numpy forward plus one vjp rule
                   per input
 - `backprop.py`   the reverse sweep (backpropagation): `backward`, `gradients`
+- `listing.py`    the `Tape` context, and its entries printed as a Wengert list
 
 The ops, each with its gradient rule beside it:
 - `shapes.py`, `activations.py`, `arithmetic.py`, `reductions.py`, `losses.py`
@@ -16,18 +18,19 @@ The ops, each with its gradient rule beside it:
 - `conv_blocked.py` the same products a few images at a time, channels last (the speed)
 - `conv.py`       the ops conv2d, conv_transpose2d and their vjp rules
 - `pool.py`       max_pool2d, avg_pool2d
-- `operators.py`  attaches `+ - * / ** @`, indexing and methods to Tensor
+- `operators.py`  attaches `+ - * / ** @`, comparisons, indexing, printing and methods to Tensor
 
 On top:
 - `functional.py` `grad`, `value_and_grad` (nested gradients kept apart)
-- `listing.py`    the tape printed as a Wengert list
 - `gradcheck.py`  finite-difference checking
 - `compiler/`     `compile`: a gradient traced once, replayed as generated numpy source
 """
 
-from .tape import Entry, Tape, enable_grad, is_recording, no_grad, scope
-from .tensor import Tensor, tensor
+from .tape import Entry, enable_grad, is_recording, no_grad, scope
+from ._tensor import Tensor, tensor
 from .primitive import Primitive, primitive
+from .backprop import backward, gradients
+from .listing import Tape, entries_reaching, listing
 from .shapes import (reshape, transpose, broadcast_to, sum_to, unbroadcast, broadcast_axes,
                      concatenate, stack, cast)
 from .activations import exp, log, sqrt, tanh, sigmoid, relu, leaky_relu, hardtanh, maximum, where
@@ -38,9 +41,7 @@ from .conv import conv2d, conv_transpose2d
 from .pool import max_pool2d, avg_pool2d
 from .losses import softmax, log_softmax, cross_entropy, mse, one_hot
 from . import operators  # noqa: F401  (gives Tensor its operators)
-from .backprop import backward, entries_reaching, gradients
 from .functional import grad, value_and_grad
-from .listing import listing
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .compiler import CompileError, TracedValueError, compile
 

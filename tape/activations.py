@@ -9,8 +9,9 @@ A mask such as `x > 0` is a constant: it has no gradient of its own.
 import numpy as np
 
 from .primitive import primitive
+from .sources import defsource
 from .shapes import same_float, same_float_source, unbroadcast
-from .tensor import as_array
+from ._tensor import as_array
 
 
 @primitive
@@ -19,7 +20,7 @@ def exp(x):
 
 
 exp.defvjp(lambda g, ans, x: g * ans)                  # d eˣ = eˣ dx
-exp.defsource(lambda c, x: f"np.exp({x})", lambda c, g, ans, x: c.times(g, ans), name="e")
+defsource(exp, lambda c, x: f"np.exp({x})", lambda c, g, ans, x: c.times(g, ans), name="e")
 
 
 @primitive
@@ -28,7 +29,7 @@ def log(x):
 
 
 log.defvjp(lambda g, ans, x: g / x)                    # d ln x = dx / x
-log.defsource(lambda c, x: f"np.log({x})", lambda c, g, ans, x: f"{g} / {x}")
+defsource(log, lambda c, x: f"np.log({x})", lambda c, g, ans, x: f"{g} / {x}")
 
 
 @primitive
@@ -37,7 +38,7 @@ def sqrt(x):
 
 
 sqrt.defvjp(lambda g, ans, x: g / (2 * ans))           # d √x = dx / (2√x)
-sqrt.defsource(lambda c, x: f"np.sqrt({x})", lambda c, g, ans, x: f"{g} / (2 * {ans})")
+defsource(sqrt, lambda c, x: f"np.sqrt({x})", lambda c, g, ans, x: f"{g} / (2 * {ans})")
 
 
 @primitive
@@ -46,7 +47,7 @@ def tanh(x):
 
 
 tanh.defvjp(lambda g, ans, x: g * (1 - ans * ans))     # d tanh = 1 − tanh²
-tanh.defsource(lambda c, x: f"np.tanh({x})",
+defsource(tanh, lambda c, x: f"np.tanh({x})",
                lambda c, g, ans, x: f"{g} * (1 - {ans} * {ans})", name="h")
 
 
@@ -58,21 +59,24 @@ def sigmoid(x):
 
 
 sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))  # d σ = σ(1 − σ)
-sigmoid.defsource(lambda c, x: f"{c.helper('sigmoid', sigmoid.forward)}({x})",
+defsource(sigmoid, lambda c, x: f"{c.helper('sigmoid', sigmoid.forward)}({x})",
                   lambda c, g, ans, x: f"{g} * {ans} * (1 - {ans})", name="h")
 
 
 @primitive
 def relu(x):
     # Plain form: np.maximum(x, 0). Taken against an array of zeros instead, because
-    # numpy's vectorised loop for maximum needs two arrays (the README's Speed section)
-    zeros = np.zeros_like(x)
+    # numpy's vectorised loop for maximum needs two arrays (the README's Speed section);
+    # np.zeros, not np.zeros_like, whose Python-level wrapping costs more than the
+    # maximum itself on the small arrays of make_moons (docs/speed.md)
+    x = np.asarray(x)
+    zeros = np.zeros(x.shape, x.dtype)
     return np.maximum(x, zeros, out=zeros)
 
 
 relu.defvjp(lambda g, ans, x: g * (as_array(x) > 0))   # 1 where z > 0, 0 where z ≤ 0
 # max(z, 0) against a scalar 0 gives the same bits as against the zeros of the forward
-relu.defsource(lambda c, x: f"np.maximum({x}, 0)",
+defsource(relu, lambda c, x: f"np.maximum({x}, 0)",
                lambda c, g, ans, x: f"{g} * ({x} > 0)", name="h")
 
 
@@ -103,7 +107,7 @@ def _leaky_relu_source(c, x, slope=0.01):
     return f"np.where({x} > 0, {x}, {x} * {slope!r})"
 
 
-leaky_relu.defsource(_leaky_relu_source,
+defsource(leaky_relu, _leaky_relu_source,
                      lambda c, g, ans, x, slope=0.01:
                          f"{g} * {c.helper('leaky_slopes', _slopes)}({x}, {slope!r})", name="h")
 
@@ -120,7 +124,7 @@ def _inside(x, lo, hi):
 
 # 1 strictly inside (min_val, max_val), 0 where clipped
 hardtanh.defvjp(lambda g, ans, x, min_val=-1.0, max_val=1.0: g * _inside(x, min_val, max_val))
-hardtanh.defsource(lambda c, x, min_val=-1.0, max_val=1.0:
+defsource(hardtanh, lambda c, x, min_val=-1.0, max_val=1.0:
                        f"np.clip({x}, {min_val!r}, {max_val!r})",
                    lambda c, g, ans, x, min_val=-1.0, max_val=1.0:
                        f"{g} * (({x} > {min_val!r}) & ({x} < {max_val!r}))", name="h")
@@ -140,7 +144,7 @@ def _share(x, y, sign):
 
 maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _share(x, y, +1), x),
                lambda g, ans, x, y: unbroadcast(g * _share(x, y, -1), y))
-maximum.defsource(
+defsource(maximum, 
     lambda c, x, y: same_float_source(c, x, None, y, "maximum"),
     lambda c, g, ans, x, y: c.unbroadcast(f"{g} * {c.helper('share', _share)}({x}, {y}, 1)", x),
     lambda c, g, ans, x, y: c.unbroadcast(f"{g} * {c.helper('share', _share)}({x}, {y}, -1)", y))
@@ -155,7 +159,7 @@ def where(condition, x, y):
 where.defvjp(None,
              lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), x),
              lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), y))
-where.defsource(lambda c, condition, x, y: f"np.where({condition}, {x}, {y})",
+defsource(where, lambda c, condition, x, y: f"np.where({condition}, {x}, {y})",
                 None,
                 lambda c, g, ans, cond, x, y: c.unbroadcast(f"np.where({cond}, {g}, 0.0)", x),
                 lambda c, g, ans, cond, x, y: c.unbroadcast(f"np.where({cond}, 0.0, {g})", y))

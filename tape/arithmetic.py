@@ -12,7 +12,8 @@ a float tensor, so float32 stays float32 (`shapes.same_float`).
 import numpy as np
 
 from .primitive import primitive
-from .tensor import Tensor, as_array
+from .sources import defsource
+from ._tensor import Tensor, as_array
 from .activations import log, where
 from .shapes import reshape, same_float, same_float_source, transpose, unbroadcast
 
@@ -25,7 +26,7 @@ def add(x, y):
 add.defvjp(lambda g, ans, x, y: unbroadcast(g, x),            # d(x + y)/dx = 1
            lambda g, ans, x, y: unbroadcast(g, y))            # d(x + y)/dy = 1
 # generated forms (tape.compiler): the same numpy calls as the forward and the rule
-add.defsource(lambda c, x, y: same_float_source(c, x, "+", y, "add"),
+defsource(add, lambda c, x, y: same_float_source(c, x, "+", y, "add"),
               lambda c, g, ans, x, y: c.unbroadcast(g, x),
               lambda c, g, ans, x, y: c.unbroadcast(g, y), name="z")
 
@@ -37,7 +38,7 @@ def subtract(x, y):
 
 subtract.defvjp(lambda g, ans, x, y: unbroadcast(g, x),       # d(x − y)/dx = 1
                 lambda g, ans, x, y: unbroadcast(-g, y))      # d(x − y)/dy = −1
-subtract.defsource(lambda c, x, y: same_float_source(c, x, "-", y, "subtract"),
+defsource(subtract, lambda c, x, y: same_float_source(c, x, "-", y, "subtract"),
                    lambda c, g, ans, x, y: c.unbroadcast(g, x),
                    lambda c, g, ans, x, y: c.unbroadcast(f"-{g}", y))
 
@@ -49,7 +50,7 @@ def multiply(x, y):
 
 multiply.defvjp(lambda g, ans, x, y: unbroadcast(g * y, x),   # d(xy)/dx = y
                 lambda g, ans, x, y: unbroadcast(g * x, y))   # d(xy)/dy = x
-multiply.defsource(lambda c, x, y: same_float_source(c, x, "*", y, "multiply"),
+defsource(multiply, lambda c, x, y: same_float_source(c, x, "*", y, "multiply"),
                    lambda c, g, ans, x, y: c.unbroadcast(c.times(g, y), x),
                    lambda c, g, ans, x, y: c.unbroadcast(c.times(g, x), y))
 
@@ -61,7 +62,7 @@ def divide(x, y):
 
 divide.defvjp(lambda g, ans, x, y: unbroadcast(g / y, x),           # d(x/y)/dx = 1/y
               lambda g, ans, x, y: unbroadcast(-g * ans / y, y))    # d(x/y)/dy = −x/y²
-divide.defsource(lambda c, x, y: same_float_source(c, x, "/", y, "divide"),
+defsource(divide, lambda c, x, y: same_float_source(c, x, "/", y, "divide"),
                  lambda c, g, ans, x, y: c.unbroadcast(f"{g} / {y}", x),
                  lambda c, g, ans, x, y: c.unbroadcast(f"-{g} * {ans} / {y}", y))
 
@@ -72,7 +73,7 @@ def negative(x):
 
 
 negative.defvjp(lambda g, ans, x: -g)
-negative.defsource(lambda c, x: f"-{x}", lambda c, g, ans, x: f"-{g}")
+defsource(negative, lambda c, x: f"-{x}", lambda c, g, ans, x: f"-{g}")
 
 
 @primitive
@@ -108,7 +109,7 @@ def _power_x_source(c, g, ans, x, y):
     return f"{c.helper('power_grad_x', _power_x)}({g}, {ans}, {x}, {y})"
 
 
-power.defsource(lambda c, x, y: same_float_source(c, x, "**", y, "power"),
+defsource(power, lambda c, x, y: same_float_source(c, x, "**", y, "power"),
                 _power_x_source,
                 lambda c, g, ans, x, y: f"{c.helper('power_grad_y', _power_y)}({g}, {ans}, {x}, {y})")
 
@@ -119,7 +120,7 @@ def absolute(x):
 
 
 absolute.defvjp(lambda g, ans, x: g * np.sign(as_array(x)))   # d|x| = sign(x), 0 at 0
-absolute.defsource(lambda c, x: f"np.abs({x})", lambda c, g, ans, x: f"{g} * np.sign({x})")
+defsource(absolute, lambda c, x: f"np.abs({x})", lambda c, g, ans, x: f"{g} * np.sign({x})")
 
 
 @primitive
@@ -168,7 +169,7 @@ def _matmul_w_source(c, g, ans, x, w):
     return c.unbroadcast(f"{_swap_last_source(x)} @ {g}", w)     # dL/dW = Xᵀ·G
 
 
-matmul.defsource(lambda c, x, w: same_float_source(c, x, "@", w, "matmul"),
+defsource(matmul, lambda c, x, w: same_float_source(c, x, "@", w, "matmul"),
                  _matmul_x_source, _matmul_w_source, name="z")
 
 
@@ -202,8 +203,8 @@ def linear(x, w, b):
     return z
 
 
-linear.defvjp(lambda g, ans, x, w, b: g @ _swap_last(w),    # dL/dX = Δ·Wᵀ
-              lambda g, ans, x, w, b: _swap_last(x) @ g,    # dL/dW = Xᵀ·Δ
+linear.defvjp(lambda g, ans, x, w, b: g @ w.T,     # dL/dX = Δ·Wᵀ (X and W are matrices)
+              lambda g, ans, x, w, b: x.T @ g,     # dL/dW = Xᵀ·Δ
               lambda g, ans, x, w, b: _ones_row(g) @ g)     # dL/db = 1ᵀ·Δ, Σ over the batch
 
 
@@ -217,7 +218,7 @@ def _ones_source(c, g):
     return c.constant(np.ones(n, dtype=g.dtype), f"ones{n}", how=f"np.ones({n}, np.{dtype})")
 
 
-linear.defsource(_linear_source,
+defsource(linear, _linear_source,
                  lambda c, g, ans, x, w, b: f"{g} @ {_swap_last_source(w)}",
                  lambda c, g, ans, x, w, b: f"{_swap_last_source(x)} @ {g}",
                  lambda c, g, ans, x, w, b: f"{_ones_source(c, g)} @ {g}", name="z")

@@ -1,10 +1,15 @@
 """The reverse sweep: read the tape backwards and apply the chain rule.
 
 Each entry `out = op(x₁, …, xₙ)` is visited after every entry that used `out`, so by
-then the adjoint of `out` — ∂loss/∂out, the sum of what its users sent back — is
-complete. The entry passes `vjp(g)` on to each of its inputs that needs a gradient.
-Visiting entries from the highest tape position to the lowest guarantees that order:
-an entry's users were all recorded after it.
+then its adjoint — ∂loss/∂out, the sum of what its users sent back, kept on the entry
+itself — is complete. The entry passes `g_input = rule(g, …)` on to each of its inputs
+that needs a gradient, adding it into the adjoint of the entry that made that input.
+
+The order needs no graph search and no sort. Entries are numbered as they are recorded,
+and every user of a value was recorded after it, so the sweep visits the entries that
+have received an adjoint from the highest number down: it starts at the output's entry
+and keeps the ones waiting their turn in a heap, by number. On a chain, where every
+value has one user, that heap holds one entry at a time.
 
 The rules are written with tape operations. When the sweep is itself recorded
 (`create_graph=True`, for gradients of gradients) they are given Tensors, so every
@@ -12,125 +17,114 @@ operation they do goes on the tape. Otherwise they are given the bare ndarrays, 
 HIPS autograd does: `g * ans` is then numpy's own product, with no bookkeeping.
 """
 
+import heapq
+
 import numpy as np
 
-from .tape import enable_grad, no_grad
-from .tensor import Tensor
+from ._tensor import Tensor, as_array
+from .tape import enable_grad, no_grad, versions
 
 
 def backward(output, grad=None, retain_graph=None, create_graph=False):
-    """`output.backward()`: add d output / d leaf into every leaf's `.grad`."""
+    """`y.backward()`: add dy / d leaf into `leaf.grad` for every leaf that needs it.
+
+    Gradients *add up* across calls, as in PyTorch: set `p.grad = None` (or call the
+    optimiser's `zero_grad()`) before each training step. The entries used are freed
+    afterwards; pass `retain_graph=True` to go back through them again
+    (`create_graph=True`, for gradients of gradients, retains them by default).
+    """
     seed = _seed(output, grad)
-    found = _sweep(output, seed, entries_reaching(output), retain_graph, create_graph)
     given = {id(seed.data)}
-    for leaf, g in found.values():
-        g = _own(g.data if create_graph else g, given)
-        leaf.grad = g if leaf.grad is None else np.asarray(leaf.grad + g)
+    for leaf, g in _sweep(output, seed, retain_graph, create_graph).values():
+        if leaf._entry is None:
+            g = _own(g.data if create_graph else g, given)
+            leaf.grad = g if leaf.grad is None else np.asarray(leaf.grad + g)
 
 
-def gradients(output, sources, grad=None, retain_graph=None, create_graph=False,
-              entries=None):
+Tensor.backward = backward
+
+
+def gradients(output, sources, grad=None, retain_graph=None, create_graph=False, tape=None):
     """d output / d source for each source, without touching `.grad`.
 
     A source may be a leaf or any tensor computed on the way. Returns ndarrays, or
-    Tensors with their own history if `create_graph`. `entries`: only these count
-    (a Tape's own list).
+    Tensors with their own history if `create_graph`. `tape`: only the entries that
+    Tape lists count (the others are held constant).
     """
     sources = list(sources)
     for s in sources:
         if not isinstance(s, Tensor):
             raise TypeError(f"gradient sources must be Tensors, got {type(s).__name__}")
     seed = _seed(output, grad)
-    reaching = entries_reaching(output)
-    if entries is not None:
-        listed = {e.index for e in entries}
-        reaching = [e for e in reaching if e.index in listed]
-    found = _sweep(output, seed, reaching, retain_graph, create_graph, sources)
+    found = _sweep(output, seed, retain_graph, create_graph, sources, tape)
     result, given = [], {id(seed.data)}
     for s in sources:
-        if id(s) not in found:
-            zeros = np.zeros_like(s.data)
-            result.append(Tensor._wrap(zeros) if create_graph else zeros)
-        else:
-            g = found[id(s)][1]
-            result.append(g if create_graph else _own(g, given))
+        g = found[id(s)][1] if id(s) in found else Tensor._wrap(np.zeros_like(s.data))
+        result.append(g if create_graph else _own(as_array(g), given))   # zeros: s not used
     return result
 
 
-def entries_reaching(output):
-    """The entries the output depends on, in tape order (found without recursion).
+def _sweep(output, seed, retain_graph, create_graph, sources=(), tape=None):
+    """Propagate adjoints from `output` back to the tensors it was computed from.
 
-    Sorting by tape position is all the ordering backward needs: every entry was
-    recorded after the entries that produced its inputs."""
-    found, stack = {}, [output._entry] if output._entry is not None else []
-    while stack:
-        entry = stack.pop()
-        if entry.index in found:
-            continue
-        found[entry.index] = entry
-        for x in entry.inputs or ():      # a freed entry no longer knows its inputs
-            if isinstance(x, Tensor) and x._entry is not None and x._entry.index not in found:
-                stack.append(x._entry)
-    return [found[i] for i in sorted(found)]
-
-
-def _sweep(output, seed, entries, retain_graph, create_graph, sources=()):
-    """Propagate adjoints from `output` back through `entries` (given in tape order).
-
-    Returns {id(tensor): (tensor, adjoint)} for the leaves that need a gradient and
-    for the `sources`. The adjoints are Tensors if `create_graph`, else ndarrays.
+    Returns {id(tensor): (tensor, adjoint)} for the tensors where the sweep ends (the
+    leaves, and tensors made outside `tape`) and for the `sources`. The adjoints are
+    Tensors if `create_graph`, else ndarrays.
     """
-    seed = seed if create_graph else seed.data
     free = not (create_graph if retain_graph is None else retain_graph)
-    adjoint = {id(output): [output, seed, False]}    # id -> [tensor, g, owned by us?]
     wanted = {id(s) for s in sources}
-    found = {id(output): (output, seed)} if id(output) in wanted else {}
+    ends, waiting, found = {}, [], {}     # leaves reached; entries due; sources' adjoints
+    add_to_adjoint(output, seed if create_graph else seed.data, ends, waiting, tape)
     with enable_grad() if create_graph else no_grad():
-        for entry in reversed(entries):
-            out = entry.out()
-            slot = adjoint.pop(id(out), None) if out is not None else None
-            if slot is None:
-                continue   # nothing downstream depends on this entry
-            g = slot[1]
-            if wanted and id(out) in wanted:
-                found[id(out)] = (out, g)
-            if entry.freed or out._version > entry.index:
-                _refuse(entry, out)
-            for t in entry.tapes:
-                if t.keep_adjoints:
-                    t.adjoints[entry.index] = g.data if create_graph else g
-            if create_graph:
-                ans, inputs = out, entry.inputs
-            else:
-                ans, inputs = out.data, entry.values
-            op, params = entry.op, entry.params
-            for argnum, x in enumerate(entry.inputs):
-                if type(x) is not Tensor:
-                    continue
-                if x._version > entry.index:
-                    _refuse(entry, x)
-                if not x.requires_grad:
-                    continue
-                if op.plain and argnum < len(op.vjps):
-                    gx = op.vjps[argnum](g, ans, *inputs, **params)
-                else:
-                    gx = op.vjp(argnum, g, ans, inputs, params, entry.saved)
-                if create_graph or gx.shape != x.data.shape or gx.dtype != x.data.dtype:
-                    gx = _checked(gx, x, entry, argnum, create_graph)
-                slot = adjoint.get(id(x))
-                if slot is None:
-                    adjoint[id(x)] = [x, gx, False]
-                else:
-                    _accumulate(slot, gx, create_graph)
-            if free:
-                entry.free()          # its values are used: release them at once
-    for key, (tensor, g, _) in adjoint.items():
-        if tensor._entry is None or key in wanted:
-            found[key] = (tensor, g)
+        try:
+            while waiting:
+                _, entry, out = heapq.heappop(waiting)      # the highest number first
+                g, entry.adjoint = entry.adjoint, None     # complete: its users are done
+                if wanted and id(out) in wanted:
+                    found[id(out)] = (out, g)
+                if entry.freed or entry.index < versions.last:
+                    _check_unchanged(entry, out)
+                if entry.tapes:
+                    _keep_adjoint(entry, g.data if create_graph else g)
+                ans, inputs = (out, entry.inputs) if create_graph else (out.data, entry.values)
+                op, params = entry.op, entry.params
+                plain = op.plain and len(inputs) <= len(op.vjps)      # no binding needed
+                rules = op.vjps if plain else op.rules_for(len(inputs), entry.saved)
+                for argnum, x in enumerate(entry.inputs):
+                    if type(x) is not Tensor or not x.requires_grad:
+                        continue
+                    g_input = rules[argnum](g, ans, *inputs, **params)    # the chain rule
+                    if create_graph or g_input.shape != x.data.shape or g_input.dtype is not x.data.dtype:
+                        g_input = _checked(g_input, x, entry, argnum, create_graph)
+                    add_to_adjoint(x, g_input, ends, waiting, tape)
+                if free:
+                    entry.free()          # its values are used: release them at once
+        except BaseException:
+            for _, entry, _ in waiting:   # leave no half-summed adjoint behind
+                entry.adjoint = None
+            raise
+    found.update((key, (x, g)) for key, (x, g) in ends.items() if x._entry is None or key in wanted)
     return found
 
 
-def _refuse(entry, value):
+def add_to_adjoint(x, g, ends, waiting, tape):
+    """x's adjoint += g. It is kept on the entry that computed x, which then waits in
+    the heap for its turn; for a leaf (or a tensor from outside `tape`) the sweep ends
+    there, and it is kept in `ends` as [x, sum]."""
+    entry = x._entry
+    if entry is not None and (tape is None or tape in entry.tapes):
+        if entry.adjoint is None:         # x's first user: g as it is, nothing added
+            entry.adjoint = g
+            heapq.heappush(waiting, (-entry.index, entry, x))   # x kept alive till then
+        else:
+            entry.adjoint = entry.adjoint + g
+    elif id(x) in ends:
+        ends[id(x)][1] = ends[id(x)][1] + g     # a fresh sum: g may be shared (see _own)
+    else:
+        ends[id(x)] = [x, g]
+
+
+def _check_unchanged(entry, out):
     """Differentiating through values that are gone or were changed would be wrong."""
     if entry.freed:
         raise RuntimeError(
@@ -138,11 +132,19 @@ def _refuse(entry, value):
             f"(entry #{entry.index}, {entry.op.name}): an earlier backward() "
             f"released its saved values. Pass retain_graph=True to the first "
             f"backward() if you need to go through the same graph twice.")
-    raise RuntimeError(
-        f"backward: a value that {entry.op.name} (entry #{entry.index}) saved for its "
-        f"gradient was changed in place afterwards (`-=`, `+=`, ... under no_grad), so "
-        f"its gradient would be wrong. Update parameters after backward(), or compute "
-        f"the loss again after the update.")
+    if any(type(x) is Tensor and x._version > entry.index for x in (out, *entry.inputs)):
+        raise RuntimeError(
+            f"backward: a value that {entry.op.name} (entry #{entry.index}) saved for its "
+            f"gradient was changed in place afterwards (`-=`, `+=`, ... under no_grad), "
+            f"so its gradient would be wrong. Update parameters after backward(), or "
+            f"compute the loss again after the update.")
+
+
+def _keep_adjoint(entry, g):
+    """Store the adjoint of the entry's output on the Tapes that asked to keep them."""
+    for t in entry.tapes:
+        if t.keep_adjoints:
+            t.adjoints[entry.index] = g
 
 
 def _checked(g, x, entry, argnum, create_graph):
@@ -158,18 +160,6 @@ def _checked(g, x, entry, argnum, create_graph):
     if g.dtype != x.data.dtype:
         g = g.astype(x.data.dtype)
     return g
-
-
-def _accumulate(slot, g, create_graph):
-    """Add g into an adjoint slot [tensor, sum, owned]. Shared arrays are never written:
-    the first sum is a fresh array, which later contributions may update in place."""
-    if create_graph:
-        slot[1] = slot[1] + g             # recorded: the sum is a tape operation
-    elif slot[2]:
-        slot[1] += g
-    else:
-        slot[1] = np.add(slot[1], g)
-        slot[2] = type(slot[1]) is np.ndarray   # a 0-d sum is a numpy scalar: not ours
 
 
 def _own(g, given):
@@ -202,7 +192,7 @@ def _seed(output, grad):
                 f"backward of a non-scalar tensor of shape {output.shape} needs a seed "
                 f"gradient: call y.backward(g) with g of shape {output.shape}, or reduce "
                 f"y to a scalar first (y.sum(), y.mean())")
-        return Tensor._wrap(np.ones_like(output.data))
+        return Tensor._wrap(np.ones(output.data.shape, output.data.dtype))
     g = grad if isinstance(grad, Tensor) else Tensor._wrap(np.asarray(grad, dtype=output.dtype))
     if g.shape != output.shape:
         raise ValueError(

@@ -16,8 +16,9 @@ import numpy as np
 
 from .conv_blocked import blocked_conv2d, blocked_conv_transpose2d, blocked_conv2d_weight_grad
 from .primitive import primitive
+from .sources import defsource
 from .reductions import sum as tape_sum
-from .tensor import as_array
+from ._tensor import as_array
 
 
 # ---- the arguments -----------------------------------------------------------------
@@ -142,7 +143,7 @@ def call_source(c, op, *args, **params):
     return f"{c.helper(op.name, op.forward)}({', '.join(written)})"
 
 
-_conv2d.defsource(
+defsource(_conv2d, 
     lambda c, x, w, b=None, stride=(1, 1), padding=(0, 0):
         call_source(c, _conv2d, x, w, b, stride=stride, padding=padding),
     lambda c, g, ans, x, w, b, stride, padding:                         # dx = Wᵀ·G, col2im
@@ -151,7 +152,7 @@ _conv2d.defsource(
         call_source(c, _conv2d_weight_grad, x, g, shape=w.shape, stride=stride, padding=padding),
     lambda c, g, ans, x, w, b, stride, padding: f"{g}.sum(axis=(0, 2, 3))",   # db = Σ g
     name="conv")
-_conv_transpose2d.defsource(
+defsource(_conv_transpose2d, 
     lambda c, g, w, shape, stride=(1, 1), padding=(0, 0):
         call_source(c, _conv_transpose2d, g, w, shape=tuple(shape), stride=stride,
                     padding=padding),
@@ -159,7 +160,7 @@ _conv_transpose2d.defsource(
         call_source(c, _conv2d, h, w, None, stride=stride, padding=padding),
     lambda c, h, ans, g, w, shape, stride, padding:
         call_source(c, _conv2d_weight_grad, h, g, shape=w.shape, stride=stride, padding=padding))
-_conv2d_weight_grad.defsource(
+defsource(_conv2d_weight_grad, 
     lambda c, x, g, shape, stride=(1, 1), padding=(0, 0):
         call_source(c, _conv2d_weight_grad, x, g, shape=tuple(shape), stride=stride,
                     padding=padding),

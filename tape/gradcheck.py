@@ -19,7 +19,7 @@ own gradients (that the rules are written with tape ops, so they can be recorded
 import numpy as np
 
 from .functional import grad
-from .tensor import Tensor
+from ._tensor import Tensor
 
 
 class GradcheckError(AssertionError):

@@ -1,10 +1,11 @@
-"""The tape as a Wengert list: one line per entry, each value named.
+"""`Tape`, an explicit tape, and the entries as a Wengert list: one line each, each value named.
 
     v1 = matmul(x, W)                        (1, 2) float64
     v2 = add(v1, b)                          (1, 2) float64
 
-`rows(entries)` gives the lines as structured rows (for tables and drawings);
-`listing(entries)` formats them. A tensor is named by its own `name`, else v1, v2, …
+`with Tape() as t:` keeps the entries recorded inside the block, to print them (the
+lines above), to draw them and to take gradients from them. `rows(entries)` gives the
+lines as structured rows (for tables and drawings); `listing(entries)` formats them. A tensor is named by its own `name`, else v1, v2, …
 in the order the values appear; constants are shown by their value.
 """
 
@@ -12,7 +13,76 @@ import itertools
 
 import numpy as np
 
-from .tensor import Tensor
+from ._tensor import Tensor
+from .backprop import gradients
+from .tape import state
+
+
+class Tape:
+    """An explicit tape: `with Tape() as t:` lists every entry recorded inside the block.
+
+        with tape.Tape() as t:
+            loss = ...
+        dW, db = t.gradient(loss, [W, b])   # .grad is left untouched
+        print(t)                              # the Wengert list, one entry per line
+
+    A Tape keeps what it recorded (values included) until the Tape itself is dropped, so
+    it can be printed and drawn after `backward()` too. `keep_adjoints=True` also
+    stores, for each entry, the gradient that arrived at its output during a sweep
+    (`t.gradient(...)` or `loss.backward()`), so the reverse sweep can be shown.
+    """
+
+    def __init__(self, keep_adjoints=False):
+        self.entries = []
+        self.keep_adjoints = keep_adjoints
+        self.adjoints = {}     # entry index -> ndarray, filled by the reverse sweep
+
+    def __enter__(self):
+        state.tapes = state.tapes + (self,)
+        return self
+
+    def __exit__(self, *exc):
+        state.tapes = tuple(t for t in state.tapes if t is not self)
+        return False
+
+    def __len__(self):
+        return len(self.entries)
+
+    def gradient(self, target, sources, output_gradient=None, retain_graph=None,
+                 create_graph=False):
+        """d target / d source for each source, read off this tape in reverse.
+
+        Returns a list of arrays (Tensors if `create_graph`), one per source, in the
+        sources' shapes; a source the target does not depend on gets zeros.
+        """
+        return gradients(target, sources, output_gradient, retain_graph=retain_graph,
+                         create_graph=create_graph, tape=self)
+
+    def listing(self, adjoints=False):
+        """The entries as lines: `v7 = matmul(v3, v5)   (128, 256) float32`, with the
+        gradient that flowed back into each value if `adjoints`."""
+        return listing(self.entries, self.adjoints if adjoints else None)
+
+    def __str__(self):
+        return self.listing() or "(empty tape)"
+
+    def __repr__(self):
+        return f"<Tape with {len(self.entries)} entries>"
+
+
+def entries_reaching(output):
+    """The entries the output depends on, in tape order (found without recursion), to
+    list and draw them: every entry was recorded after the entries that made its inputs."""
+    found, stack = {}, [output._entry] if output._entry is not None else []
+    while stack:
+        entry = stack.pop()
+        if entry.index in found:
+            continue
+        found[entry.index] = entry
+        for x in entry.inputs or ():      # a freed entry no longer knows its inputs
+            if isinstance(x, Tensor) and x._entry is not None and x._entry.index not in found:
+                stack.append(x._entry)
+    return [found[i] for i in sorted(found)]
 
 
 class Names:

@@ -8,7 +8,8 @@ that is exactly its rule here, averaged over the batch: (softmax − onehot) / N
 import numpy as np
 
 from .primitive import primitive
-from .tensor import Tensor, as_array
+from .sources import defsource
+from ._tensor import Tensor, as_array
 from .reductions import mean
 
 
@@ -30,7 +31,7 @@ def softmax_vjp(g, a, axis):
 
 softmax.defvjp(lambda g, ans, x, axis=-1: softmax_vjp(g, ans, axis))
 # generated forms (tape.compiler): the same numpy calls as the forward and the rule
-softmax.defsource(lambda c, x, axis=-1: f"{c.helper('softmax', softmax.forward)}({x}, axis={axis})",
+defsource(softmax, lambda c, x, axis=-1: f"{c.helper('softmax', softmax.forward)}({x}, axis={axis})",
                   lambda c, g, ans, x, axis=-1:
                       f"{c.helper('softmax_vjp', softmax_vjp)}({g}, {ans}, {axis})", name="a")
 
@@ -42,7 +43,7 @@ def log_softmax(x, axis=-1):
 
 # ∂ log aᵢ/∂zⱼ = δᵢⱼ − aⱼ, so the vjp is g − a Σg
 log_softmax.defvjp(lambda g, ans, x, axis=-1: g - softmax(x, axis=axis) * g.sum(axis=axis, keepdims=True))
-log_softmax.defsource(
+defsource(log_softmax, 
     lambda c, x, axis=-1: f"{c.helper('log_softmax', log_softmax.forward)}({x}, axis={axis})",
     lambda c, g, ans, x, axis=-1: f"{g} - {c.helper('softmax', softmax.forward)}({x}, "
                                   f"axis={axis}) * {g}.sum(axis={axis}, keepdims=True)")
@@ -119,13 +120,13 @@ def _cross_entropy_vjp(g, ans, logits, labels, saved):
 _cross_entropy.defvjp(_cross_entropy_vjp, None)
 
 # the forward computes the loss and (a − y)/N at once; the rule reuses the latter
-_cross_entropy.defsource(
+defsource(_cross_entropy, 
     lambda c, logits, labels: c.let(
         f"{c.helper('cross_entropy_and_grad', _cross_entropy.forward)}({logits}, {labels})",
         ("ce", "softmax_minus_onehot"), count=2),
     lambda c, g, ans, logits, labels, saved: c.times(g, saved),
     None, name="ce")
-_cross_entropy_grad.defsource(
+defsource(_cross_entropy_grad, 
     lambda c, logits, labels:
         f"{c.helper('cross_entropy_grad', _cross_entropy_grad.forward)}({logits}, {labels})",
     lambda c, g, ans, logits, labels:

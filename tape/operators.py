@@ -1,8 +1,9 @@
 """Python's operators and methods on Tensors, attached once the ops exist.
 
 `x * y` calls `multiply(x, y)`, `x.sum()` calls `sum(x)`, `x[0]` calls `getitem`.
-The Tensor class itself (tensor.py) knows nothing of the ops; this module gives it
-its arithmetic, so the mechanism underneath imports no op at all.
+The Tensor class itself (_tensor.py) knows nothing of the ops; this module gives it
+its arithmetic, its comparisons and what makes it read like an array (`len`, `.item()`,
+`float()`, its printed form), so the mechanism underneath imports no op at all.
 
 numpy's own functions do not know the tape: `np.exp(t)` would compute on the values
 and silently drop the gradient. So a Tensor answers numpy with the tape's op where one
@@ -13,7 +14,7 @@ with an error naming the tape function to use.
 import numpy as np
 
 from . import activations, arithmetic, losses, reductions, shapes
-from .tensor import Tensor, as_array, ufunc_ops
+from ._tensor import Tensor, as_array, ufunc_ops
 
 
 def _index(index):
@@ -36,6 +37,36 @@ for _name, _op in _binary.items():
     setattr(Tensor, f"__{_name}__", lambda self, other, op=_op: op(self, other))
     setattr(Tensor, f"__r{_name}__", lambda self, other, op=_op: op(other, self))
 
+# ---- comparisons: boolean tensors, no gradient ---------------------------------------
+Tensor.__lt__ = lambda self, other: Tensor._wrap(self.data < as_array(other))
+Tensor.__le__ = lambda self, other: Tensor._wrap(self.data <= as_array(other))
+Tensor.__gt__ = lambda self, other: Tensor._wrap(self.data > as_array(other))
+Tensor.__ge__ = lambda self, other: Tensor._wrap(self.data >= as_array(other))
+Tensor.__eq__ = lambda self, other: Tensor._wrap(self.data == as_array(other))
+Tensor.__ne__ = lambda self, other: Tensor._wrap(self.data != as_array(other))
+
+# ---- a Tensor as a value: its numbers, its length, its printed form -------------------
+Tensor.__len__ = lambda self: len(self.data)
+Tensor.item = lambda self: self.data.item()
+Tensor.numpy = lambda self: self.data            # the ndarray (shared, not copied)
+Tensor.__float__ = lambda self: float(self.data)
+Tensor.__int__ = lambda self: int(self.data)
+Tensor.__bool__ = lambda self: bool(self.data)
+
+
+def _repr(self):
+    body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(")
+    extra = ", requires_grad=True" if self.requires_grad else ""
+    if self.dtype not in (np.float64, np.int64, np.bool_):
+        extra = f", dtype={self.dtype}" + extra
+    if self.name:
+        extra += f", name={self.name!r}"
+    return f"tensor({body}{extra})"
+
+
+Tensor.__repr__ = _repr
+
+# ---- arithmetic and methods ----------------------------------------------------------
 Tensor.__neg__ = lambda self: arithmetic.negative(self)
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: arithmetic.absolute(self)
@@ -51,7 +82,7 @@ Tensor.max = lambda self, axis=None, keepdims=False: reductions.max(self, axis=a
 for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu"):    # for chaining: x.exp().sum()
     setattr(Tensor, _name, getattr(activations, _name))
 
-# the ops `+= -= *= /=` fall back to when they must record (tensor.py, `_in_place`)
+# the ops `+= -= *= /=` fall back to when they must record (_tensor.py, `_in_place`)
 ufunc_ops.update({np.add: arithmetic.add, np.subtract: arithmetic.subtract,
                   np.multiply: arithmetic.multiply, np.true_divide: arithmetic.divide})
 

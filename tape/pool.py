@@ -11,6 +11,7 @@ import numpy as np
 from .conv import call_source, check_images, output_size, pair
 from .im2col import col2im, windows
 from .primitive import primitive
+from .sources import defsource
 
 
 # ---- max-pooling ----------------------------------------------------------------------
@@ -137,7 +138,7 @@ def avg_pool2d(x, kernel_size, stride=None):
 
 # ---- generated forms (tape.compiler): the ops' own functions, called as the tape calls them
 
-_max_pool2d.defsource(
+defsource(_max_pool2d, 
     lambda c, x, kernel, stride: c.let(call_source(c, _max_pool2d, x, kernel=kernel,
                                                    stride=stride),
                                        ("pooled", "winners"), count=2),
@@ -145,18 +146,18 @@ _max_pool2d.defsource(
         call_source(c, _unpool, g, f"{c.helper('pool_winners', _winners)}({saved}, "
                                    f"{x.shape}, {kernel}, {stride})", shape=x.shape),
     name="pooled")
-_unpool.defsource(
+defsource(_unpool, 
     lambda c, g, index, shape: call_source(c, _unpool, g, c.literal(index), shape=tuple(shape)),
     lambda c, h, ans, g, index, shape: call_source(c, _gather, h, c.literal(index)))
-_gather.defsource(
+defsource(_gather, 
     lambda c, x, index: call_source(c, _gather, x, c.literal(index)),
     lambda c, g, ans, x, index: call_source(c, _unpool, g, c.literal(index), shape=x.shape))
-_avg_pool2d.defsource(
+defsource(_avg_pool2d, 
     lambda c, x, kernel, stride: call_source(c, _avg_pool2d, x, kernel=kernel, stride=stride),
     lambda c, g, ans, x, kernel, stride:
         call_source(c, _avg_unpool, g, kernel=kernel, stride=stride, shape=x.shape),
     name="pooled")
-_avg_unpool.defsource(
+defsource(_avg_unpool, 
     lambda c, g, kernel, stride, shape:
         call_source(c, _avg_unpool, g, kernel=kernel, stride=stride, shape=tuple(shape)),
     lambda c, h, ans, g, kernel, stride, shape:

@@ -24,8 +24,10 @@ and records nothing. That is what lets one rule serve both kinds of backward pas
 position first: `rule(argnum, g, ans, *inputs)`.
 """
 
+import functools
+
+from ._tensor import Tensor, wrap_value
 from .tape import Entry, state
-from .tensor import Tensor
 
 
 class Primitive:
@@ -37,8 +39,7 @@ class Primitive:
         self.saves = saves           # forward returns (output, what the rule will reuse)
         self.variadic = variadic     # one rule for every input, told the input's position
         self.vjps = ()               # the rule for each input, in order
-        self.plain = False           # every input has a rule, called as rule(g, ans, *xs)
-        self.source = None           # its generated form: numpy source (tape.compiler)
+        self.plain = False           # a rule for every input, called as rule(g, ans, *xs)
         self.__doc__ = forward.__doc__
         self.__name__ = self.name
 
@@ -51,46 +52,43 @@ class Primitive:
         self.plain = not (self.saves or self.variadic or None in rules)
         return self
 
-    def defsource(self, forward, *vjps, name=None):
-        """Give the op's generated form: the numpy source of its forward and of each rule
-        (tape/compiler/program.py says what a form receives and returns)."""
-        self.source = (forward, vjps, name)
-        return self
-
     def __call__(self, *args, **params):
-        wrap = record = False
+        values, record, wrap = [], False, False
         for a in args:
             if type(a) is Tensor:
+                values.append(a.data)
                 wrap = True
-                if a.requires_grad:
-                    record = True
-                    break
-        values = [a.data if type(a) is Tensor else a for a in args]
-        result = self.forward(*values, **params)
-        saved = None
-        if self.saves:
+                record = record or a.requires_grad
+            else:
+                values.append(a)
+        result, saved = self.forward(*values, **params), None
+        if self.saves:                # the forward gave (output, what its rule will reuse)
             result, saved = result
         if not wrap:
             return result           # arrays in, array out: how rules run in a plain backward
-        out = Tensor._wrap(result)
         if record and state.recording:
-            out.requires_grad = True
+            out = wrap_value(result, True)
             out._entry = Entry(self, args, values, params, out, saved)
-        return out
+            return out
+        return wrap_value(result, False)
 
-    def vjp(self, argnum, g, ans, inputs, params, saved):
-        """The gradient with respect to input `argnum`, given the output's adjoint g."""
+    def rules_for(self, count, saved=None):
+        """The rule for each of `count` inputs, each called as rule(g, ans, *inputs,
+        **params): a rule's position (variadic) or the forward's saved value bound in."""
         rules = self.vjps
-        rule = rules[0] if self.variadic else rules[argnum] if argnum < len(rules) else None
-        if rule is None:
-            raise NotImplementedError(
-                f"{self.name}: no gradient rule for input {argnum}; "
-                f"define one with {self.name}.defvjp(...)")
-        if self.variadic:
-            return rule(argnum, g, ans, *inputs, **params)
-        if self.saves:
-            return rule(g, ans, *inputs, saved=saved, **params)
-        return rule(g, ans, *inputs, **params)
+        if self.plain and count <= len(rules):
+            return rules
+        bound = []
+        for argnum in range(count):
+            rule = rules[0] if self.variadic else rules[argnum] if argnum < len(rules) else None
+            bound.append(functools.partial(_no_rule, self.name, argnum) if rule is None else
+                         functools.partial(rule, argnum) if self.variadic else
+                         functools.partial(rule, saved=saved) if self.saves else rule)
+        return bound
+
+    def vjp(self, argnum, g, ans, inputs, params, saved=None):
+        """The gradient with respect to input `argnum`, given the output's adjoint g."""
+        return self.rules_for(len(inputs), saved)[argnum](g, ans, *inputs, **params)
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -101,3 +99,9 @@ def primitive(forward=None, *, name=None, saves=False, variadic=False):
     if forward is None:
         return lambda f: Primitive(f, name, saves, variadic)
     return Primitive(forward, name, saves, variadic)
+
+
+def _no_rule(name, argnum, *args, **kwargs):
+    raise NotImplementedError(
+        f"{name}: no gradient rule for input {argnum}; define one with {name}.defvjp(...)")
+

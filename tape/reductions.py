@@ -10,7 +10,8 @@ import math
 import numpy as np
 
 from .primitive import primitive
-from .tensor import as_array
+from .sources import defsource
+from ._tensor import as_array
 from .shapes import broadcast_to, reshape
 
 
@@ -32,7 +33,9 @@ def _spread(g, x, axis):
 
 @primitive
 def sum(x, axis=None, keepdims=False):
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    # Plain form: np.sum(x, axis=axis, keepdims=keepdims), which calls this same
+    # reduction through a Python-level wrapper that costs as much as a small sum
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
 sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis))   # ∂Σx/∂xᵢ = 1
@@ -51,7 +54,7 @@ def _spread_source(c, g, x, axis):
     return f"np.broadcast_to({g}, {x.shape})"
 
 
-sum.defsource(lambda c, x, axis=None, keepdims=False: _reduction_source("sum", x, axis, keepdims),
+defsource(sum, lambda c, x, axis=None, keepdims=False: _reduction_source("sum", x, axis, keepdims),
               lambda c, g, ans, x, axis=None, keepdims=False: _spread_source(c, g, x, axis),
               name="s")
 
@@ -77,7 +80,7 @@ def _mean_source(x, axis, keepdims):
     return _reduction_source("mean", x, axis, keepdims)
 
 
-mean.defsource(lambda c, x, axis=None, keepdims=False: _mean_source(x, axis, keepdims),
+defsource(mean, lambda c, x, axis=None, keepdims=False: _mean_source(x, axis, keepdims),
                lambda c, g, ans, x, axis=None, keepdims=False:
                    _spread_source(c, c.let(f"{g} / {_count(x, axis)}"), x, axis), name="m")
 
@@ -95,6 +98,6 @@ def _max_vjp(g, ans, x, axis=None, keepdims=False):
 
 
 max.defvjp(_max_vjp)
-max.defsource(lambda c, x, axis=None, keepdims=False: _reduction_source("max", x, axis, keepdims),
+defsource(max, lambda c, x, axis=None, keepdims=False: _reduction_source("max", x, axis, keepdims),
               lambda c, g, ans, x, axis=None, keepdims=False:
                   f"{c.helper('max_grad', _max_vjp)}({g}, {ans}, {x}, axis={axis!r})", name="m")

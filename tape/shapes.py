@@ -9,17 +9,25 @@ stretched an input to the output's shape, so the gradient is summed back.
 import numpy as np
 
 from .primitive import primitive
-from .tensor import as_array
+from .sources import defsource
+from ._tensor import as_array
 
 
 # ---- broadcasting ------------------------------------------------------------------
 
+def broadcast_axes(input_shape, output_shape):
+    """The output axes over which a gradient is summed for an input of `input_shape`:
+    those broadcasting added in front, and those it stretched from length 1."""
+    extra = len(output_shape) - len(input_shape)
+    return tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(input_shape)
+        if n == 1 and output_shape[extra + i] != 1)
+
+
 @primitive
 def sum_to(x, shape):
     """Sum x over the axes that broadcasting added or stretched, to get `shape`."""
-    extra = x.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and x.shape[extra + i] != 1)
+    axes = broadcast_axes(shape, x.shape)
     out = x.sum(axis=axes, keepdims=True) if axes else x
     return out.reshape(shape)
 
@@ -27,10 +35,10 @@ def sum_to(x, shape):
 @primitive
 def broadcast_to(x, shape):
     """Stretch x to `shape` (a read-only view; no copy)."""
-    if type(x) is np.ndarray and x.ndim == 0:
+    if type(x) is np.ndarray and x.ndim == 0 or isinstance(x, np.generic):
         # A single number, the adjoint of every full sum or mean: the view is built
         # directly, every stride 0. Plain form: np.broadcast_to(x, shape), which makes
-        # the same view through several Python-level checks, ~10× slower on small arrays
+        # the same view through several Python-level checks (docs/speed.md)
         view = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
         view.flags.writeable = False
         return view
@@ -41,9 +49,9 @@ sum_to.defvjp(lambda g, ans, x, shape: broadcast_to(g, shape=x.shape))
 broadcast_to.defvjp(lambda g, ans, x, shape: sum_to(g, shape=x.shape))
 
 # generated forms (tape.compiler): the same numpy calls as the forward and the rule
-sum_to.defsource(lambda c, x, shape: c.unbroadcast(x, tuple(shape)),
+defsource(sum_to, lambda c, x, shape: c.unbroadcast(x, tuple(shape)),
                  lambda c, g, ans, x, shape: f"np.broadcast_to({g}, {x.shape})")
-broadcast_to.defsource(lambda c, x, shape: f"np.broadcast_to({x}, {tuple(shape)})",
+defsource(broadcast_to, lambda c, x, shape: f"np.broadcast_to({x}, {tuple(shape)})",
                        lambda c, g, ans, x, shape: c.unbroadcast(g, x))
 
 
@@ -56,24 +64,16 @@ def unbroadcast(g, x):
     return sum_to(g, shape=shape)
 
 
-def broadcast_axes(input_shape, output_shape):
-    """The output axes over which a gradient is summed for an input of `input_shape`."""
-    extra = len(output_shape) - len(input_shape)
-    return tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(input_shape)
-        if n == 1 and output_shape[extra + i] != 1)
-
-
 # ---- reshaping ---------------------------------------------------------------------
 
 @primitive
 def reshape(x, shape):
-    return np.reshape(x, shape)
+    return np.asarray(x).reshape(shape)     # np.reshape(x, shape), without its wrapper
 
 
 @primitive
 def transpose(x, axes=None):
-    return np.transpose(x, axes)
+    return np.asarray(x).transpose(axes)    # np.transpose(x, axes), without its wrapper
 
 
 def _inverse(axes):
@@ -91,9 +91,9 @@ def _transpose_source(x, axes):
     return f"{x}.T" if axes is None else f"{x}.transpose({tuple(axes)})"
 
 
-reshape.defsource(lambda c, x, shape: f"{x}.reshape({tuple(shape)})",
+defsource(reshape, lambda c, x, shape: f"{x}.reshape({tuple(shape)})",
                   lambda c, g, ans, x, shape: f"{g}.reshape({x.shape})")
-transpose.defsource(lambda c, x, axes=None: _transpose_source(x, axes),
+defsource(transpose, lambda c, x, axes=None: _transpose_source(x, axes),
                     lambda c, g, ans, x, axes=None: _transpose_source(g, _inverse(axes)))
 
 
@@ -143,11 +143,11 @@ def index_source(c, index):
     return text + "," if isinstance(index, tuple) and len(index) == 1 else text or "()"
 
 
-getitem.defsource(lambda c, x, index: f"{x}[{index_source(c, index)}]",
+defsource(getitem, lambda c, x, index: f"{x}[{index_source(c, index)}]",
                   lambda c, g, ans, x, index:
                       f"{c.helper('scatter_add', scatter_add.forward)}({g}, "
                       f"{c.literal(index)}, {x.shape})")
-scatter_add.defsource(lambda c, g, index, shape:
+defsource(scatter_add, lambda c, g, index, shape:
                           f"{c.helper('scatter_add', scatter_add.forward)}({g}, "
                           f"{c.literal(index)}, {tuple(shape)})",
                       lambda c, h, ans, g, index, shape: f"{h}[{index_source(c, index)}]")
@@ -180,7 +180,7 @@ def _concatenate_vjp_source(c, argnum, g, ans, *xs, axis=0):
     return f"{g}[{index_source(c, tuple(index))}]"
 
 
-_concatenate.defsource(
+defsource(_concatenate, 
     lambda c, *xs, axis=0: f"np.concatenate(({''.join(f'{x}, ' for x in xs)}), axis={axis})",
     _concatenate_vjp_source)
 
@@ -243,7 +243,7 @@ def cast(x, dtype):
 
 
 cast.defvjp(lambda g, ans, x, dtype: cast(g, dtype=np.result_type(as_array(x))))
-cast.defsource(lambda c, x, dtype: f"{x}.astype(np.{np.dtype(dtype).name}, copy=False)",
+defsource(cast, lambda c, x, dtype: f"{x}.astype(np.{np.dtype(dtype).name}, copy=False)",
                lambda c, g, ans, x, dtype: f"{g}.astype(np.{x.dtype.name}, copy=False)")
 
 

@@ -367,7 +367,7 @@ OPS = [
 ]
 
 # Public callables of `tape` that are not operations on tensors.
-NOT_OPS = {"tensor", "primitive", "is_recording", "grad", "value_and_grad", "gradients",
+NOT_OPS = {"tensor", "primitive", "is_recording", "scope", "grad", "value_and_grad", "gradients",
            "backward", "entries_reaching", "broadcast_axes", "listing",
            "gradcheck", "numerical_gradient", "one_hot", "unbroadcast", "compile"}
 # Rows reached through a Tensor operator rather than a name of `tape`.

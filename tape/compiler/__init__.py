@@ -5,7 +5,7 @@
     print(step.source)                        # the forward, then `# backward`, in numpy
 
 The tape of one call is a program: the ops in the order they ran. Written out with
-each op's generated form (beside its gradient rule, `op.defsource`), and followed by
+each op's generated form (beside its gradient rule, `defsource(op, ...)` from tape/sources.py), and followed by
 the reverse sweep unrolled, it is the numpy a student writes for homework, and runs as
 fast. Read in this order:
 
@@ -28,7 +28,7 @@ import numpy as np
 from ..backprop import gradients
 from ..functional import is_nested
 from ..tape import is_recording
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .generate import CompileError, generate
 from .guards import TracedValueError
 from .trace import Trace

@@ -11,8 +11,8 @@ variable, no forward statement whose value nobody uses.
 
 import numpy as np
 
-from ..backprop import entries_reaching
-from ..tensor import Tensor
+from ..listing import entries_reaching
+from .._tensor import Tensor
 from .program import Program
 
 
@@ -61,10 +61,10 @@ def generate(trace, name, literals=True):
     # ---- the forward: the entries in tape order -------------------------------------
     outputs = {}                                 # entry index -> (out symbol, saved symbol)
     for entry in entries:
-        form = entry.op.source
+        form = getattr(entry.op, "source", None)
         if form is None:
             raise CompileError(f"{entry.op.name} has no generated form (define it with "
-                               f"{entry.op.name}.defsource(...) beside its gradient rule)")
+                               f"tape.sources.defsource({entry.op.name}, ...) beside its gradient rule)")
         forward, _, hint = form
         ins = [symbol(x, entry, i) for i, x in enumerate(entry.inputs)]
         produced = output_of(entry)

@@ -19,7 +19,8 @@ import threading
 import numpy as np
 
 from ..primitive import primitive
-from ..tensor import Tensor
+from ..sources import defsource
+from .._tensor import Tensor
 
 
 class TracedValueError(RuntimeError):
@@ -111,7 +112,7 @@ COMPARISONS = {"__lt__": (less, "<"), "__le__": (less_equal, "<="), "__gt__": (g
 
 for _op, _symbol in COMPARISONS.values():
     # a mask is a constant of the backward pass: no rule, and no gradient flows into it
-    _op.defsource(lambda c, x, y, s=_symbol: f"{x} {s} {y}", name="mask")
+    defsource(_op, lambda c, x, y, s=_symbol: f"{x} {s} {y}", name="mask")
 
 
 def _recorded_comparison(name, op):

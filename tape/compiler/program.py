@@ -1,10 +1,10 @@
 """A program being written: numpy statements, one per line, run as they are written.
 
-Every op's generated form (`op.defsource(forward, *vjps)`, beside its gradient rule)
+Every op's generated form (`defsource(op, forward, *vjps)`, beside its gradient rule)
 is a function of a `Program` and of `Symbol`s, the named values of the program:
 
-    tanh.defsource(lambda c, x: f"np.tanh({x})",                 # the forward
-                   lambda c, g, ans, x: f"{g} * (1 - {ans} * {ans})")   # its vjp
+    defsource(tanh, lambda c, x: f"np.tanh({x})",               # the forward
+              lambda c, g, ans, x: f"{g} * (1 - {ans} * {ans})")   # its vjp
 
 A form returns a numpy expression (a string; the program gives it a name) or a Symbol
 it made itself with `c.let(...)` (a form of several statements). A forward form gets

@@ -9,8 +9,8 @@ numpy's random generator, an argument changed in place.
 
 import numpy as np
 
-from ..tape import Tape
-from ..tensor import Tensor
+from ..listing import Tape
+from .._tensor import Tensor
 from .guards import TracedValueError, check_no_randomness, install, tracing, user_line
 
 install()

@@ -42,8 +42,8 @@ def test_every_moons_backend_computes_micrograds_loss_as_numpy_does(name):
     assert expected[2] < expected[0]                 # the steps do train
 
 
-def test_the_floor_differentiates_the_benchmarks_chain_of_multiplies():
-    from benchmarks.floor import Node
+def test_the_lean_reference_differentiates_the_benchmarks_chain_of_multiplies():
+    from benchmarks.lean import Node
     x, y = Node(np.array([1.5, -2.0])), Node(np.array([0.5, 3.0]))
     z = x
     for _ in range(4):
@@ -51,6 +51,14 @@ def test_the_floor_differentiates_the_benchmarks_chain_of_multiplies():
     z.sum().backward()                              # Σ x·y⁴
     np.testing.assert_allclose(x.grad, y.data ** 4)
     np.testing.assert_allclose(y.grad, 4 * x.data * y.data ** 3)
+
+
+def test_the_lean_reference_adds_the_adjoints_of_a_value_used_twice():
+    from benchmarks.lean import Node
+    x = Node(np.array([2.0, -1.0]))
+    h = x * x                                       # h is used by both terms below
+    (h * 3.0 + h * h).sum().backward()              # Σ 3x² + x⁴
+    np.testing.assert_allclose(x.grad, 6 * x.data + 4 * x.data ** 3)
 
 
 def test_moons_hand_gradients_are_the_tapes_gradients_of_the_same_loss():

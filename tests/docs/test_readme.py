@@ -1,11 +1,16 @@
 """The README's examples run and print what the README says they print."""
 
+import argparse
 import contextlib
 import io
 import re
 from pathlib import Path
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
+SPEED = (ROOT / "docs" / "speed.md").read_text()
 
 
 def blocks(language):
@@ -43,12 +48,20 @@ def test_every_twolayer_flag_is_in_the_readme():
                 assert flag in README, flag
 
 
-def test_every_benchmark_flag_is_in_the_readme():
-    from benchmarks.run import parser
+@pytest.mark.parametrize("command", ["benchmarks.run", "benchmarks.engine"])
+def test_every_benchmark_flag_is_in_docs_speed(command):
+    import importlib
+    parser = importlib.import_module(command).parser
     for action in parser()._actions:
+        if action.help == argparse.SUPPRESS:
+            continue                                # the worker processes' own flags
         for flag in action.option_strings:
             if flag not in ("-h", "--help"):
-                assert flag in README, flag
+                assert flag in SPEED, flag
+
+
+def test_the_readme_links_the_speed_reference():
+    assert "docs/speed.md" in README and "python -m benchmarks.engine" in README
 
 
 def test_every_cnn_flag_is_in_the_readme():

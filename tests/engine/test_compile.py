@@ -43,7 +43,7 @@ def test_the_scan_finds_the_ops_of_every_file():
 def test_every_primitive_has_a_generated_form_for_its_forward_and_each_rule():
     missing = []
     for name, op in sorted(all_primitives().items()):
-        if op.source is None:
+        if getattr(op, "source", None) is None:
             missing.append(f"{name} (no defsource)")
             continue
         _, vjps, _ = op.source
@@ -61,7 +61,7 @@ def test_every_row_of_the_op_table_records_only_ops_with_a_generated_form(op):
     xs = [tape.tensor(x, requires_grad=True) for x in inputs]
     with tape.Tape() as t:
         op.apply(*xs, **params)
-    missing = {e.op.name for e in t.entries if e.op.source is None}
+    missing = {e.op.name for e in t.entries if getattr(e.op, "source", None) is None}
     assert not missing, f"{op.id} records {missing}, which have no generated form"
 
 

@@ -148,6 +148,17 @@ def test_a_primitive_without_a_rule_names_the_op_and_the_input():
         twice(x).backward()
 
 
+def test_a_primitive_with_fewer_rules_than_inputs_names_the_input_without_one():
+    @tape.primitive
+    def scaled(x, y):
+        return x * y
+
+    scaled.defvjp(lambda g, ans, x, y: g * y)            # a rule for x only
+    x, y = tape.tensor(2.0, requires_grad=True), tape.tensor(3.0, requires_grad=True)
+    with pytest.raises(NotImplementedError, match=r"scaled: no gradient rule for input 1"):
+        scaled(x, y).backward()
+
+
 def test_stack_of_nothing():
     with pytest.raises(ValueError, match="stack needs at least one tensor"):
         tape.stack([])

@@ -7,14 +7,15 @@ A Tensor holds
 - `_entry`: the tape entry that produced it (None for a leaf: an input or a parameter),
 - `_version`: when it was last changed in place (see `__iadd__` below).
 
-This module knows nothing of the operations: the arithmetic operators, indexing and
-methods such as `.sum()` are attached to the class by `operators.py`, after the ops
-are defined.
+This module knows nothing of the operations: the arithmetic operators, comparisons,
+indexing, printing and methods such as `.sum()` or `.item()` are attached to the class
+by `operators.py`, after the ops are defined (as autodidact attaches its array methods
+to its Box), and `.backward()` by `backprop.py`, which holds the reverse sweep.
 """
 
 import numpy as np
 
-from .tape import clock, state
+from .tape import clock, state, versions
 
 
 class Tensor:
@@ -35,17 +36,7 @@ class Tensor:
         self._version = 0
         self.name = name
 
-    @classmethod
-    def _wrap(cls, data):
-        """A result of a primitive: no checks, no copies (the hot path)."""
-        t = cls.__new__(cls)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
-        t.grad = None
-        t.requires_grad = False
-        t._entry = None
-        t._version = 0
-        t.name = None
-        return t
+    _wrap = staticmethod(lambda data: wrap_value(data, False))   # an op's result, unchecked
 
     # ---- what it is -------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -54,68 +45,20 @@ class Tensor:
     size = property(lambda self: self.data.size)
     is_leaf = property(lambda self: self._entry is None)
 
-    def __len__(self):
-        return len(self.data)
-
-    def item(self):
-        return self.data.item()
-
-    def numpy(self):
-        """The ndarray (shared, not copied)."""
-        return self.data
-
     def detach(self):
         """The same values, cut off from the tape: gradients stop here."""
         return Tensor._wrap(self.data)
 
-    def __repr__(self):
-        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(")
-        extra = ", requires_grad=True" if self.requires_grad else ""
-        if self.dtype not in (np.float64, np.int64, np.bool_):
-            extra = f", dtype={self.dtype}" + extra
-        if self.name:
-            extra += f", name={self.name!r}"
-        return f"tensor({body}{extra})"
-
-    def __float__(self):
-        return float(self.data)
-
-    def __int__(self):
-        return int(self.data)
-
-    def __bool__(self):
-        return bool(self.data)
-
     __hash__ = object.__hash__   # tensors are dict keys by identity (optimiser state)
-
-    # ---- comparisons: boolean tensors, no gradient -----------------------------------
-    def __lt__(self, other): return Tensor._wrap(self.data < _value(other))
-    def __le__(self, other): return Tensor._wrap(self.data <= _value(other))
-    def __gt__(self, other): return Tensor._wrap(self.data > _value(other))
-    def __ge__(self, other): return Tensor._wrap(self.data >= _value(other))
-    def __eq__(self, other): return Tensor._wrap(self.data == _value(other))
-    def __ne__(self, other): return Tensor._wrap(self.data != _value(other))
-
-    # ---- backward -----------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
-        """Accumulate d self / d leaf into `leaf.grad` for every leaf that needs it.
-
-        Gradients *add up* across calls, as in PyTorch: set `p.grad = None` (or call
-        the optimiser's `zero_grad()`) before each training step. The entries used
-        are freed afterwards; pass `retain_graph=True` to go back through them again
-        (`create_graph=True`, for gradients of gradients, retains them by default).
-        """
-        from .backprop import backward       # the sweep is built on this module
-        backward(self, grad, retain_graph, create_graph)
 
     # ---- in-place updates: `with no_grad(): W -= lr * W.grad` ----------------------
     def _in_place(self, ufunc, other, symbol):
-        other_data = _value(other)
+        other_data = as_array(other)
         needs_record = state.recording and (
             self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
         if not needs_record:
             ufunc(self.data, other_data, out=self.data, casting="same_kind")
-            self._version = next(clock)   # backward checks no saved value changed since
+            self._version = versions.last = next(clock)   # backward checks what it reads
             return self
         if self._entry is None and self.requires_grad:
             raise RuntimeError(
@@ -130,6 +73,16 @@ class Tensor:
     def __itruediv__(self, other): return self._in_place(np.true_divide, other, "/")
 
 
+def wrap_value(data, requires_grad):
+    """A Tensor around an op's result, without Tensor()'s checks or copies: the hot path."""
+    t = _new(Tensor)
+    t.data = data if type(data) is np.ndarray else np.asarray(data)
+    t.grad, t.requires_grad, t._entry, t._version, t.name = None, requires_grad, None, 0, None
+    return t
+
+
+_new = object.__new__
+
 ufunc_ops = {}      # numpy ufunc -> the tape op doing the same (filled by operators.py)
 
 
@@ -140,14 +93,10 @@ def tensor(data, requires_grad=False, dtype=None, name=None):
     an optimiser that updates `t.data` in place updates your array too.
     Integer data cannot require gradients.
     """
-    if isinstance(data, Tensor):
-        data = data.data
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+    return Tensor(as_array(data), requires_grad=requires_grad, dtype=dtype, name=name)
 
 
 def as_array(value):
     """The ndarray (or Python scalar) behind a Tensor or a constant."""
     return value.data if isinstance(value, Tensor) else value
 
-
-_value = as_array
