@@ -20,6 +20,7 @@ L2 λ/N: with 200 points, lr 2.0 and L2 5e-5. The loss printed is L/N, as the re
 import argparse
 import itertools
 import json
+import math
 import sys
 import time
 from datetime import datetime
@@ -28,11 +29,12 @@ from pathlib import Path
 import numpy as np
 
 import tape
-from models.io.errors import OneLineParser
-from models.io.files import atomic_write
+from models.io.errors import OneLineParser, UsageError, run_command
+from models.io.files import atomic_write, check_writable_dir
 from models.io.progress import progress_bar
 from models.nn import ACTIVATIONS, INITS, MLP, l2_penalty
 from models.optim import SGD
+from models.train.divergence import EXPLOSION_FACTOR
 
 DATASETS = ("moons", "blobs")
 
@@ -79,6 +81,13 @@ def parser():
     return p
 
 
+# What the course's toy experiments need, with room to spare; beyond these a run takes
+# hours or the memory of the machine (the cost grows as samples · steps · hidden² · depth).
+LIMITS = {"samples": 100_000, "hidden": 1000, "depth": 20, "centers": 20,
+          "steps": 1_000_000, "networks": 100}
+MAX_SEED = 2 ** 32 - 1          # scikit-learn's random_state and numpy's seeds: [0, 2³² − 1]
+
+
 def validate(args, p):
     bad = [a for a in args.activation if a not in ACTIVATIONS]
     if bad:
@@ -86,19 +95,44 @@ def validate(args, p):
     for flag, values in (("--hidden", args.hidden), ("--depth", args.depth)):
         if min(values) < 1:
             p.error(f"{flag} values must be at least 1, got {values}")
-    checks = [(args.samples >= 4, f"--samples must be at least 4, got {args.samples}"),
-              (args.noise >= 0, f"--noise must be non-negative, got {args.noise}"),
-              (args.centers >= 2, f"--centers must be at least 2 (classes), got {args.centers}"),
-              (args.cluster_std > 0, f"--cluster-std must be positive, got {args.cluster_std}"),
-              (args.lr > 0, f"--lr must be positive, got {args.lr}"),
-              (args.l2 >= 0, f"--l2 must be non-negative, got {args.l2}"),
-              (args.steps >= 1, f"--steps must be at least 1, got {args.steps}"),
-              (args.weight_scale > 0, f"--weight-scale must be positive, got {args.weight_scale}")]
+        most = LIMITS[flag[2:]]
+        if max(values) > most:
+            p.error(f"{flag} values must be at most {most:,}, got {max(values):,}")
+    finite = {name: math.isfinite(getattr(args, name))
+              for name in ("noise", "cluster_std", "lr", "l2", "weight_scale")}
+    networks = len(args.activation) * len(args.hidden) * len(args.depth)
+    checks = [(4 <= args.samples <= LIMITS["samples"],
+               f"--samples must be between 4 and {LIMITS['samples']:,}, got {args.samples:,}"),
+              (finite["noise"] and args.noise >= 0,
+               f"--noise must be a non-negative finite number, got {args.noise}"),
+              (2 <= args.centers <= LIMITS["centers"],
+               f"--centers must be between 2 and {LIMITS['centers']} (classes), "
+               f"got {args.centers}"),
+              (finite["cluster_std"] and args.cluster_std > 0,
+               f"--cluster-std must be a positive finite number, got {args.cluster_std}"),
+              (finite["lr"] and args.lr > 0,
+               f"--lr must be a positive finite number, got {args.lr}"),
+              (finite["l2"] and args.l2 >= 0,
+               f"--l2 must be a non-negative finite number, got {args.l2}"),
+              (1 <= args.steps <= LIMITS["steps"],
+               f"--steps must be between 1 and {LIMITS['steps']:,}, got {args.steps:,}"),
+              (finite["weight_scale"] and args.weight_scale > 0,
+               f"--weight-scale must be a positive finite number, got {args.weight_scale}"),
+              (networks <= LIMITS["networks"],
+               f"{networks:,} networks (activations × depths × widths) is more than "
+               f"{LIMITS['networks']}; give fewer values"),
+              *[(0 <= value <= MAX_SEED,
+                 f"{flag} must be an integer between 0 and 2³² − 1, got {value}")
+                for flag, value in (("--seed", args.seed), ("--data-seed", args.data_seed))]]
     for ok, message in checks:
         if not ok:
             p.error(message)
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         p.error(f"--out {args.out} is a file, not a folder")
+    try:
+        check_writable_dir(args.out or "runs")
+    except UsageError as e:
+        p.error(f"--out: {e}")
 
 
 def make_data(dataset, samples=200, noise=0.20, centers=2, cluster_std=1.0, seed=0):
@@ -115,9 +149,23 @@ def train(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="
           weight_scale=1e-3, seed=0, compile=True):
     """Full-batch gradient descent on L = Σ CE + ½λΣ‖W‖²; returns (model, L/N, accuracy).
 
+    A diverging network stops at its first loss that is not finite or has exploded (see
+    `exploded`), which is the L/N returned (NaN if a step left a parameter non-finite);
+    `main` reports it and exits with 1."""
+    fit = descend(X, y, hidden, depth, activation, steps, lr, l2, init, weight_scale, seed,
+                  compile)
+    return fit["model"], fit["loss"], fit["accuracy"]
+
+
+def descend(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="lecun",
+            weight_scale=1e-3, seed=0, compile=True):
+    """train(), also returning the loss before the first step and whether the net diverged:
+    {"model", "loss", "start_loss", "accuracy", "diverged"}.
+
     Every step records the same tape: `compile` writes it out once as numpy
     (tape.compile) and replays that, with the same results to the last digit."""
-    model = MLP([X.shape[1], *[hidden] * depth, int(y.max()) + 1], activation, init,
+    n_classes = int(y.max()) + 1
+    model = MLP([X.shape[1], *[hidden] * depth, n_classes], activation, init,
                 seed=seed, dtype=np.float64, weight_scale=weight_scale)
     optimizer = SGD(model.parameters(), lr=lr)
     weights, n = model.weights(), len(X)
@@ -126,19 +174,34 @@ def train(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="
     def objective(X, y):
         return tape.cross_entropy(model(X), y) * n + l2_penalty(weights, l2)
     step = tape.compile(objective, parameters=model) if compile else None
-    loss = None
+    loss, start = None, None
     with np.errstate(all="ignore"):           # a diverging run is reported, not warned about
         for _ in range(steps):
             optimizer.zero_grad()
             if step is not None:
-                loss = step(X, y)             # the gradients are added into p.grad
+                loss = step(X, y)             # the loss; its gradients added into p.grad
             else:
-                loss = objective(X, y)
-                loss.backward()
-                loss = loss.data
+                recorded = objective(X, y)
+                loss = recorded.data
+            start = float(loss) / n if start is None else start
+            if exploded(float(loss) / n, n_classes):
+                break
+            if step is None:
+                recorded.backward()
             optimizer.step()
         final = float(loss) / n
-    return model, final, float((model.predict(X) == y).mean())
+        if not all(np.isfinite(p.data).all() for p in model.parameters()):
+            final = float("nan")
+        accuracy = float((model.predict(X) == y).mean())
+    return {"model": model, "loss": final, "start_loss": start, "accuracy": accuracy,
+            "diverged": diverged(final, start, n_classes)}
+
+
+def diverged(final, start, n_classes):
+    """Blown up: the loss is NaN/inf or exploded (`exploded`), or gradient descent ended
+    higher than it began (a step too large for the net overshoots, and the loss grows
+    instead of shrinking)."""
+    return exploded(final, n_classes) or final > start
 
 
 def run(args, log=print):
@@ -159,23 +222,28 @@ def run(args, log=print):
         f"l2 {args.l2:g}, {args.steps} step{'s' if args.steps != 1 else ''} each, "
         f"init {args.init}; output in {out}")
     log(f"{'activation':<10}  {'depth':>5}  {'hidden':>6}  {'loss':>9}  {'accuracy':>8}  "
-        f"{'seconds':>7}")
+        f"{'seconds':>7}  note")
     bar = progress_bar(len(combos), None, "net", not args.no_progress)
     results, panels = [], []
     for activation, depth, hidden in combos:
         started = time.perf_counter()
-        model, loss, acc = train(X, y, hidden, depth, activation, args.steps, args.lr,
-                                 args.l2, args.init, args.weight_scale, args.seed,
-                                 compile=not args.no_compile)
+        fit = descend(X, y, hidden, depth, activation, args.steps, args.lr, args.l2,
+                      args.init, args.weight_scale, args.seed, compile=not args.no_compile)
+        model, loss, acc = fit["model"], fit["loss"], fit["accuracy"]
         seconds = time.perf_counter() - started
+        note = (f"DIVERGED (loss {fit['start_loss']:.3f} at the start)" if fit["diverged"]
+                else "")
         results.append({"activation": activation, "depth": depth, "hidden": hidden,
                         "loss": loss if np.isfinite(loss) else None, "accuracy": acc,
+                        "start_loss": fit["start_loss"], "diverged": fit["diverged"],
                         "seconds": round(seconds, 3)})
-        panels.append((f"acc {acc:.2f}, loss {loss:.3f}", model.predict))
+        panels.append((f"acc {acc:.2f}, loss {loss:.3f}" + ("\nDIVERGED" if fit["diverged"]
+                                                              else ""), _quiet(model.predict)))
         if bar is not None:
             bar.update(1)
-        log(f"{activation:<10}  {depth:>5d}  {hidden:>6d}  {loss:>9.4f}  {acc:>8.3f}  "
-            f"{seconds:>7.1f}")
+        shown = f"{loss:>9.4f}" if abs(loss) < 1e4 else f"{loss:>9.3g}"   # an exploded one in e-notation
+        log(f"{activation:<10}  {depth:>5d}  {hidden:>6d}  {shown}  {acc:>8.3f}  "
+            f"{seconds:>7.1f}  {note}".rstrip())
     if bar is not None:
         bar.close()
 
@@ -190,8 +258,44 @@ def run(args, log=print):
     summary = {"dataset": args.dataset, "data": describe, "config": vars(args),
                "results": results}
     atomic_write(out / "results.json", lambda f: f.write(json.dumps(summary, indent=2).encode()))
+    blown = [r for r in results if r["diverged"]]
+    if blown:
+        log(f"warning: {len(blown)} of {len(results)} networks diverged (their loss grew or "
+            f"became NaN: a smaller --lr, or fewer layers, trains them)")
     log(f"wrote {out / 'data.png'}, {out / 'boundaries.png'}, {out / 'results.json'}")
     return results
+
+
+def exploded(loss, n_classes):
+    """models.twolayer's rule: L/N is NaN or infinite, or above EXPLOSION_FACTOR · ln K
+    (ten times a uniform guess's loss; a network that is learning never gets there)."""
+    return not math.isfinite(loss) or loss > EXPLOSION_FACTOR * math.log(max(n_classes, 2))
+
+
+def divergence_message(results, args, n_classes):
+    """The line for the networks whose training diverged (results: run's), or None."""
+    bad = [r for r in results if r["loss"] is None or exploded(r["loss"], n_classes)]
+    if not bad:
+        return None
+    which = ", ".join(f"{r['activation']} depth {r['depth']} hidden {r['hidden']}"
+                      for r in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+    if args.lr * args.l2 >= 1:        # θ ← (1 − ελ)θ − ε∇CE: the decay alone overshoots zero
+        cause = (f"the L2 strength is too large for this learning rate: lr·l2 = "
+                 f"{args.lr:g}·{args.l2:g} ≥ 1, so the decay term alone overshoots zero; "
+                 f"make lr·l2 < 1 with a smaller --l2 or --lr")
+    else:
+        cause = (f"the learning rate {args.lr:g} is probably too large: try a smaller "
+                 f"--lr (e.g. {args.lr / 10:g})")
+    return (f"training diverged: the loss of {len(bad)} of {len(results)} networks became "
+            f"NaN, inf or more than {EXPLOSION_FACTOR}·ln K ({which}); {cause}")
+
+
+def _quiet(predict):
+    """predict without numpy's overflow warnings (a diverged network's are reported once)."""
+    def quiet(points):
+        with np.errstate(all="ignore"):
+            return predict(points)
+    return quiet
 
 
 def _new_out(dataset):
@@ -207,12 +311,20 @@ def main(argv=None):
     p = parser()
     args = p.parse_args(argv)
     validate(args, p)
-    try:
-        run(args)
-    except KeyboardInterrupt:
-        print("\ninterrupted; no grid drawn", file=sys.stderr)
-        return 130
-    return 0
+
+    def run_and_check(_):
+        try:
+            results = run(args)
+        except KeyboardInterrupt:
+            print("\ninterrupted; no grid drawn", file=sys.stderr)
+            return 130
+        message = divergence_message(results, args, 2 if args.dataset == "moons" else args.centers)
+        if message:
+            print(message, file=sys.stderr)
+            return 1
+        return 0
+
+    return run_command(run_and_check)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ def numerical_gradient(f, x, eps=1e-6, indices=None):
     of x with one element moved, never x itself. With `indices` (a list of index
     tuples), only those elements are estimated and a 1-D array of them is returned.
     """
+    _check_eps(eps)
     x = np.array(x, dtype=np.float64)            # our own copy: it is changed and restored
     wanted = list(np.ndindex(x.shape)) if indices is None else [tuple(i) for i in indices]
     estimates = np.empty(len(wanted))
@@ -57,6 +58,7 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, order=1):
     """
     if order not in (1, 2):
         raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
+    _check_eps(eps)
     if isinstance(inputs, (np.ndarray, Tensor)) or np.isscalar(inputs):
         inputs = [inputs]
     inputs = list(inputs)
@@ -93,6 +95,11 @@ def _projected(f, seed):
     def scalar_f(*args):
         out = f(*args)
         if not isinstance(out, Tensor):
+            if any(isinstance(a, Tensor) for a in args):   # the tape saw nothing
+                raise TypeError(f"gradcheck: f must return a Tensor computed from its "
+                                f"inputs by tape operations, got {type(out).__name__}; "
+                                f"use tape's ops (x * x, tape.exp(x), ...), not numpy's "
+                                f"on x.data")
             out = Tensor(out)
         if out.size == 1:
             return out.reshape(())
@@ -101,6 +108,12 @@ def _projected(f, seed):
         return (out * projection["r"]).sum()
 
     return scalar_f
+
+
+def _check_eps(eps):
+    if not (np.isscalar(eps) and np.isfinite(eps) and eps > 0):
+        raise ValueError(f"gradcheck: eps, the finite-difference step, must be a positive "
+                         f"number (1e-6 suits float64), got {eps!r}")
 
 
 def _check(analytic_of, value_of, args, checked, inputs, eps, atol, rtol, order):

@@ -63,6 +63,9 @@ def _check_labels(logits, labels):
             f"cross_entropy: logits must be (batch, classes), got shape {np.shape(logits)}")
     labels = np.asarray(labels)
     n, k = np.shape(logits)
+    if n == 0:
+        raise ValueError("cross_entropy: the batch is empty (logits of shape "
+                         f"{np.shape(logits)}); the mean over no examples is undefined")
     if labels.dtype.kind not in "iu":
         raise TypeError(
             f"cross_entropy: labels must be integer class ids, got dtype {labels.dtype} "

@@ -3,9 +3,16 @@
 Every function builds its own `Figure` on the non-interactive Agg canvas (no pyplot,
 no global state, nothing shown on screen, so nothing leaks from one call into the
 next), returns it, and also writes it as a PNG when given `path=`.
+
+One piece (some 450 lines) because its sections share the colours and the layout above
+them: the course's figures look alike wherever they are drawn. A saved model's figures
+(`draw_model_figures`) are its last section; `python -m viz.redraw` draws them.
 """
 
 import math
+import runpy
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +33,7 @@ DIVERGING = "RdBu_r"        # red positive, white zero, blue negative
 # ---- learning curves ---------------------------------------------------------------
 
 def plot_learning_curves(history, path=None, title=None, iterations=None,
-                         steps_per_epoch=None, evaluations=None):
+                         steps_per_epoch=None, evaluations=None, epoch_0=None):
     """Loss and accuracy per epoch, training against validation, side by side.
 
     history: one dict per epoch with keys epoch, train_loss, train_acc and, if there
@@ -36,6 +43,8 @@ def plot_learning_curves(history, path=None, title=None, iterations=None,
     the epoch means; steps_per_epoch places step i at epoch i / steps_per_epoch.
     evaluations: {"iteration": ..., "val_loss": ..., "val_acc": ..., "test_loss": ...,
     "test_acc": ...} arrays from evaluating every N iterations, drawn as points.
+    epoch_0: {"train_acc", "val_acc"} measured before any step (the Solver's epoch 0),
+    drawn at epoch 0 and joined to the first epoch's.
     """
     if not isinstance(history, (list, tuple)) or not history:
         raise ValueError("plot_learning_curves: history must be a non-empty list of "
@@ -97,6 +106,15 @@ def plot_learning_curves(history, path=None, title=None, iterations=None,
             top_axis.set_xlabel("iteration", fontsize=8)
             top_axis.tick_params(labelsize=7)
 
+    if epoch_0:
+        for key, after, colour, marker in (("train_acc", "train_sample_acc", TRAIN_COLOUR, "^"),
+                                           ("val_acc", "val_acc", VAL_COLOUR, "s")):
+            if epoch_0.get(key) is not None:
+                first = column(after)[0]
+                acc_ax.plot([0, epochs[0]], [epoch_0[key], first], ":", color=colour, lw=1)
+                acc_ax.plot(0, epoch_0[key], marker, ms=6, color=colour, mfc="white")
+        acc_ax.plot([], [], "o", color="0.4", mfc="white", label="before training (epoch 0)")
+        acc_ax.set_xlim(left=-0.2)
     val_acc = column("val_acc")
     if not np.isnan(val_acc).all():      # the epoch one would keep (early stopping)
         best = int(np.nanargmax(val_acc))
@@ -193,6 +211,10 @@ def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, re
             name = f"{col_labels[col]}\n{name}"
         plot_decision_boundary(predict, X, y, ax=ax, title=name, resolution=resolution,
                                legend=False)
+        if "DIVERGED" in name:                       # a blown-up net: framed in red
+            for spine in ax.spines.values():
+                spine.set(color="#d62728", linewidth=3)
+            ax.title.set_color("#d62728")
         ax.label_outer()                             # axis labels on the outer panels only
         if row_labels is not None and col == 0:
             ax.set_ylabel(f"{row_labels[row]}\n$x_2$", fontsize=11)
@@ -201,7 +223,10 @@ def plot_decision_boundary_grid(panels, X, y, ncols=3, title=None, path=None, re
                       color=CLASS_COLOURS[c % len(CLASS_COLOURS)]) for c in labels]
     fig.legend(handles, [f"class {c}" for c in labels], loc="outside lower center",
                ncols=len(labels), frameon=False)
-    fig.suptitle(title or "Decision boundaries")
+    # wrapped to the figure's width: one or two columns are narrow (about 11 characters
+    # of the default title font per inch)
+    width = fig.get_size_inches()[0]
+    fig.suptitle(textwrap.fill(title or "Decision boundaries", max(24, int(width * 11))))
     return save(fig, path)
 
 
@@ -373,7 +398,8 @@ def plot_weight_heatmaps(params, path=None, title=None, ncols=3):
 
 # ---- a saved model's figures (python -m viz.redraw draws them from the command line) ------
 
-def draw_model_figures(params, out, class_names=None, image_shape=(28, 28)):
+def draw_model_figures(params, out, class_names=None, image_shape=(28, 28), units=32,
+                       initial=None):
     """The pictures of a saved model's parameters, written into `out`; returns their paths.
 
     weights_<name>.png  the first matrix with one row per pixel, each unit as an image;
@@ -382,6 +408,9 @@ def draw_model_figures(params, out, class_names=None, image_shape=(28, 28)):
     histograms.png      every parameter's values
     heatmaps.png        every weight matrix
     params: {name: array} in layer order (W1, b1, W2, b2, ... for the MLP).
+    units: how many of the first layer's units to show (0: all of them, in order, as
+    report 004 shows W1); initial: {name: array} at initialisation, to show the first
+    layer as W − W₀ (what training changed) instead of the raw weights.
     """
     out = Path(out)
     arrays = _named_arrays(params, "draw_model_figures")
@@ -404,9 +433,12 @@ def draw_model_figures(params, out, class_names=None, image_shape=(28, 28)):
     if first is not None and arrays[first].shape[0] == pixels:
         W = arrays[first]
         labels = class_names if len(matrices) == 1 and W.shape[1] == n_classes else None
+        shown = W.shape[1] if not units or labels is not None else min(units, W.shape[1])
         plot_weight_images(W, path=out / f"weights_{first}.png", shape=image_shape,
                            name=f"{first} (first layer)", labels=labels,
-                           ncols=5 if labels is not None else 16)
+                           ncols=5 if labels is not None else min(20, max(8, math.isqrt(shown))),
+                           max_images=shown, largest=False if not units else None,
+                           initial=None if initial is None else initial.get(first))
         written.append(out / f"weights_{first}.png")
     last = matrices[-1] if len(matrices) > 1 or (matrices and kernels) else None
     if last is not None:
@@ -427,3 +459,11 @@ def draw_model_figures(params, out, class_names=None, image_shape=(28, 28)):
                              path=out / "heatmaps.png")
         written.append(out / "heatmaps.png")
     return written
+
+
+if __name__ == "__main__":
+    # `python -m viz.plots RUN_DIR` was the figure command before the layout change moved it
+    # to viz.redraw; the old spelling still works (run as that module, by name: viz.redraw
+    # imports this one), and says where it went
+    print("note: python -m viz.plots is now python -m viz.redraw (running it)", file=sys.stderr)
+    runpy.run_module("viz.redraw", run_name="__main__", alter_sys=True)

@@ -31,6 +31,7 @@ from models.cli.figures import draw_plots
 from models.cli.flags import (IMAGE_SHAPE, N_CLASSES, RESUME_MAY_CHANGE, config_from,
                               config_from_dict, flag, given_flags, monitoring_from, parser,
                               validate_flags)
+from models.cli.presets import apply_preset
 from models.cli.members import model_members, non_finite, resume_members, shapes_of
 from models.cli.rundir import RunDirectory
 from models.cli.wording import describe_setup, number, plural
@@ -42,7 +43,7 @@ from models.train.allocator import keep_freed_memory
 from models.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from models.train.compiled import compiled_step
 from models.train.divergence import Diverged
-from models.train.loop import Run
+from models.train.loop import Run, steps_per_epoch
 from models.train.losses import evaluate
 
 
@@ -85,11 +86,33 @@ class Family:
 
 # ---- data ----------------------------------------------------------------------------
 
+def recorded_data_dir(args, saved, source):
+    """--test and --resume read the data from the folder the run was trained from (saved
+    with it) unless --data-dir names another; `source` is the file that remembers it."""
+    if args.data_dir is None and saved.get("data_dir"):
+        args.data_dir = saved["data_dir"]
+        args.data_dir_recorded = source
+
+
+def data_dir_of(args):
+    """The data folder to record with a run: absolute, so it works from any directory."""
+    return str(Path(args.data_dir).resolve()) if args.data_dir else None
+
+
 def load_data(config, args, family):
-    splits = load_dataset(config.dataset, data_dir=args.data_dir,
-                          download=not args.no_download, val_size=config.val_size,
-                          seed=config.seed, dtype=np.dtype(config.dtype),
-                          flatten=family.flatten)
+    try:
+        splits = load_dataset(config.dataset, data_dir=args.data_dir,
+                              download=not args.no_download, val_size=config.val_size,
+                              seed=config.seed, dtype=np.dtype(config.dtype),
+                              flatten=family.flatten)
+    except (OSError, ConnectionError) as e:
+        source = getattr(args, "data_dir_recorded", None)
+        if source is None:
+            raise
+        raise UsageError(f"{source} was trained on {config.dataset} from the folder "
+                         f"{args.data_dir}, and its files are not there now "
+                         f"({' '.join(str(e).split())[:200]}); give the folder that holds "
+                         f"them: --data-dir DIR") from None
     named = named_dir(args.data_dir)
     if named is not None and splits.source is not None and \
             named.resolve() not in splits.source.resolve().parents:
@@ -147,18 +170,24 @@ def _train_in(run_dir, args, family, argv, progress):
             raise CheckpointError(f"{checkpoint} holds NaN or inf in {', '.join(bad)}; it "
                                   f"cannot be resumed (start a new run)")
         config = config_from_dict(saved["config"], family, checkpoint)
+        recorded_data_dir(args, saved, checkpoint)
         done = len(saved["state"]["history"])
-        _check_resume_flags(args, config, family, argv, done)
+        finishing = _trained_but_unfinished(run_dir, config, saved["state"], args)
+        _check_resume_flags(args, config, family, argv, done, finishing)
         note = None
         if args.epochs is not None and args.epochs != config.epochs:
             note = _schedule_note(config, args.epochs, done)
             config.epochs = args.epochs
-        print(f"resuming {run_dir} after epoch {done} of {config.epochs}")
+        if finishing:
+            print(f"finishing {run_dir}: its {plural(done, 'epoch')} were trained, but it "
+                  f"was stopped before metrics.json and its figures were written")
+        else:
+            print(f"resuming {run_dir} after epoch {done} of {config.epochs}")
         if note:
             print(note)
     else:
         config = config_from(args, family)
-        done = 0
+        done, finishing = 0, False
 
     splits = load_data(config, args, family)
     print(f"{config.dataset}: {len(splits.x_train)} train / {len(splits.x_val)} validation "
@@ -172,7 +201,8 @@ def _train_in(run_dir, args, family, argv, progress):
           f"{config.lr:g} ({config.schedule}) · l2 {config.l2:g} · batch {config.batch_size} · "
           f"{plural(config.epochs, 'epoch')}")
 
-    meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": N_CLASSES}
+    meta = {"family": family.name, "input_shape": list(IMAGE_SHAPE), "n_classes": N_CLASSES,
+            "data_dir": data_dir_of(args)}
     progress["saved_epoch"] = done if args.resume else None
 
     def save_state(run):
@@ -192,8 +222,11 @@ def _train_in(run_dir, args, family, argv, progress):
     try:
         if not args.resume:
             save_state(run)          # epoch 0: a run killed in epoch 1 can be resumed
-        run.fit(splits, on_epoch=on_epoch, progress=not args.no_progress,
-                table=not args.log_every)
+        if finishing:                # nothing to train: only the outputs below are missing
+            run.steps_per_epoch = steps_per_epoch(len(splits.x_train), config.batch_size)
+        else:
+            run.fit(splits, on_epoch=on_epoch, progress=not args.no_progress,
+                    table=not args.log_every)
     except Diverged as e:
         diverged = str(e)
         print(f"training diverged: {e}. {likely_cause(config, run, splits)}", file=sys.stderr)
@@ -210,15 +243,25 @@ def _train_in(run_dir, args, family, argv, progress):
                "best_epoch": run.best["epoch"], "best_val_acc": run.best["val_acc"],
                "test_accuracy": test_acc, "test_loss": test_loss,
                "wall_seconds": wall_before + time.perf_counter() - started,
-               "diverged": diverged, "monitoring": monitor.summary(), "versions": versions()}
-    write_json(run_dir / "metrics.json", metrics)
+               "diverged": diverged, "monitoring": monitor.summary(), "versions": versions(),
+               "data_dir": meta["data_dir"], "epoch_0": monitor.epoch_0()}
     monitor.save(run_dir.path, run)
     if not args.no_plots:
         draw_plots(run_dir, run, config, family, monitor)
+    write_json(run_dir / "metrics.json", metrics)   # last: a run without it is unfinished
     print(f"best validation accuracy {run.best['val_acc']:.4f} at epoch "
           f"{run.best['epoch']}; saved {run_dir / 'model.npz'}")
     print(f"test accuracy: {test_acc:.4f}  test loss: {number(test_loss)}")
     return 1 if diverged else 0
+
+
+def _trained_but_unfinished(run_dir, config, state, args):
+    """True for a run stopped after its last epoch (all epochs trained, or early stopping)
+    but before metrics.json, written last, was: --resume then only writes the outputs."""
+    stopped_early = bool(config.patience) and state["bad_epochs"] >= config.patience
+    trained = len(state["history"]) >= config.epochs or stopped_early
+    return (trained and args.epochs in (None, config.epochs)
+            and not (run_dir / "metrics.json").is_file())
 
 
 def likely_cause(config, run, splits):
@@ -251,7 +294,7 @@ def _interrupted(family, run_dir, saved_epoch, resumed):
             f"{family.prog} --resume {run_dir}")
 
 
-def _check_resume_flags(args, config, family, argv, done):
+def _check_resume_flags(args, config, family, argv, done, finishing=False):
     given = given_flags(argv, family)
     saved = config.to_dict()
     clashes = []
@@ -269,7 +312,7 @@ def _check_resume_flags(args, config, family, argv, done):
     if args.epochs is not None and args.epochs < max(done, 1):
         raise UsageError(f"--resume {args.resume}: --epochs {args.epochs} is fewer than the "
                          f"{done} epochs already trained")
-    if args.epochs is None and done >= config.epochs:
+    if args.epochs is None and done >= config.epochs and not finishing:
         raise UsageError(f"--resume {args.resume}: the run has already trained all its "
                          f"{config.epochs} epochs; pass a larger --epochs to extend it")
 
@@ -304,6 +347,7 @@ def test(args, family):
                          f"--test {path / 'model.npz'}")
     params, saved = load_checkpoint(path, model_members(family, path))
     config = config_from_dict(saved["config"], family, path)
+    recorded_data_dir(args, saved, path)
     input_shape, n_classes = shapes_of(saved)
     model = family.build_model(config, input_shape, n_classes)
     model.load_state_dict(params)
@@ -347,6 +391,9 @@ def main(family, argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     p = parser(family)
     args = p.parse_args(argv)
+    if getattr(args, "preset", None):
+        for line in apply_preset(args, given_flags(argv, family), family.name, p.error):
+            print(line)
     validate_flags(args, p, family, argv)
     keep_freed_memory()
 

@@ -28,7 +28,8 @@ def draw_monitor(monitor, run_dir, run, title=None):
     evaluations = monitor.evaluations.state_dict() if monitor.evaluations else None
     plot_learning_curves(run.history, path=run_dir / "curves.png", title=title,
                          iterations=run.iterations.loss,
-                         steps_per_epoch=run.steps_per_epoch, evaluations=evaluations)
+                         steps_per_epoch=run.steps_per_epoch, evaluations=evaluations,
+                         epoch_0=monitor.epoch_0())
     if monitor.stats and monitor.stats.iterations:
         plot_layer_statistics(monitor.stats.arrays(), run.steps_per_epoch,
                               path=run_dir / "stats.png", title=title)

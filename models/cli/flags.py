@@ -11,6 +11,7 @@ from dataclasses import fields
 
 import numpy as np
 
+from models.cli.presets import PRESETS
 from models.optim import OPTIMIZERS
 from models.optim.schedules import SCHEDULES
 from models.train.checkpoint import CheckpointError
@@ -53,6 +54,13 @@ def parser(family):
                            "backward pass) and exit; nothing is trained")
     if family.add_modes:
         family.add_modes(mode)
+    presets = [n for n, r in PRESETS.items() if r.family == family.name]
+    if presets:
+        mode.add_argument("--preset", choices=presets,
+                          help="a course report's whole recipe (architecture, optimiser, batch, "
+                          "schedule, L2, epochs), printed in full before the run; flags "
+                          "given as well override it: " + "; ".join(
+                              f"{n}: {PRESETS[n].source}" for n in presets))
 
     data = p.add_argument_group("data")
     data.add_argument("--dataset", choices=DATASETS, default=d.dataset,
@@ -172,6 +180,10 @@ def check_config(config, family, label=flag):
         need(c.dtype in DTYPES, "dtype", f"must be one of {', '.join(DTYPES)}")
     need(is_real(c.lr) and c.lr > 0, "lr", "must be a positive finite number")
     need(is_real(c.momentum) and 0 <= c.momentum < 1, "momentum", "must be in [0, 1)")
+    if c.optimizer in ("nesterov", "momentum_damped") and c.momentum == 0:
+        problems.append(f"{label('momentum')} must be positive for {label('optimizer')} "
+                        f"{c.optimizer}, got 0 (with no momentum it is plain SGD: use "
+                        f"{label('optimizer')} sgd)")
     need(is_real(c.l2) and c.l2 >= 0, "l2", "must be a non-negative finite number")
     need(is_real(c.gamma) and c.gamma > 0, "gamma", "must be a positive finite number")
     need(is_real(c.decay) and c.decay >= 0, "decay", "must be a non-negative finite number")
@@ -204,6 +216,9 @@ def check_config(config, family, label=flag):
 def config_from_dict(d, family, source):
     """A Config from a saved dict, refusing unknown names and absurd values (one line)."""
     cls = family.config_class
+    if not isinstance(d, dict):
+        raise CheckpointError(f"{source}: its config is damaged (it is {_json_kind(d)}, not "
+                              f"the settings of a run); retrain to write a new one")
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(d) - known)
     if unknown:
@@ -215,6 +230,15 @@ def config_from_dict(d, family, source):
         raise CheckpointError(f"{source}: its config is invalid: {problems[0]}"
                               + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
     return config
+
+
+def _json_kind(value):
+    """What a JSON value is, in words: null, a list, a number, a string."""
+    if value is None:
+        return "null"
+    if isinstance(value, (bool, int, float)):
+        return f"the number {value!r}" if not isinstance(value, bool) else f"{value!r}".lower()
+    return "a list" if isinstance(value, list) else f"a {type(value).__name__}"
 
 
 def validate_flags(args, p, family, argv):

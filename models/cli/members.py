@@ -14,6 +14,8 @@ from models.optim import SLOTS
 from models.train.checkpoint import CheckpointError
 from models.train.table import COLUMNS
 
+FAMILIES = ("twolayer", "cnn")     # the commands that save checkpoints: models.<family>
+
 
 def shapes_of(saved):
     input_shape = tuple(saved.get("input_shape", IMAGE_SHAPE))
@@ -22,6 +24,9 @@ def shapes_of(saved):
 
 def _check_kind(saved, path, family, kind):
     owner = saved.get("family", "twolayer")
+    if owner not in FAMILIES:
+        raise CheckpointError(f"{path} is damaged: its family is {owner!r}, not one of "
+                              f"{', '.join(FAMILIES)}; retrain to write a new file")
     if owner != family.name:
         raise CheckpointError(f"{path} was saved by models.{owner}; use python -m "
                               f"models.{owner} with it")

@@ -11,7 +11,8 @@ from pathlib import Path
 import optuna
 
 from models.data.datasets import locate
-from models.experiments.searchspace import corner_values, searchable_flags
+from models.experiments.searchspace import (corner_values, overrides_of, searchable_flags,
+                                          varied_names)
 from models.experiments.studies import (StudyError, check_study_name, cores, journal_path,
                                        load_study, open_storage, run, storage_url)
 from models.experiments.training_commands import COMMANDS, CommandError, TrainingCommand
@@ -80,7 +81,7 @@ def check_experiment(command, args, argv, params, option):
     """Everything the trials will need, checked before any of them starts."""
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
-    both = sorted({p.name for p in params} & explicitly_given(argv, command))
+    both = sorted(varied_names(params) & explicitly_given(argv, command))
     if both:
         raise UsageError(f"{', '.join('--' + b.replace('_', '-') for b in both)} is both fixed "
                          f"and varied by {option}; give it in one place")
@@ -246,11 +247,10 @@ def keep_best_model(experiment, best, rows):
             print(f"the best trial {best['trial']} ran elsewhere: training its configuration "
                   f"again here for {target}")
             config = experiment.command.config(
-                experiment.fixed, {p.name: p.to_flag_value(best["params"][p.name])
-                                   for p in experiment.params})
+                experiment.fixed, overrides_of(experiment.params, best["params"]))
             run_ = train_config(experiment.command, config, experiment.data)
-            experiment.command.save_model(target, run_, config, trial=best["trial"],
-                                          study=experiment.study)
+            experiment.command.save_model(target, run_, config, experiment.data,
+                                          trial=best["trial"], study=experiment.study)
     if not experiment.keep_models:
         for r in rows:
             stale = experiment.trial_dir(r["trial"]) / "model.npz"
@@ -262,7 +262,7 @@ def keep_best_model(experiment, best, rows):
 def flags_text(fixed, values, params, defaults):
     """The twolayer command line that trains this configuration alone."""
     merged = dict(fixed)
-    merged.update({p.name: p.to_flag_value(values[p.name]) for p in params})
+    merged.update(overrides_of(params, values))
     parts = []
     for key, value in merged.items():
         if value == defaults.get(key) or value is None or value is False:

@@ -53,7 +53,10 @@ def _number(x, digits=4):
 
 
 def config_text(params, values, skip=()):
-    return " ".join(f"{p.name}={p.show(values.get(p.name))}" for p in params if p.name not in skip)
+    """"activation=relu lr=0.01"; a chosen configuration (--config) as it was written."""
+    return " ".join(p.show(values.get(p.name)) if p.kind == "config"
+                    else f"{p.name}={p.show(values.get(p.name))}"
+                    for p in params if p.name not in skip)
 
 
 # ---- tables ------------------------------------------------------------------------------------
@@ -87,11 +90,13 @@ def trials_table(rows, params, markdown=False, test=False):
     return format_table(header, body, markdown)
 
 
-def compare_table(rows, params, markdown=False):
-    """One row per configuration (its latest finished trial): the reports' tables."""
-    header = ["configuration", "val acc", "epoch", "test acc", "test loss", "seconds",
-              "outcome"]
-    body = [[config_text(params, r["params"]), _number(r["val_acc"]), r["epoch"] or "–",
+def compare_table(rows, params, markdown=False, folder=None):
+    """One row per configuration (its latest finished trial): the reports' tables, each
+    row naming its trial and, given folder(row), the trial's folder."""
+    header = ["trial", *(["folder"] if folder else []), "configuration", "val acc", "epoch",
+              "test acc", "test loss", "seconds", "outcome"]
+    body = [[r["trial"], *([str(folder(r))] if folder else []),
+             config_text(params, r["params"]), _number(r["val_acc"]), r["epoch"] or "–",
              _number(r["test_acc"]), _number(r["test_loss"]), _number(r["seconds"], 1),
              r["outcome"] + (f" ({r['reason']})" if r["outcome"] not in ("complete",) and r["reason"] else "")]
             for r in rows]

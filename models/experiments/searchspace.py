@@ -4,6 +4,8 @@
     --space lr=0.0001:0.1:log     a range that a sampler draws from (log: uniform in log lr)
     --space activation=relu,tanh  a choice among values, drawn by the sampler
     --vary  hidden=600,600x400    as --grid; list-valued flags take 600x400 for two layers
+    --config activation=relu,optimizer=adam   one chosen configuration (repeatable): the
+                                  list is one parameter, `config`, whose values are these
 
 NAME is any training flag of the command (`lr`, `batch-size` or `batch_size`, `hidden`,
 ...); values are converted and checked by that flag's own type and choices, so a search
@@ -26,11 +28,13 @@ class Param:
     """One varied training flag: listed values (grid or choice) or a numeric range."""
     name: str                   # the flag's destination, e.g. "batch_size" (also Optuna's name)
     flag: str                   # as typed on the command line, e.g. "--batch-size"
-    kind: str                   # "int", "float", "choice" or "layers" (a list such as hidden)
+    kind: str                   # "int", "float", "choice", "layers" (a list such as hidden)
+                                # or "config" (values are chosen configurations, NAME=V,...)
     values: tuple = None        # listed values, as Optuna stores them (str, int or float)
     low: float = None           # a range [low, high], with log-uniform sampling if log
     high: float = None
     log: bool = False
+    types: tuple = ()           # "config": (name, "layers"|"int"|"float"|"str") of each flag set
 
     @property
     def is_range(self):
@@ -48,7 +52,14 @@ class Param:
         """The stored value as the training flag wants it: "600x400" → [600, 400]."""
         if self.kind == "layers":
             return [int(n) for n in str(value).split("x")]
+        if self.kind == "config":
+            return config_overrides(value, dict(self.types))
         return value
+
+    def overrides(self, value):
+        """{flag dest: value} that this parameter's stored value sets."""
+        return self.to_flag_value(value) if self.kind == "config" else \
+            {self.name: self.to_flag_value(value)}
 
     def show(self, value):
         if value is None:
@@ -60,13 +71,14 @@ class Param:
     def to_dict(self):
         return {"name": self.name, "flag": self.flag, "kind": self.kind,
                 "values": None if self.values is None else list(self.values),
-                "low": self.low, "high": self.high, "log": self.log}
+                "low": self.low, "high": self.high, "log": self.log,
+                "types": [list(t) for t in self.types]}
 
     @classmethod
     def from_dict(cls, d):
         values = d["values"]
         return cls(d["name"], d["flag"], d["kind"], None if values is None else tuple(values),
-                   d["low"], d["high"], d["log"])
+                   d["low"], d["high"], d["log"], tuple(tuple(t) for t in d.get("types", ())))
 
 
 def searchable_flags(actions):
@@ -166,6 +178,76 @@ def parse_params(texts, flags, option, allow_range=False):
     return params
 
 
+# ---- chosen configurations (--config) ------------------------------------------------------
+
+CONVERT = {"layers": lambda v: [int(n) for n in v.split("x")], "int": int, "float": float,
+           "str": str}
+
+
+def config_overrides(text, types):
+    """"activation=relu,hidden=600x400" → {"activation": "relu", "hidden": [600, 400]}."""
+    pairs = (part.split("=", 1) for part in text.split(","))
+    return {name: CONVERT[types[name]](value) for name, value in pairs}
+
+
+def _value_type(action):
+    kind = _kind(action)
+    if kind == "choice":
+        return {int: "int", float: "float"}.get(action.type, "str")
+    return kind
+
+
+def parse_config(text, flags, option="--config"):
+    """One chosen configuration NAME=V,NAME=V,... → (its canonical text, {name: type}).
+    Each value is converted and checked by its flag's own type and choices; a list flag
+    takes 600x400 (a comma separates flags, so it cannot separate layer sizes)."""
+    where = f"{option} {text}"
+    parts, types = [], {}
+    for piece in text.split(","):
+        name, sep, value = piece.partition("=")
+        name = name.strip().lstrip("-").replace("-", "_")
+        value = value.strip()
+        if not sep or not name or not value:
+            raise SpaceError(f"{where}: write NAME=VALUE pairs separated by commas (e.g. "
+                             f"{option} activation=relu,optimizer=adam)")
+        if name not in flags:
+            raise SpaceError(f"{where}: unknown parameter {name!r}; the training flags that "
+                             f"can be set are {', '.join(sorted(flags))}")
+        if name in types:
+            raise SpaceError(f"{where}: {name} is set twice")
+        converted = _convert(flags[name], value, where)
+        parts.append(f"{name}={converted}")
+        types[name] = _value_type(flags[name])
+    return ",".join(parts), types
+
+
+def config_lines(path, option="--config-file"):
+    """The configurations of a file: one per line; blank lines and # comments skipped."""
+    try:
+        text = open(path, encoding="utf-8").read()
+    except OSError as e:
+        raise SpaceError(f"{option} {path}: cannot read it ({e.strerror})") from None
+    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        raise SpaceError(f"{option} {path}: no configuration in it (write one per line, "
+                         f"e.g. activation=relu,optimizer=adam)")
+    return lines
+
+
+def config_param(texts, flags, option="--config"):
+    """The chosen configurations as one listed parameter `config` (a grid of one axis)."""
+    values, types = [], {}
+    for text in texts:
+        canonical, these = parse_config(text, flags, option)
+        if canonical in values:
+            raise SpaceError(f"{option} {text}: this configuration is given twice")
+        values.append(canonical)
+        types.update(these)
+    return Param("config", option, "config", tuple(values),
+                 types=tuple(sorted(types.items())))
+
+
 def grid_size(params):
     return math.prod(len(p.values) for p in params)
 
@@ -175,4 +257,21 @@ def corner_values(params):
     range's two ends (the inside of a range is as valid as its ends)."""
     choices = [p.values if not p.is_range else (p.low, p.high) for p in params]
     for combo in itertools.product(*choices):
-        yield {p.name: p.to_flag_value(v) for p, v in zip(params, combo)}
+        yield overrides_of(params, combo)
+
+
+def varied_names(params):
+    """The flag dests the parameters set (a `config` parameter sets several)."""
+    return {name for p in params
+            for name in (dict(p.types) if p.kind == "config" else (p.name,))}
+
+
+def overrides_of(params, values):
+    """{flag dest: value} of one configuration: `values` is a sequence in the order of
+    `params`, or a {param name: stored value} dict."""
+    if isinstance(values, dict):
+        values = [values[p.name] for p in params]
+    out = {}
+    for p, v in zip(params, values):
+        out.update(p.overrides(v))
+    return out

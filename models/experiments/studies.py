@@ -26,7 +26,8 @@ from pathlib import Path
 import optuna
 
 from models.experiments import journal
-from models.experiments.trials import finished_count, fill_queue, sweep, work, work_left
+from models.experiments.claims import fill_queue, sweep, work
+from models.experiments.trials import finished_count, work_left
 from models.io.files import atomic_write
 from models.io.progress import progress_bar
 
@@ -144,7 +145,7 @@ def load_study(url, name, experiment, create=False):
     """The study `name` in the storage at `url`; with create, made if missing. A study
     that holds a different experiment (other flags) is refused rather than mixed in.
     A grid's configurations are queued in the study once, by the process that creates
-    it (trials.fill_queue); workers then claim them from the storage."""
+    it (claims.fill_queue); workers then claim them from the storage."""
     storage = open_storage(url)
     kwargs = dict(study_name=name, storage=storage, sampler=experiment.sampler(),
                   pruner=experiment.pruner())

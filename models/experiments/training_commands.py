@@ -8,6 +8,7 @@ a subprocess of the command line. Adding a family is one line in COMMANDS.
 
 import importlib
 from argparse import Namespace
+from pathlib import Path
 
 from models.cli import command
 from models.cli import flags as command_flags
@@ -75,17 +76,20 @@ class TrainingCommand:
         args = Namespace(data_dir=data.get("data_dir"), no_download=not data.get("download", True))
         return command.load_data(config, args, self.family)
 
-    def new_run(self, config):
+    def new_run(self, config, callbacks=()):
         model = self.family.build_model(config, command_flags.IMAGE_SHAPE, command_flags.N_CLASSES)
-        return Run(config, model=model)
+        return Run(config, model=model, callbacks=list(callbacks))
 
     def meta(self):
         return {"family": self.family.name, "input_shape": list(command_flags.IMAGE_SHAPE),
                 "n_classes": command_flags.N_CLASSES}
 
-    def save_model(self, path, run, config, **extra):
-        """The best epoch's model.npz, as the command saves it (so --test loads it)."""
-        command.save_model(path, run, config, {**self.meta(), **extra})
+    def save_model(self, path, run, config, data=None, **extra):
+        """The best epoch's model.npz, as the command saves it (so --test loads it, from
+        the data folder recorded in it)."""
+        folder = (data or {}).get("data_dir")
+        meta = {**self.meta(), "data_dir": str(Path(folder).resolve()) if folder else None}
+        command.save_model(path, run, config, {**meta, **extra})
 
     def load_model(self, path):
         """(model, config, saved metadata) of a model.npz of this family."""

@@ -5,7 +5,7 @@ holds every trial; a worker process runs trials until the study has no work left
 
     repeat:
         fail the trials whose worker process died (and queue their configuration again)
-        grid: claim a WAITING trial (every configuration was queued once, fill_queue;
+        grid: claim a WAITING trial (every configuration was queued once, claims.py;
               the WAITING → RUNNING change is atomic in the storage); none left: stop
         sample: if every trial has a result: stop; else study.optimize(objective,
               n_trials=1), the sampler (TPE) picking the next configuration
@@ -36,17 +36,15 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-# Optuna's own heartbeat around a trial that this module claims itself (run_claimed);
-# study.optimize uses the same two functions, which Optuna does not export
-from optuna.storages._heartbeat import get_heartbeat_thread, is_heartbeat_enabled
 from optuna.trial import TrialState
 
-from models.experiments.processes import is_dead, this_worker
-from models.experiments.searchspace import Param
+from models.experiments.processes import this_worker
+from models.experiments.searchspace import Param, overrides_of
 from models.experiments.training_commands import TrainingCommand
 from models.io.files import write_json
 from models.train.divergence import Diverged
 from models.train.losses import evaluate
+from models.train.monitor import Monitor, Monitoring
 
 RETRYABLE = ("killed", "interrupted")
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -62,7 +60,7 @@ class Experiment:
     """What every trial of a study shares: the command, the fixed flags, the varied ones."""
 
     def __init__(self, command, fixed, params, mode, trials=None, prune=False,
-                 test_each=False, keep_models=False, data=None, out="."):
+                 test_each=False, keep_models=False, data=None, out=".", monitoring=None):
         self.command = command if isinstance(command, TrainingCommand) else TrainingCommand(command)
         self.fixed = fixed              # {dest: value} of the training flags, as parsed
         self.params = params            # [Param]
@@ -74,6 +72,7 @@ class Experiment:
         self.data = data or {"data_dir": None, "download": True}
         self.out = Path(out)
         self.study = None               # the study's name, once it is opened
+        self.monitoring = monitoring    # {Monitoring field: value} watched in every trial, or None
 
     @property
     def size(self):
@@ -91,19 +90,17 @@ class Experiment:
 
     def to_dict(self):
         return {**self.identity(), "fixed": self.fixed, "keep_models": self.keep_models,
-                "data": self.data, "out": str(self.out)}
+                "data": self.data, "out": str(self.out), "monitoring": self.monitoring}
 
     @classmethod
     def from_dict(cls, d):
         return cls(d["command"], d["fixed"], [Param.from_dict(p) for p in d["params"]],
                    d["mode"], d["trials"], d["prune"], d["test_each"], d["keep_models"],
-                   d["data"], d["out"])
+                   d["data"], d["out"], d.get("monitoring"))
 
     def sampler(self):
         if self.mode == "grid":
-            # every process uses the same seed, so they agree on the order of the grid
-            return optuna.samplers.GridSampler({p.name: list(p.values) for p in self.params},
-                                               seed=0)
+            return OrderedGridSampler({p.name: list(p.values) for p in self.params})
         # constant liar: a running trial counts as a poor result, so parallel workers spread out
         return optuna.samplers.TPESampler(constant_liar=True)
 
@@ -114,6 +111,29 @@ class Experiment:
 
     def trial_dir(self, number):
         return self.out / "trials" / f"{number:04d}"
+
+    def tensorboard_dir(self, number, values):
+        """<out>/tensorboard/<trial> <configuration>: one TensorBoard run per trial, named
+        so that `tensorboard --logdir <out>/tensorboard` tells them apart."""
+        label = " ".join(f"{p.name}={p.show(values[p.name])}" if p.kind != "config"
+                         else values[p.name] for p in self.params)
+        return self.out / "tensorboard" / f"{number:04d} {label.replace('/', '_')}"
+
+
+class OrderedGridSampler(optuna.samplers.GridSampler):
+    """Optuna's grid in the order the values were listed: trial k (of the first, one per
+    cell) is the k-th configuration, so trials/0000, 0001, ... follow the table. Optuna
+    shuffles its grid so that workers on several machines collide less; every worker
+    here takes cells under a lock (ClaimLock), and the first trials' cells follow their
+    trial numbers whatever the order (GridSampler.before_trial), so nothing is lost."""
+
+    def __init__(self, search_space):
+        super().__init__(search_space, seed=0)
+        # the product of the values in the order the parameters and values were listed;
+        # each cell's values in Optuna's order of the names (sorted)
+        names = list(search_space)
+        self._all_grids = [tuple(dict(zip(names, combo))[n] for n in self._param_names)
+                           for combo in itertools.product(*search_space.values())]
 
 
 # ---- which trials count --------------------------------------------------------------------
@@ -173,122 +193,6 @@ def configurations_left(study, experiment):
 QUEUED = "queued"       # study user attribute: every grid configuration has been queued
 
 
-def grid_points(experiment):
-    names = [p.name for p in experiment.params]
-    return [dict(zip(names, values))
-            for values in itertools.product(*(p.values for p in experiment.params))]
-
-
-def _key(params):
-    return json.dumps(params, sort_keys=True)
-
-
-def fill_queue(study, experiment, created, wait=10.0):
-    """Queue each configuration of the grid once (Optuna's enqueue_trial: a WAITING trial
-    with fixed parameters). Workers take WAITING trials with an atomic WAITING → RUNNING
-    change in the storage, so workers on any number of machines run each one once.
-
-    The process that created the study queues them; another one started at the same
-    moment waits for that (up to `wait` seconds), then queues only what is missing (the
-    creator died, or the study was made by an older version that did not queue)."""
-    if study.user_attrs.get(QUEUED):
-        return
-    if not created:
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and not any(
-                is_final(t) for t in study.get_trials(deepcopy=False)):
-            time.sleep(0.2)
-            if study.user_attrs.get(QUEUED):
-                return
-    have = set()
-    for t in study.get_trials(deepcopy=False):
-        if is_final(t) or t.state in (TrialState.RUNNING, TrialState.WAITING):
-            have.add(_key(t.params or t.system_attrs.get("fixed_params", {})))
-    for point in grid_points(experiment):
-        if _key(point) not in have:
-            study.enqueue_trial(point)
-    study.set_user_attr(QUEUED, True)
-
-
-def claim(study):
-    """The id of a WAITING trial this worker now holds (RUNNING), or None if none is left.
-    The state change is atomic in the storage: of two workers, one gets each trial."""
-    for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-        if study._storage.set_trial_state_values(t._trial_id, TrialState.RUNNING):
-            return t._trial_id
-    return None
-
-
-def run_claimed(study, trial_id, objective, callbacks=()):
-    """Run the objective on a claimed trial and record its end, as study.optimize does for
-    the trials it creates (with the database heartbeat while it runs)."""
-    trial = optuna.Trial(study, trial_id)
-    value, state, error = None, None, None
-    with get_heartbeat_thread(trial_id, study._storage):
-        try:
-            value = objective(trial)
-        except optuna.TrialPruned:
-            state = TrialState.PRUNED
-        except (Exception, KeyboardInterrupt) as e:
-            state, error = TrialState.FAIL, e
-    frozen = study.tell(trial, value if state is None else None, state=state,
-                        skip_if_finished=True)
-    for callback in callbacks:
-        callback(study, frozen)
-    if error is not None and not isinstance(error, TrialFailed):
-        raise error
-
-
-# ---- dead workers: which one is alive is asked of processes.py
-
-def requeue(study, trial):
-    """Queue the configuration of a trial that did not finish, as Optuna's retry
-    callback does: same parameters (and grid cell), linked to the failed trial."""
-    system_attrs = {k: v for k, v in trial.system_attrs.items()
-                    if k in ("grid_id", "search_space")}
-    history = list(trial.system_attrs.get("retry_history", [])) + [trial.number]
-    system_attrs.update(failed_trial=history[0], retry_history=history)
-    study.add_trial(optuna.trial.create_trial(
-        state=TrialState.WAITING, params=trial.params, distributions=trial.distributions,
-        system_attrs=system_attrs))
-
-
-def sweep(study, requeue_failed=False):
-    """Fail the running trials whose worker died on this machine and queue their
-    configurations again; with requeue_failed, also queue again the interrupted and
-    killed trials that have no retry yet (done once, before the workers start).
-    Returns the numbers of the trials found dead."""
-    dead = []
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        worker = t.user_attrs.get("worker")
-        if not is_dead(worker):
-            continue
-        try:
-            study._storage.set_trial_user_attr(
-                t._trial_id, "reason", f"its worker (pid {worker['pid']}) died {_when(t)}")
-            study._storage.set_trial_user_attr(t._trial_id, "outcome", "killed")
-            study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            continue            # another worker got there first and re-queued it
-        dead.append(t.number)
-        requeue(study, study._storage.get_trial(t._trial_id))
-    if requeue_failed:
-        trials = study.get_trials(deepcopy=False)
-        retried = retried_numbers(trials)
-        for t in trials:
-            if t.state == TrialState.FAIL and outcome(t) in RETRYABLE and t.number not in retried:
-                requeue(study, t)
-    return dead
-
-
-def _when(trial):
-    """When in its training a trial's worker died, from the epochs it reported."""
-    done, planned = len(trial.intermediate_values), trial.user_attrs.get("planned_epochs")
-    if planned is not None and done >= planned:
-        return f"after its last epoch ({done}), before its result was recorded"
-    return f"during epoch {done + 1}" + (f" of {planned}" if planned is not None else "")
-
-
 # ---- one trial -------------------------------------------------------------------------------
 
 _SPLITS = {}
@@ -340,15 +244,18 @@ class Objective:
         trial.set_user_attr("outcome", "running")
         values = {p.name: p.suggest(trial) for p in e.params}
         self.claimed()
-        overrides = {p.name: p.to_flag_value(values[p.name]) for p in e.params}
+        overrides = overrides_of(e.params, values)
         config = self.command.config(e.fixed, overrides)
         trial.set_user_attr("planned_epochs", config.epochs)
         started = time.perf_counter()
         record = {"trial": trial.number, "params": values, "config": config.to_dict()}
-        run, diverged = None, None
+        run, diverged, monitor = None, None, None
         try:
             splits = load_splits(self.command, config, e.data)
-            run = self.command.new_run(config)
+            if e.monitoring:
+                monitor = Monitor(Monitoring(**e.monitoring), e.trial_dir(trial.number),
+                                  e.tensorboard_dir(trial.number, values))
+            run = self.command.new_run(config, monitor.callbacks() if monitor else ())
             try:
                 with np.errstate(over="ignore", invalid="ignore"):   # divergence is recorded
                     run.fit(splits, on_epoch=self._on_epoch(trial), progress=False,
@@ -369,6 +276,9 @@ class Objective:
         if run.best is None:
             self._finish(trial, record, "diverged", diverged, started, run)
             raise TrialFailed(diverged)
+        if monitor is not None:     # history.npz, stats.npz beside metrics.json
+            monitor.save(e.trial_dir(trial.number), run)
+            record["monitoring"] = monitor.summary()
         self._finish(trial, record, "diverged" if diverged else "complete", diverged, started,
                      run, config)
         return run.best["val_acc"]
@@ -405,8 +315,8 @@ class Objective:
             # keep the model of a trial that is the best so far: the best trial's model
             # is then on disk when the study ends (the others are removed then)
             if e.keep_models or best["val_acc"] >= best_value(trial.study, trial.number):
-                self.command.save_model(folder / "model.npz", run, config, trial=trial.number,
-                                        study=trial.study.study_name)
+                self.command.save_model(folder / "model.npz", run, config, e.data,
+                                        trial=trial.number, study=trial.study.study_name)
         for key, value in attrs.items():
             trial.set_user_attr(key, value)
         record.update(attrs)
@@ -418,56 +328,3 @@ def _median_at(trial, epoch):
               if t.number != trial.number and epoch in t.intermediate_values
               and t.state == TrialState.COMPLETE]
     return statistics.median(others) if others else math.nan
-
-
-# ---- a worker ------------------------------------------------------------------------------------
-
-class ClaimLock:
-    """A file lock held from "is there work left?" until the new trial has its
-    configuration, so that two workers on this machine never both take the last one
-    (the grid sampler would then hand the second a configuration already running)."""
-
-    def __init__(self, folder):
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        self.path = Path(folder) / ".claim.lock"
-        self.file = None
-
-    def acquire(self):
-        import fcntl            # POSIX only: imported where the lock is taken
-        self.file = open(self.path, "a")
-        fcntl.flock(self.file, fcntl.LOCK_EX)
-
-    def release(self):
-        if self.file is not None:
-            self.file.close()            # closing the file releases the lock
-            self.file = None
-
-
-def work(study, experiment, after_trial=None):
-    """Run trials until the study has no work left; returns how many this worker ran."""
-    callbacks = [lambda study, trial: after_trial(study, trial)] if after_trial else []
-    ran = 0
-    if experiment.mode == "grid" and study.user_attrs.get(QUEUED):
-        objective = Objective(experiment)
-        while True:
-            sweep(study)
-            if is_heartbeat_enabled(study._storage):
-                optuna.storages.fail_stale_trials(study)   # another machine's dead worker
-            trial_id = claim(study)
-            if trial_id is None:
-                return ran
-            run_claimed(study, trial_id, objective, callbacks)
-            ran += 1
-    claim_lock = ClaimLock(experiment.out)
-    objective = Objective(experiment, claimed=claim_lock.release)
-    while True:
-        sweep(study)
-        claim_lock.acquire()
-        try:
-            if not work_left(study, experiment):
-                return ran
-            study.optimize(objective, n_trials=1, catch=(TrialFailed,), callbacks=callbacks,
-                           gc_after_trial=False)
-        finally:
-            claim_lock.release()
-        ran += 1

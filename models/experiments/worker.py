@@ -1,5 +1,5 @@
 """One worker process of `--jobs N`: `python -m models.experiments.worker SPEC.json`
-runs trials of the study (trials.work) until it has no work left."""
+runs trials of the study (claims.work) until it has no work left."""
 
 import json
 import os
@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from models.experiments.studies import load_study
-from models.experiments.trials import Experiment, work
+from models.experiments.claims import work
+from models.experiments.trials import Experiment
 from models.train.allocator import keep_freed_memory
 
 

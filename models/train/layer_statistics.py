@@ -37,11 +37,20 @@ def update_ratio(before, after):
 
 
 def histogram(values, bins=HISTOGRAM_BINS):
-    """(counts, lo, hi): `bins` equal bins from the array's min to its max."""
+    """(counts, lo, hi): `bins` equal bins from the array's min to its max.
+
+    Only the finite values are counted (a diverging step leaves inf and NaN behind, and
+    the divergence check reports it); lo = hi = NaN when none is finite."""
+    values = values[np.isfinite(values)] if not np.isfinite(values).all() else values
+    if values.size == 0:
+        return np.zeros(bins, dtype=np.int64), float("nan"), float("nan")
     lo, hi = float(values.min()), float(values.max())
     if hi == lo:                       # a constant array (a zero bias): one spike
         hi = lo + 1e-12
-    counts, _ = np.histogram(values, bins=bins, range=(lo, hi))
+    # in float64, halved if hi − lo would overflow even there (equal bins either way)
+    half = 0.5 if not np.isfinite(hi - lo) else 1.0
+    counts, _ = np.histogram(values.astype(np.float64) * half, bins=bins,
+                             range=(lo * half, hi * half))
     return counts, lo, hi
 
 

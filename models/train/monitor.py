@@ -18,11 +18,14 @@ The two training accuracies, as cs231n's Solver distinguishes them:
   default), with the weights at the end of the epoch, like val_acc (with --log-every).
 """
 
+import zipfile
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from models.io.errors import one_line
 from models.io.files import atomic_write
 from models.train.callbacks import Callback
 from models.train.layer_statistics import LayerStatistics
@@ -88,6 +91,7 @@ class SolverLog(Callback):
         if every < 1:
             raise ValueError(f"SolverLog: every must be at least 1, got {every}")
         self.every, self.sample = every, sample
+        self.epoch_0 = None         # {"train_acc", "val_acc"} before any step (metrics.json)
 
     def on_fit_start(self, run, splits):
         self.run = run
@@ -97,6 +101,7 @@ class SolverLog(Callback):
         if run.epoch == 0:          # before any step, as the Solver does
             _, train_acc = self.sample.measure(run.model)
             _, val_acc = evaluate(run.model, splits.x_val, splits.y_val, run.config.loss)
+            self.epoch_0 = {"train_acc": train_acc, "val_acc": val_acc}
             run.log(f"(Epoch 0 / {run.config.epochs}) train acc: {train_acc:.6f}; "
                     f"val_acc: {val_acc:.6f}")
 
@@ -172,7 +177,7 @@ class PeriodicEvaluation(Callback):
 class Monitor:
     """The callbacks the `Monitoring` settings ask for, and the files they leave."""
 
-    def __init__(self, settings=None, run_dir=None):
+    def __init__(self, settings=None, run_dir=None, tensorboard_dir=None):
         self.settings = s = settings or Monitoring()
         # the sample's forward pass costs about as much as the statistics: only when shown
         self.sample = TrainingSampleAccuracy(s.train_sample) if s.log_every else None
@@ -181,7 +186,8 @@ class Monitor:
         self.solver_log = SolverLog(s.log_every, self.sample) if s.log_every else None
         self.tensorboard = None
         if s.tensorboard:
-            self.tensorboard = TensorBoardLog(Path(run_dir) / "tensorboard", self.stats,
+            logdir = tensorboard_dir or Path(run_dir) / "tensorboard"
+            self.tensorboard = TensorBoardLog(logdir, self.stats,
                                               self.evaluations)
 
     def callbacks(self):
@@ -198,6 +204,10 @@ class Monitor:
         if self.evaluations:
             out["evaluations"] = self.evaluations.rows()
         return out
+
+    def epoch_0(self):
+        """The Solver's accuracies before training (with --log-every), else None."""
+        return self.solver_log.epoch_0 if self.solver_log else None
 
     def save(self, run_dir, run):
         """history.npz (every step's loss and lr, the periodic evaluations) and stats.npz."""
@@ -218,5 +228,21 @@ def save_arrays(path, arrays):
 
 
 def load_arrays(path):
-    with np.load(path, allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}
+    """{name: ndarray} of an .npz written by save_arrays; a damaged file is refused in
+    one line naming it (DamagedFile), a missing one raises FileNotFoundError."""
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("a single array, not an .npz archive of arrays")
+        with data:
+            return {name: data[name] for name in data.files}
+    except (ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        reason = ("it is not an .npz archive of arrays" if "pickled" in str(e)
+                  else f"{one_line(e)}")
+        raise DamagedFile(f"{path} is damaged ({reason})") from None
+
+
+class DamagedFile(ValueError):
+    """A file a run wrote can no longer be read; the message names it."""
+
+    user_error = True

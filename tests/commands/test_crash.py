@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from models.train.checkpoint import load_checkpoint
+from models.train.monitor import load_arrays
 from tests.fake_data import write_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +79,8 @@ def assert_every_file_whole(run_dir):
     for path in run_dir.iterdir():
         if path.name.startswith("."):
             assert path.name == ".lock" or path.name.endswith(".tmp"), path.name
+        elif path.name in ("history.npz", "stats.npz"):      # arrays, not checkpoints
+            load_arrays(path)
         elif path.suffix == ".npz":
             load_checkpoint(path)
         elif path.suffix == ".json":
@@ -147,3 +150,29 @@ def test_a_run_killed_mid_training_resumes_bit_identical(data, reference, tmp_pa
 def test_a_run_killed_at_any_moment_resumes_bit_identical(data, reference, tmp_path,
                                                          after_line, delay):
     run_killed_at(data, reference, tmp_path, after_line, delay)
+
+
+def run_killed_after_the_last_epoch(data, reference, tmp_path, delay):
+    """Killed `delay` s after the last epoch's row: while the test set is evaluated,
+    metrics.json is written or the figures are drawn. `--resume` finishes the run."""
+    reference_dir, reference_line = reference
+    run_dir = tmp_path / "run"
+    assert kill_when(command(data, run_dir), f"{EPOCHS} ", delay)
+    assert_every_file_whole(run_dir)
+    assert not (run_dir / "metrics.json").exists() or (run_dir / "curves.png").exists()
+    assert finish(data, run_dir) == reference_line
+    assert_identical(run_dir, reference_dir)
+    for name in ("curves.png", "weights.png", "stats.png", "history.npz", "stats.npz"):
+        assert (run_dir / name).is_file(), name
+
+
+def test_a_run_killed_while_drawing_its_figures_is_finished_by_resume(data, reference,
+                                                                     tmp_path):
+    run_killed_after_the_last_epoch(data, reference, tmp_path, 0.3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.0, 0.8, 1.5])
+def test_a_run_killed_at_any_moment_after_its_last_epoch_is_finished_by_resume(
+        data, reference, tmp_path, delay):
+    run_killed_after_the_last_epoch(data, reference, tmp_path, delay)

@@ -167,3 +167,10 @@ def test_stack_of_nothing():
 def test_gradcheck_needs_a_float_input():
     with pytest.raises(TypeError, match="no floating-point input"):
         tape.gradcheck(lambda i: tape.tensor(1.0), [np.arange(3)])
+
+
+def test_cross_entropy_of_an_empty_batch_says_so_not_zero_division():
+    logits = tape.tensor(np.zeros((0, 4)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"cross_entropy: the batch is empty \(logits of "
+                                         r"shape \(0, 4\)\); the mean over no examples"):
+        tape.cross_entropy(logits, np.zeros(0, dtype=int))

@@ -76,3 +76,30 @@ def test_gradcheck_keeps_a_non_contiguous_float64_view():
 def test_gradcheck_order_must_be_1_or_2():
     with pytest.raises(ValueError, match="order"):
         tape.gradcheck(tape.exp, [np.ones(2)], order=3)
+
+
+@pytest.mark.parametrize("eps", [0, -1e-6, float("nan"), float("inf")])
+def test_gradcheck_and_numerical_gradient_refuse_a_step_that_is_not_positive(eps):
+    f = lambda x: (x * x).sum()             # noqa: E731
+    with pytest.raises(ValueError, match="eps, the finite-difference step, must be a "
+                                         "positive number"):
+        tape.gradcheck(f, [np.ones(3)], eps=eps)
+    with pytest.raises(ValueError, match="must be a positive number"):
+        tape.numerical_gradient(lambda x: float(np.sum(x * x)), np.ones(3), eps=eps)
+
+
+def test_gradcheck_says_f_must_return_a_tensor_when_it_computes_in_numpy():
+    """numpy on x.data is invisible to the tape: its gradient would read as zero, and
+    the check would blame the engine for a wrong gradient."""
+    def in_numpy(x):
+        return np.exp(x.data if isinstance(x, tape.Tensor) else x).sum()
+    with pytest.raises(TypeError, match="gradcheck: f must return a Tensor computed from "
+                                        "its inputs by tape operations, got float64"):
+        tape.gradcheck(in_numpy, [np.ones(3)])
+    with pytest.raises(TypeError, match="got ndarray"):
+        tape.gradcheck(lambda x: np.exp(x.data if isinstance(x, tape.Tensor) else x),
+                       [np.ones(3)])
+
+
+def test_gradcheck_of_a_function_of_plain_arrays_still_works_on_the_tape():
+    assert tape.gradcheck(lambda x: x * 2.0, [np.ones(3)])

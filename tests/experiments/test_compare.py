@@ -22,8 +22,9 @@ def flags(data_dir, out, *more):
 
 def table_rows(out):
     lines = out.strip().splitlines()
-    start = next(i for i, l in enumerate(lines) if l.startswith("configuration"))
-    return [l for l in lines[start + 2:] if l.strip() and not l.startswith("written")]
+    start = next(i for i, l in enumerate(lines) if l.startswith("trial"))
+    end = next((i for i in range(start + 2, len(lines)) if not lines[i].strip()), len(lines))
+    return [" ".join(l.split()[2:]) for l in lines[start + 2:end]]   # without trial, folder
 
 
 def test_every_configuration_is_trained_and_tested_in_the_order_given(data_dir, tmp_path, capsys):
@@ -57,6 +58,16 @@ def test_two_varied_flags_compare_every_combination(data_dir, tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     ([], "nothing to compare"),
+    (["--vary", "lr=0.1,0.2", "--config", "lr=0.1"], "give one of them"),
+    (["--config", "lr=0.1", "--config", "lr=0.1"], "given twice"),
+    (["--config", "width=3"], "unknown parameter 'width'"),
+    (["--config", "lr"], "write NAME=VALUE pairs"),
+    (["--config", "activation=relu,activation=tanh"], "activation is set twice"),
+    (["--config", "optimizer=lbfgs"], "'lbfgs' is not a choice of --optimizer"),
+    (["--config", "lr=0.1", "--lr", "0.2"], "--lr is both fixed and varied by --config"),
+    (["--config", "lr=0.1", "--eval-test"], "--eval-test needs --eval-every"),
+    (["--config", "lr=0.1", "--stats-every", "-1"], "--stats-every must be"),
+    (["--config-file", "/nonexistent/configs.txt"], "cannot read it"),
     (["--vary", "lr=0.1,0.2", "--vary", "l2=0,0.1", "--vary", "seed=0,1"], "compare one or two"),
     (["--vary", "lr=0.01:0.1"], "ranges LO:HI belong to --space"),
     (["--vary", "hidden=8,0"], "--hidden sizes must be at least 1"),

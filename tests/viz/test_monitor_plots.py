@@ -134,18 +134,78 @@ def test_cli_draws_images_histograms_and_heatmaps_of_a_saved_model(tmp_path, cap
         assert (tmp_path / "figs" / name).read_bytes()[:8] == PNG_SIGNATURE
 
 
-def test_cli_takes_a_run_directory_and_names_the_classes(tmp_path, monkeypatch):
-    saved_model(tmp_path / "model.npz")
+def weight_images_drawn(monkeypatch):
+    """The keyword arguments (and W, as "W") of every plot_weight_images call, as made."""
     drawn = []
     original = plots.plot_weight_images
 
     def spy(W, **kwargs):
-        drawn.append(kwargs)
+        drawn.append({**kwargs, "W": W})
         return original(W, **kwargs)
     monkeypatch.setattr(plots, "plot_weight_images", spy)
+    return drawn
+
+
+def test_cli_takes_a_run_directory_and_names_the_classes(tmp_path, monkeypatch):
+    saved_model(tmp_path / "model.npz")
+    drawn = weight_images_drawn(monkeypatch)
     assert redraw.main([str(tmp_path)]) == 0
     assert drawn[1]["labels"] == CLASS_NAMES["fashion-mnist"] and drawn[1]["shape"] == (4, 4)
-    assert (tmp_path / "weights_W2.png").is_file()
+    assert (tmp_path / "redraw" / "weights_W2.png").is_file()
+
+
+def test_redraw_writes_to_its_own_folder_and_never_over_the_runs_figures(tmp_path, capsys):
+    saved_model(tmp_path / "model.npz")
+    for name in ("curves.png", "stats.png", "weights_W1.png"):
+        (tmp_path / name).write_bytes(b"the run's own figure")
+    assert redraw.main([str(tmp_path)]) == 0
+    for name in ("curves.png", "stats.png", "weights_W1.png"):
+        assert (tmp_path / name).read_bytes() == b"the run's own figure"
+    assert all(line.startswith(str(tmp_path / "redraw"))
+               for line in capsys.readouterr().out.split())
+
+
+def test_units_zero_draws_every_first_layer_unit_in_order(tmp_path, monkeypatch):
+    saved_model(tmp_path / "model.npz")
+    drawn = weight_images_drawn(monkeypatch)
+    assert redraw.main([str(tmp_path), "--units", "0"]) == 0
+    assert drawn[0]["max_images"] == 16 and drawn[0]["largest"] is False
+    assert redraw.main([str(tmp_path), "--units", "5"]) == 0
+    assert drawn[-2]["max_images"] == 5
+
+
+def test_minus_initial_draws_what_training_changed(tmp_path, capsys, monkeypatch):
+    from models import twolayer
+    from tests.fake_data import write_data_dir
+    data = write_data_dir(tmp_path / "data")
+    assert twolayer.main(["--data-dir", str(data), "--no-download", "--val-size", "100",
+                          "--hidden", "8", "--epochs", "1", "--no-progress", "--no-plots",
+                          "--out", str(tmp_path / "run")]) == 0
+    drawn = weight_images_drawn(monkeypatch)
+    assert redraw.main([str(tmp_path / "run"), "--minus-initial", "--units", "0"]) == 0
+    W, kwargs = drawn[0]["W"], drawn[0]
+    initial = twolayer.build_model(twolayer.FAMILY.config_class(hidden=[8], val_size=100,
+                                                                epochs=1), (28, 28), 10)
+    assert np.array_equal(kwargs["initial"], initial.layers[0].W.data)
+    assert not np.array_equal(W, kwargs["initial"])
+
+
+def test_the_old_spelling_viz_plots_still_draws_and_names_viz_redraw(tmp_path):
+    import subprocess
+    import sys
+    saved_model(tmp_path / "model.npz")
+    done = subprocess.run([sys.executable, "-m", "viz.plots", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "viz.redraw" in done.stderr
+    assert (tmp_path / "redraw" / "weights_W1.png").is_file()
+
+
+def test_units_must_not_be_negative(tmp_path, capsys):
+    saved_model(tmp_path / "model.npz")
+    with pytest.raises(SystemExit) as exit:
+        redraw.main([str(tmp_path), "--units", "-1"])
+    assert exit.value.code == 2 and "--units must be" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("make, message", [
