@@ -75,6 +75,9 @@ def parser():
                    help="folder for data.png, boundaries.png, results.json "
                         "(default: runs/toy-<dataset>-<timestamp>)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-compile", action="store_true",
+                   help="record every step on the tape instead of replaying the step "
+                        "tape.compile wrote (the same results to the last digit, slower)")
     return p
 
 
@@ -143,36 +146,50 @@ def make_data(dataset, samples=200, noise=0.20, centers=2, cluster_std=1.0, seed
 
 
 def train(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="lecun",
-          weight_scale=1e-3, seed=0):
+          weight_scale=1e-3, seed=0, compile=True):
     """Full-batch gradient descent on L = Σ CE + ½λΣ‖W‖²; returns (model, L/N, accuracy).
 
     A diverging network stops at its first loss that is not finite or has exploded (see
     `exploded`), which is the L/N returned (NaN if a step left a parameter non-finite);
     `main` reports it and exits with 1."""
-    fit = descend(X, y, hidden, depth, activation, steps, lr, l2, init, weight_scale, seed)
+    fit = descend(X, y, hidden, depth, activation, steps, lr, l2, init, weight_scale, seed,
+                  compile)
     return fit["model"], fit["loss"], fit["accuracy"]
 
 
 def descend(X, y, hidden, depth, activation, steps=20000, lr=0.01, l2=0.01, init="lecun",
-            weight_scale=1e-3, seed=0):
+            weight_scale=1e-3, seed=0, compile=True):
     """train(), also returning the loss before the first step and whether the net diverged:
-    {"model", "loss", "start_loss", "accuracy", "diverged"}."""
+    {"model", "loss", "start_loss", "accuracy", "diverged"}.
+
+    Every step records the same tape: `compile` writes it out once as numpy
+    (tape.compile) and replays that, with the same results to the last digit."""
     n_classes = int(y.max()) + 1
     model = MLP([X.shape[1], *[hidden] * depth, n_classes], activation, init,
                 seed=seed, dtype=np.float64, weight_scale=weight_scale)
     optimizer = SGD(model.parameters(), lr=lr)
     weights, n = model.weights(), len(X)
+    X = np.asarray(X, dtype=np.float64)
+
+    def objective(X, y):
+        return tape.cross_entropy(model(X), y) * n + l2_penalty(weights, l2)
+    step = tape.compile(objective, parameters=model) if compile else None
     loss, start = None, None
     with np.errstate(all="ignore"):           # a diverging run is reported, not warned about
         for _ in range(steps):
-            loss = tape.cross_entropy(model(X), y) * n + l2_penalty(weights, l2)
-            start = float(loss.data) / n if start is None else start
-            if exploded(float(loss.data) / n, n_classes):
-                break
             optimizer.zero_grad()
-            loss.backward()
+            if step is not None:
+                loss = step(X, y)             # the loss; its gradients added into p.grad
+            else:
+                recorded = objective(X, y)
+                loss = recorded.data
+            start = float(loss) / n if start is None else start
+            if exploded(float(loss) / n, n_classes):
+                break
+            if step is None:
+                recorded.backward()
             optimizer.step()
-        final = float(loss.data) / n
+        final = float(loss) / n
         if not all(np.isfinite(p.data).all() for p in model.parameters()):
             final = float("nan")
         accuracy = float((model.predict(X) == y).mean())
@@ -211,7 +228,7 @@ def run(args, log=print):
     for activation, depth, hidden in combos:
         started = time.perf_counter()
         fit = descend(X, y, hidden, depth, activation, args.steps, args.lr, args.l2,
-                      args.init, args.weight_scale, args.seed)
+                      args.init, args.weight_scale, args.seed, compile=not args.no_compile)
         model, loss, acc = fit["model"], fit["loss"], fit["accuracy"]
         seconds = time.perf_counter() - started
         note = (f"DIVERGED (loss {fit['start_loss']:.3f} at the start)" if fit["diverged"]

@@ -27,6 +27,7 @@ On top:
 - `functional.py` `grad`, `value_and_grad` (nested gradients kept apart)
 - `gradcheck.py`  finite-difference checking
 - `check_manual.py`  a student's hand-written backward pass checked against the tape
+- `compiler/`     `compile`: a gradient traced once, replayed as generated numpy source
 """
 
 from .tape import Entry, enable_grad, is_recording, no_grad, scope
@@ -50,5 +51,6 @@ from .numpy_dispatch import DroppedGradientError
 from .functional import grad, value_and_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .check_manual import CheckResult, check_manual
+from .compiler import CompileError, TracedValueError, compile
 
 __version__ = "0.2.0"

@@ -9,7 +9,8 @@ A mask such as `x > 0` is a constant: it has no gradient of its own.
 import numpy as np
 
 from .primitive import primitive
-from .shapes import same_float, unbroadcast
+from .sources import defsource
+from .shapes import same_float, same_float_source, unbroadcast
 from ._tensor import as_array
 
 
@@ -19,6 +20,7 @@ def exp(x):
 
 
 exp.defvjp(lambda g, ans, x: g * ans)                  # d eˣ = eˣ dx
+defsource(exp, lambda c, x: f"np.exp({x})", lambda c, g, ans, x: c.times(g, ans), name="e")
 
 
 @primitive(reads=(0,))
@@ -27,6 +29,7 @@ def log(x):
 
 
 log.defvjp(lambda g, ans, x: g / x)                    # d ln x = dx / x
+defsource(log, lambda c, x: f"np.log({x})", lambda c, g, ans, x: f"{g} / {x}")
 
 
 @primitive(reads=("ans",))
@@ -35,6 +38,7 @@ def sqrt(x):
 
 
 sqrt.defvjp(lambda g, ans, x: g / (2 * ans))           # d √x = dx / (2√x)
+defsource(sqrt, lambda c, x: f"np.sqrt({x})", lambda c, g, ans, x: f"{g} / (2 * {ans})")
 
 
 @primitive(reads=("ans",))
@@ -43,6 +47,8 @@ def tanh(x):
 
 
 tanh.defvjp(lambda g, ans, x: g * (1 - ans * ans))     # d tanh = 1 − tanh²
+defsource(tanh, lambda c, x: f"np.tanh({x})",
+               lambda c, g, ans, x: f"{g} * (1 - {ans} * {ans})", name="h")
 
 
 @primitive(reads=("ans",))
@@ -53,6 +59,8 @@ def sigmoid(x):
 
 
 sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))  # d σ = σ(1 − σ)
+defsource(sigmoid, lambda c, x: f"{c.helper('sigmoid', sigmoid.forward)}({x})",
+                  lambda c, g, ans, x: f"{g} * {ans} * (1 - {ans})", name="h")
 
 
 @primitive(reads=(0,))
@@ -67,6 +75,9 @@ def relu(x):
 
 
 relu.defvjp(lambda g, ans, x: g * (as_array(x) > 0))   # 1 where z > 0, 0 where z ≤ 0
+# max(z, 0) against a scalar 0 gives the same bits as against the zeros of the forward
+defsource(relu, lambda c, x: f"np.maximum({x}, 0)",
+               lambda c, g, ans, x: f"{g} * ({x} > 0)", name="h")
 
 
 @primitive(reads=(0,))
@@ -89,6 +100,18 @@ def _slopes(x, slope):
 leaky_relu.defvjp(lambda g, ans, x, slope=0.01: g * _slopes(x, slope))
 
 
+def _leaky_relu_source(c, x, slope=0.01):
+    slope = float(slope)
+    if 0 < slope <= 1:
+        return f"np.maximum({x}, {x} * {slope!r})"
+    return f"np.where({x} > 0, {x}, {x} * {slope!r})"
+
+
+defsource(leaky_relu, _leaky_relu_source,
+                     lambda c, g, ans, x, slope=0.01:
+                         f"{g} * {c.helper('leaky_slopes', _slopes)}({x}, {slope!r})", name="h")
+
+
 @primitive
 def hardtanh(x, min_val=-1.0, max_val=1.0):
     return np.clip(x, min_val, max_val)
@@ -101,6 +124,10 @@ def _inside(x, lo, hi):
 
 # 1 strictly inside (min_val, max_val), 0 where clipped
 hardtanh.defvjp(lambda g, ans, x, min_val=-1.0, max_val=1.0: g * _inside(x, min_val, max_val))
+defsource(hardtanh, lambda c, x, min_val=-1.0, max_val=1.0:
+                       f"np.clip({x}, {min_val!r}, {max_val!r})",
+                   lambda c, g, ans, x, min_val=-1.0, max_val=1.0:
+                       f"{g} * (({x} > {min_val!r}) & ({x} < {max_val!r}))", name="h")
 
 
 @primitive(reads=(0, 1))
@@ -117,6 +144,10 @@ def _share(x, y, sign):
 
 maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _share(x, y, +1), x),
                lambda g, ans, x, y: unbroadcast(g * _share(x, y, -1), y))
+defsource(maximum,
+    lambda c, x, y: same_float_source(c, x, None, y, "maximum"),
+    lambda c, g, ans, x, y: c.unbroadcast(f"{g} * {c.helper('share', _share)}({x}, {y}, 1)", x),
+    lambda c, g, ans, x, y: c.unbroadcast(f"{g} * {c.helper('share', _share)}({x}, {y}, -1)", y))
 
 
 @primitive(reads=(0, 1))
@@ -127,6 +158,10 @@ def minimum(x, y):
 # the smaller input takes the gradient; a tie is split half and half
 minimum.defvjp(lambda g, ans, x, y: unbroadcast(g * _share(x, y, -1), x),
                lambda g, ans, x, y: unbroadcast(g * _share(x, y, +1), y))
+defsource(minimum,
+    lambda c, x, y: same_float_source(c, x, None, y, "minimum"),
+    lambda c, g, ans, x, y: c.unbroadcast(f"{g} * {c.helper('share', _share)}({x}, {y}, -1)", x),
+    lambda c, g, ans, x, y: c.unbroadcast(f"{g} * {c.helper('share', _share)}({x}, {y}, 1)", y))
 
 
 @primitive(reads=(0,))
@@ -149,6 +184,10 @@ def _within(x, lo, hi):
 
 # 1 where a_min ≤ x ≤ a_max (the bounds themselves included, as PyTorch's clamp), 0 where clipped
 clip.defvjp(lambda g, ans, x, a_min=None, a_max=None: g * _within(x, a_min, a_max))
+defsource(clip, lambda c, x, a_min=None, a_max=None: f"{x}.copy()" if a_min is None and a_max is None
+                                                 else f"np.clip({x}, {c.literal(a_min)}, {c.literal(a_max)})",
+               lambda c, g, ans, x, a_min=None, a_max=None:
+                   f"{g} * {c.helper('within', _within)}({x}, {c.literal(a_min)}, {c.literal(a_max)})")
 
 
 @primitive
@@ -160,3 +199,7 @@ def where(condition, x, y):
 where.defvjp(None,
              lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), x),
              lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), y))
+defsource(where, lambda c, condition, x, y: f"np.where({condition}, {x}, {y})",
+                None,
+                lambda c, g, ans, cond, x, y: c.unbroadcast(f"np.where({cond}, {g}, 0.0)", x),
+                lambda c, g, ans, cond, x, y: c.unbroadcast(f"np.where({cond}, 0.0, {g})", y))

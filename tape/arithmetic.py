@@ -12,9 +12,10 @@ a float tensor, so float32 stays float32 (`shapes.same_float`).
 import numpy as np
 
 from .primitive import primitive
+from .sources import defsource
 from ._tensor import Tensor, as_array
 from .activations import log, where
-from .shapes import reshape, same_float, transpose, unbroadcast
+from .shapes import reshape, same_float, same_float_source, transpose, unbroadcast
 
 
 @primitive(reads=())
@@ -24,6 +25,10 @@ def add(x, y):
 
 add.defvjp(lambda g, ans, x, y: unbroadcast(g, x),            # d(x + y)/dx = 1
            lambda g, ans, x, y: unbroadcast(g, y))            # d(x + y)/dy = 1
+# generated forms (tape.compiler): the same numpy calls as the forward and the rule
+defsource(add, lambda c, x, y: same_float_source(c, x, "+", y, "add"),
+              lambda c, g, ans, x, y: c.unbroadcast(g, x),
+              lambda c, g, ans, x, y: c.unbroadcast(g, y), name="z")
 
 
 @primitive(reads=())
@@ -33,6 +38,9 @@ def subtract(x, y):
 
 subtract.defvjp(lambda g, ans, x, y: unbroadcast(g, x),       # d(x − y)/dx = 1
                 lambda g, ans, x, y: unbroadcast(-g, y))      # d(x − y)/dy = −1
+defsource(subtract, lambda c, x, y: same_float_source(c, x, "-", y, "subtract"),
+                   lambda c, g, ans, x, y: c.unbroadcast(g, x),
+                   lambda c, g, ans, x, y: c.unbroadcast(f"-{g}", y))
 
 
 @primitive(reads=(0, 1))
@@ -42,6 +50,9 @@ def multiply(x, y):
 
 multiply.defvjp(lambda g, ans, x, y: unbroadcast(g * y, x),   # d(xy)/dx = y
                 lambda g, ans, x, y: unbroadcast(g * x, y))   # d(xy)/dy = x
+defsource(multiply, lambda c, x, y: same_float_source(c, x, "*", y, "multiply"),
+                   lambda c, g, ans, x, y: c.unbroadcast(c.times(g, y), x),
+                   lambda c, g, ans, x, y: c.unbroadcast(c.times(g, x), y))
 
 
 @primitive(reads=(1, "ans"))
@@ -51,6 +62,9 @@ def divide(x, y):
 
 divide.defvjp(lambda g, ans, x, y: unbroadcast(g / y, x),           # d(x/y)/dx = 1/y
               lambda g, ans, x, y: unbroadcast(-g * ans / y, y))    # d(x/y)/dy = −x/y²
+defsource(divide, lambda c, x, y: same_float_source(c, x, "/", y, "divide"),
+                 lambda c, g, ans, x, y: c.unbroadcast(f"{g} / {y}", x),
+                 lambda c, g, ans, x, y: c.unbroadcast(f"-{g} * {ans} / {y}", y))
 
 
 @primitive(reads=())
@@ -59,6 +73,7 @@ def negative(x):
 
 
 negative.defvjp(lambda g, ans, x: -g)
+defsource(negative, lambda c, x: f"-{x}", lambda c, g, ans, x: f"-{g}")
 
 
 @primitive
@@ -86,12 +101,26 @@ def _power_y(g, ans, x, y):
 power.defvjp(_power_x, _power_y)
 
 
+def _power_x_source(c, g, ans, x, y):
+    if np.isscalar(y.value):                            # x ** 2: the rule's usual case
+        if y.value == 0:
+            return f"np.zeros_like({x})"
+        return f"{g} * {y} * {x} ** {c.literal(y.value - 1)}"
+    return f"{c.helper('power_grad_x', _power_x)}({g}, {ans}, {x}, {y})"
+
+
+defsource(power, lambda c, x, y: same_float_source(c, x, "**", y, "power"),
+                _power_x_source,
+                lambda c, g, ans, x, y: f"{c.helper('power_grad_y', _power_y)}({g}, {ans}, {x}, {y})")
+
+
 @primitive(reads=(0,))
 def square(x):
     return np.square(x)
 
 
 square.defvjp(lambda g, ans, x: g * (2 * x))                  # d x² = 2x dx
+defsource(square, lambda c, x: f"np.square({x})", lambda c, g, ans, x: f"{g} * (2 * {x})")
 
 
 @primitive(reads=(0, 1))
@@ -106,6 +135,10 @@ def _flat(t):
 # dL/dxᵢ = Σⱼ g_ij yⱼ = (g·y)ᵢ,  dL/dyⱼ = Σᵢ xᵢ g_ij = (xᵀ·g)ⱼ, each back in its own shape
 outer.defvjp(lambda g, ans, x, y: reshape(g @ _flat(y), shape=np.shape(as_array(x))),
              lambda g, ans, x, y: reshape(_flat(x) @ g, shape=np.shape(as_array(y))))
+defsource(outer, lambda c, x, y: f"np.outer({x}, {y})" if x.dtype == y.dtype
+                                 else f"np.outer(*{c.helper('same_float', same_float)}({x}, {y}))",
+                lambda c, g, ans, x, y: f"({g} @ {y}.reshape((-1,))).reshape({x.shape})",
+                lambda c, g, ans, x, y: f"({x}.reshape((-1,)) @ {g}).reshape({y.shape})")
 
 
 @primitive(reads=(0,))
@@ -114,6 +147,7 @@ def absolute(x):
 
 
 absolute.defvjp(lambda g, ans, x: g * np.sign(as_array(x)))   # d|x| = sign(x), 0 at 0
+defsource(absolute, lambda c, x: f"np.abs({x})", lambda c, g, ans, x: f"{g} * np.sign({x})")
 
 
 @primitive(reads=(0, 1))
@@ -144,6 +178,26 @@ def _matmul_w(g, ans, x, w):
 
 
 matmul.defvjp(_matmul_x, _matmul_w)
+
+
+def _swap_last_source(t):
+    return f"{t}.T" if t.ndim == 2 else f"{t}.transpose({tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2)})"
+
+
+def _matmul_x_source(c, g, ans, x, w):
+    if x.ndim == 1 or w.ndim == 1:          # a vector: the rule itself, on arrays
+        return f"{c.helper('matmul_grad_x', _matmul_x)}({g}, {ans}, {x}, {w})"
+    return c.unbroadcast(f"{g} @ {_swap_last_source(w)}", x)     # dL/dX = G·Wᵀ
+
+
+def _matmul_w_source(c, g, ans, x, w):
+    if x.ndim == 1 or w.ndim == 1:
+        return f"{c.helper('matmul_grad_w', _matmul_w)}({g}, {ans}, {x}, {w})"
+    return c.unbroadcast(f"{_swap_last_source(x)} @ {g}", w)     # dL/dW = Xᵀ·G
+
+
+defsource(matmul, lambda c, x, w: same_float_source(c, x, "@", w, "matmul"),
+                 _matmul_x_source, _matmul_w_source, name="z")
 
 
 def _swap_last(t):
@@ -179,6 +233,22 @@ def linear(x, w, b):
 linear.defvjp(lambda g, ans, x, w, b: g @ w.T,     # dL/dX = Δ·Wᵀ (X and W are matrices)
               lambda g, ans, x, w, b: x.T @ g,     # dL/dW = Xᵀ·Δ
               lambda g, ans, x, w, b: _ones_row(g) @ g)     # dL/db = 1ᵀ·Δ, Σ over the batch
+
+
+def _linear_source(c, x, w, b):
+    z = c.let(f"{x} @ {w}", "z")
+    return c.update(z, f"{z} += {b}")
+
+
+def _ones_source(c, g):
+    n, dtype = g.shape[0], g.dtype.name
+    return c.constant(np.ones(n, dtype=g.dtype), f"ones{n}", how=f"np.ones({n}, np.{dtype})")
+
+
+defsource(linear, _linear_source,
+                 lambda c, g, ans, x, w, b: f"{g} @ {_swap_last_source(w)}",
+                 lambda c, g, ans, x, w, b: f"{_swap_last_source(x)} @ {g}",
+                 lambda c, g, ans, x, w, b: f"{_ones_source(c, g)} @ {g}", name="z")
 
 
 def _ones_row(g):

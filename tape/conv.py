@@ -16,6 +16,7 @@ import numpy as np
 
 from .conv_blocked import blocked_conv2d, blocked_conv_transpose2d, blocked_conv2d_weight_grad
 from .primitive import primitive
+from .sources import defsource
 from .reductions import sum as tape_sum
 from ._tensor import as_array
 
@@ -131,3 +132,39 @@ def conv_transpose2d(g, w, shape, stride=1, padding=0):
     return _conv_transpose2d(g, w, shape=tuple(shape),
                              stride=pair(stride, "stride", "conv_transpose2d", 1),
                              padding=pair(padding, "padding", "conv_transpose2d", 0))
+
+
+# ---- generated forms (tape.compiler): the ops' own functions, called as the tape calls them
+
+def call_source(c, op, *args, **params):
+    """`conv2d(x, W, b, stride=(1, 1), padding=(2, 2))`: the op's own numpy function,
+    called by its name in the generated source (pooling's forms use it too)."""
+    written = [str(a) for a in args] + [f"{k}={v!r}" for k, v in params.items()]
+    return f"{c.helper(op.name, op.forward)}({', '.join(written)})"
+
+
+defsource(_conv2d, 
+    lambda c, x, w, b=None, stride=(1, 1), padding=(0, 0):
+        call_source(c, _conv2d, x, w, b, stride=stride, padding=padding),
+    lambda c, g, ans, x, w, b, stride, padding:                         # dx = Wᵀ·G, col2im
+        call_source(c, _conv_transpose2d, g, w, shape=x.shape, stride=stride, padding=padding),
+    lambda c, g, ans, x, w, b, stride, padding:                         # dw = G·X̂ᵀ
+        call_source(c, _conv2d_weight_grad, x, g, shape=w.shape, stride=stride, padding=padding),
+    lambda c, g, ans, x, w, b, stride, padding: f"{g}.sum(axis=(0, 2, 3))",   # db = Σ g
+    name="conv")
+defsource(_conv_transpose2d, 
+    lambda c, g, w, shape, stride=(1, 1), padding=(0, 0):
+        call_source(c, _conv_transpose2d, g, w, shape=tuple(shape), stride=stride,
+                    padding=padding),
+    lambda c, h, ans, g, w, shape, stride, padding:
+        call_source(c, _conv2d, h, w, None, stride=stride, padding=padding),
+    lambda c, h, ans, g, w, shape, stride, padding:
+        call_source(c, _conv2d_weight_grad, h, g, shape=w.shape, stride=stride, padding=padding))
+defsource(_conv2d_weight_grad, 
+    lambda c, x, g, shape, stride=(1, 1), padding=(0, 0):
+        call_source(c, _conv2d_weight_grad, x, g, shape=tuple(shape), stride=stride,
+                    padding=padding),
+    lambda c, h, ans, x, g, shape, stride, padding:
+        call_source(c, _conv_transpose2d, g, h, shape=x.shape, stride=stride, padding=padding),
+    lambda c, h, ans, x, g, shape, stride, padding:
+        call_source(c, _conv2d, x, h, None, stride=stride, padding=padding))

@@ -26,6 +26,7 @@ import numpy as np
 
 from .backprop import gradients
 from .primitive import primitive
+from .sources import defsource
 from ._tensor import Tensor
 
 
@@ -36,6 +37,13 @@ def identity(x):
 
 
 identity.defvjp(lambda g, ans, x: g)         # d x / d x = 1
+defsource(identity, lambda c, x: x, lambda c, g, ans, x: g)    # a new name, nothing computed
+
+
+def is_nested():
+    """Is a gradient function evaluating its f in this thread (an outer gradient is
+    being taken)?"""
+    return _nesting.depth > 0
 
 
 class _Nesting(threading.local):
@@ -84,6 +92,7 @@ def value_and_grad(f, argnums=0):
         return value, (gs[0] if single else tuple(gs))
 
     value_and_gradient.__name__ = f"value_and_grad_{getattr(f, '__name__', 'f')}"
+    value_and_gradient.differentiates = (f, argnums, True)     # for tape.compile
     return value_and_gradient
 
 
@@ -95,6 +104,7 @@ def grad(f, argnums=0):
         return value_and_gradient(*args)[1]
 
     gradient.__name__ = f"grad_{getattr(f, '__name__', 'f')}"
+    gradient.differentiates = (f, argnums, False)
     return gradient
 
 

@@ -8,6 +8,7 @@ that is exactly its rule here, averaged over the batch: (softmax − onehot) / N
 import numpy as np
 
 from .primitive import primitive
+from .sources import defsource
 from ._tensor import Tensor, as_array
 from .reductions import mean
 
@@ -29,6 +30,10 @@ def softmax_vjp(g, a, axis):
 
 
 softmax.defvjp(lambda g, ans, x, axis=-1: softmax_vjp(g, ans, axis))
+# generated forms (tape.compiler): the same numpy calls as the forward and the rule
+defsource(softmax, lambda c, x, axis=-1: f"{c.helper('softmax', softmax.forward)}({x}, axis={axis})",
+                  lambda c, g, ans, x, axis=-1:
+                      f"{c.helper('softmax_vjp', softmax_vjp)}({g}, {ans}, {axis})", name="a")
 
 
 @primitive
@@ -38,6 +43,10 @@ def log_softmax(x, axis=-1):
 
 # ∂ log aᵢ/∂zⱼ = δᵢⱼ − aⱼ, so the vjp is g − a Σg
 log_softmax.defvjp(lambda g, ans, x, axis=-1: g - softmax(x, axis=axis) * g.sum(axis=axis, keepdims=True))
+defsource(log_softmax, 
+    lambda c, x, axis=-1: f"{c.helper('log_softmax', log_softmax.forward)}({x}, axis={axis})",
+    lambda c, g, ans, x, axis=-1: f"{g} - {c.helper('softmax', softmax.forward)}({x}, "
+                                  f"axis={axis}) * {g}.sum(axis={axis}, keepdims=True)")
 
 
 def one_hot(labels, num_classes, dtype=np.float32):
@@ -112,6 +121,21 @@ def _cross_entropy_vjp(g, ans, logits, labels, saved):
 
 
 _cross_entropy.defvjp(_cross_entropy_vjp, None)
+
+# the forward computes the loss and (a − y)/N at once; the rule reuses the latter
+defsource(_cross_entropy, 
+    lambda c, logits, labels: c.let(
+        f"{c.helper('cross_entropy_and_grad', _cross_entropy.forward)}({logits}, {labels})",
+        ("ce", "softmax_minus_onehot"), count=2),
+    lambda c, g, ans, logits, labels, saved: c.times(g, saved),
+    None, name="ce")
+defsource(_cross_entropy_grad, 
+    lambda c, logits, labels:
+        f"{c.helper('cross_entropy_grad', _cross_entropy_grad.forward)}({logits}, {labels})",
+    lambda c, g, ans, logits, labels:
+        f"{c.helper('softmax_vjp', softmax_vjp)}({g}, {c.helper('softmax', softmax.forward)}"
+        f"({logits}, axis=1), axis=1) / {len(labels.value)}",
+    None)
 
 
 def cross_entropy(logits, labels):

@@ -17,6 +17,7 @@ import weakref
 import numpy as np
 
 from . import activations, arithmetic, losses, reductions, shapes
+from .sources import defsource
 from ._tensor import Tensor, as_array, ufunc_ops
 from .tape import clock as _clock, is_recording, versions
 
@@ -216,7 +217,8 @@ def _in_place_form(op, name):
     """The op as an in-place form: the same forward and rules, listed as `add_` (as
     PyTorch names its in-place ops), its first input the tensor as it was before."""
     form = type(op)(op.forward, name=name, reads=op.reads, in_place=True)
-    return form.defvjp(*op.vjps)
+    forward, vjps, hint = op.source                   # and the same generated form (tape.compile)
+    return defsource(form.defvjp(*op.vjps), forward, *vjps, name=hint)
 
 
 _IN_PLACE_FORMS = {np.add: _in_place_form(arithmetic.add, "add_"),

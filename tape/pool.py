@@ -8,9 +8,10 @@ averaging.
 
 import numpy as np
 
-from .conv import check_images, output_size, pair
+from .conv import call_source, check_images, output_size, pair
 from .im2col import col2im, windows
 from .primitive import primitive
+from .sources import defsource
 
 
 # ---- max-pooling ----------------------------------------------------------------------
@@ -133,3 +134,31 @@ def avg_pool2d(x, kernel_size, stride=None):
     """The mean of each kernel_size window (stride defaults to kernel_size)."""
     kernel, stride = _pool_arguments(x, kernel_size, stride, "avg_pool2d")
     return _avg_pool2d(x, kernel=kernel, stride=stride)
+
+
+# ---- generated forms (tape.compiler): the ops' own functions, called as the tape calls them
+
+defsource(_max_pool2d, 
+    lambda c, x, kernel, stride: c.let(call_source(c, _max_pool2d, x, kernel=kernel,
+                                                   stride=stride),
+                                       ("pooled", "winners"), count=2),
+    lambda c, g, ans, x, kernel, stride, saved:                         # g back to the winner
+        call_source(c, _unpool, g, f"{c.helper('pool_winners', _winners)}({saved}, "
+                                   f"{x.shape}, {kernel}, {stride})", shape=x.shape),
+    name="pooled")
+defsource(_unpool, 
+    lambda c, g, index, shape: call_source(c, _unpool, g, c.literal(index), shape=tuple(shape)),
+    lambda c, h, ans, g, index, shape: call_source(c, _gather, h, c.literal(index)))
+defsource(_gather, 
+    lambda c, x, index: call_source(c, _gather, x, c.literal(index)),
+    lambda c, g, ans, x, index: call_source(c, _unpool, g, c.literal(index), shape=x.shape))
+defsource(_avg_pool2d, 
+    lambda c, x, kernel, stride: call_source(c, _avg_pool2d, x, kernel=kernel, stride=stride),
+    lambda c, g, ans, x, kernel, stride:
+        call_source(c, _avg_unpool, g, kernel=kernel, stride=stride, shape=x.shape),
+    name="pooled")
+defsource(_avg_unpool, 
+    lambda c, g, kernel, stride, shape:
+        call_source(c, _avg_unpool, g, kernel=kernel, stride=stride, shape=tuple(shape)),
+    lambda c, h, ans, g, kernel, stride, shape:
+        call_source(c, _avg_pool2d, h, kernel=kernel, stride=stride))

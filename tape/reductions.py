@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .primitive import primitive
+from .sources import defsource
 from ._tensor import as_array
 from .shapes import broadcast_to, reshape
 
@@ -40,6 +41,24 @@ def sum(x, axis=None, keepdims=False):
 sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis))   # ∂Σx/∂xᵢ = 1
 
 
+# generated forms (tape.compiler): the same numpy calls as the forward and the rule
+def _reduction_source(name, x, axis, keepdims):
+    if axis is None and not keepdims:
+        return f"{x}.{name}()"
+    return f"{x}.{name}(axis={axis!r}, keepdims={keepdims})"
+
+
+def _spread_source(c, g, x, axis):
+    if axis is not None:
+        g = c.let(f"{g}.reshape({_kept_shape(x.shape, axis)})")
+    return f"np.broadcast_to({g}, {x.shape})"
+
+
+defsource(sum, lambda c, x, axis=None, keepdims=False: _reduction_source("sum", x, axis, keepdims),
+              lambda c, g, ans, x, axis=None, keepdims=False: _spread_source(c, g, x, axis),
+              name="s")
+
+
 def _count(x, axis):
     """How many elements went into each output of the reduction."""
     shape = x.shape
@@ -55,6 +74,19 @@ def mean(x, axis=None, keepdims=False):
 mean.defvjp(lambda g, ans, x, axis=None, keepdims=False: _spread(g / _count(x, axis), x, axis))
 
 
+def _mean_source(x, axis, keepdims):
+    # np.mean of float64 is the sum divided by the count: written so, it skips np.mean's
+    # Python layer (for float32 np.mean divides in float64 and rounds once more: kept)
+    if x.dtype == np.float64:
+        return f"{_reduction_source('sum', x, axis, keepdims)} / {_count(x, axis)}"
+    return _reduction_source("mean", x, axis, keepdims)
+
+
+defsource(mean, lambda c, x, axis=None, keepdims=False: _mean_source(x, axis, keepdims),
+               lambda c, g, ans, x, axis=None, keepdims=False:
+                   _spread_source(c, c.let(f"{g} / {_count(x, axis)}"), x, axis), name="m")
+
+
 @primitive(reads=(0, "ans"))
 def max(x, axis=None, keepdims=False):
     return np.max(x, axis=axis, keepdims=keepdims)
@@ -68,6 +100,9 @@ def _max_vjp(g, ans, x, axis=None, keepdims=False):
 
 
 max.defvjp(_max_vjp)
+defsource(max, lambda c, x, axis=None, keepdims=False: _reduction_source("max", x, axis, keepdims),
+              lambda c, g, ans, x, axis=None, keepdims=False:
+                  f"{c.helper('max_grad', _max_vjp)}({g}, {ans}, {x}, axis={axis!r})", name="m")
 
 
 @primitive(reads=(0, "ans"))
@@ -77,3 +112,6 @@ def min(x, axis=None, keepdims=False):
 
 # the same rule as max's: the gradient goes where x equals the result, ties share it
 min.defvjp(_max_vjp)
+defsource(min, lambda c, x, axis=None, keepdims=False: _reduction_source("min", x, axis, keepdims),
+              lambda c, g, ans, x, axis=None, keepdims=False:
+                  f"{c.helper('max_grad', _max_vjp)}({g}, {ans}, {x}, axis={axis!r})", name="m")

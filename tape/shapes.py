@@ -9,6 +9,7 @@ stretched an input to the output's shape, so the gradient is summed back.
 import numpy as np
 
 from .primitive import primitive
+from .sources import defsource
 from ._tensor import as_array
 
 
@@ -47,6 +48,12 @@ def broadcast_to(x, shape):
 sum_to.defvjp(lambda g, ans, x, shape: broadcast_to(g, shape=x.shape))
 broadcast_to.defvjp(lambda g, ans, x, shape: sum_to(g, shape=x.shape))
 
+# generated forms (tape.compiler): the same numpy calls as the forward and the rule
+defsource(sum_to, lambda c, x, shape: c.unbroadcast(x, tuple(shape)),
+                 lambda c, g, ans, x, shape: f"np.broadcast_to({g}, {x.shape})")
+defsource(broadcast_to, lambda c, x, shape: f"np.broadcast_to({x}, {tuple(shape)})",
+                       lambda c, g, ans, x, shape: c.unbroadcast(g, x))
+
 
 def unbroadcast(g, x):
     """The gradient of a broadcast input x: g summed back to x's shape (`x` may also
@@ -80,6 +87,16 @@ reshape.defvjp(lambda g, ans, x, shape: reshape(g, shape=x.shape))
 transpose.defvjp(lambda g, ans, x, axes=None: transpose(g, axes=_inverse(axes)))
 
 
+def _transpose_source(x, axes):
+    return f"{x}.T" if axes is None else f"{x}.transpose({tuple(axes)})"
+
+
+defsource(reshape, lambda c, x, shape: f"{x}.reshape({tuple(shape)})",
+                  lambda c, g, ans, x, shape: f"{g}.reshape({x.shape})")
+defsource(transpose, lambda c, x, axes=None: _transpose_source(x, axes),
+                    lambda c, g, ans, x, axes=None: _transpose_source(g, _inverse(axes)))
+
+
 # ---- indexing ----------------------------------------------------------------------
 
 @primitive(reads=())
@@ -106,6 +123,34 @@ def _is_basic(index):
 
 getitem.defvjp(lambda g, ans, x, index: scatter_add(g, index=index, shape=x.shape))
 scatter_add.defvjp(lambda g, ans, dy, index, shape: getitem(g, index=index))
+
+
+def index_source(c, index):
+    """An index as written between brackets: `:, 0`, `2:5`, an array as a named constant."""
+    parts = index if isinstance(index, tuple) else (index,)
+    written = []
+    for i in parts:
+        if isinstance(i, slice):
+            text = ":".join("" if v is None else repr(v) for v in (i.start, i.stop, i.step))
+            written.append(text[:-1] if text.endswith(":") and i.step is None else text)
+        elif i is Ellipsis:
+            written.append("...")
+        elif isinstance(i, np.ndarray) or isinstance(i, list):
+            written.append(c.constant(np.asarray(i), "index", how=repr(i)).name)
+        else:
+            written.append(repr(i))
+    text = ", ".join(written)
+    return text + "," if isinstance(index, tuple) and len(index) == 1 else text or "()"
+
+
+defsource(getitem, lambda c, x, index: f"{x}[{index_source(c, index)}]",
+                  lambda c, g, ans, x, index:
+                      f"{c.helper('scatter_add', scatter_add.forward)}({g}, "
+                      f"{c.literal(index)}, {x.shape})")
+defsource(scatter_add, lambda c, g, index, shape:
+                          f"{c.helper('scatter_add', scatter_add.forward)}({g}, "
+                          f"{c.literal(index)}, {tuple(shape)})",
+                      lambda c, h, ans, g, index, shape: f"{h}[{index_source(c, index)}]")
 
 
 # ---- assignment: z[z < 0] = 0, dx[rows, y] -= 1 ----------------------------------------
@@ -149,6 +194,19 @@ setitem.defvjp(lambda g, ans, x, value, index: _outside(g, index, ans.shape),
                _setitem_value)
 
 
+def _setitem_source(c, x, value, index):
+    out = c.let(f"{x}.copy()", "z", fold=False)    # a new array, as the op writes: x is kept
+    return c.update(out, f"{out}[{index_source(c, index)}] = {value}")
+
+
+defsource(setitem, _setitem_source,
+          lambda c, g, ans, x, value, index:
+              f"{c.helper('outside', _outside)}({g}, {c.literal(index)}, {ans.shape})",
+          lambda c, g, ans, x, value, index:
+              f"{c.helper('setitem_value', _setitem_value)}({g}, {ans}, {x}, {value}, "
+              f"{c.literal(index)})")
+
+
 @primitive(reads=())
 def copy(x):
     """A new array with x's values (np.copy, x.copy(), copy.deepcopy)."""
@@ -156,6 +214,7 @@ def copy(x):
 
 
 copy.defvjp(lambda g, ans, x: g)                                 # d copy(x) = dx
+defsource(copy, lambda c, x: f"np.array({x}, copy=True)", lambda c, g, ans, x: g)
 
 
 # ---- joining -----------------------------------------------------------------------
@@ -175,6 +234,19 @@ def _concatenate_vjp(argnum, g, ans, *xs, axis=0):
 
 
 _concatenate.defvjp(_concatenate_vjp)
+
+
+def _concatenate_vjp_source(c, argnum, g, ans, *xs, axis=0):
+    sizes = [x.shape[axis] for x in xs]
+    start = sum(sizes[:argnum])
+    index = [slice(None)] * ans.ndim
+    index[axis] = slice(start, start + sizes[argnum])
+    return f"{g}[{index_source(c, tuple(index))}]"
+
+
+defsource(_concatenate, 
+    lambda c, *xs, axis=0: f"np.concatenate(({''.join(f'{x}, ' for x in xs)}), axis={axis})",
+    _concatenate_vjp_source)
 
 
 def concatenate(tensors, axis=0):
@@ -235,3 +307,18 @@ def cast(x, dtype):
 
 
 cast.defvjp(lambda g, ans, x, dtype: cast(g, dtype=np.result_type(as_array(x))))
+defsource(cast, lambda c, x, dtype: f"{x}.astype(np.{np.dtype(dtype).name}, copy=False)",
+               lambda c, g, ans, x, dtype: f"{g}.astype(np.{x.dtype.name}, copy=False)")
+
+
+def same_float_source(c, x, symbol, y, ufunc):
+    """`x + y` where numpy's types already follow PyTorch's rule (same_float changes
+    nothing), else the op's own call on the values as the tape holds them (0-d arrays,
+    where the replay may have numpy scalars): `np.add(*same_float(np.asarray(x), y))`."""
+    f = getattr(np, ufunc)
+    a, b = (np.asarray(v) if isinstance(v, np.generic) else v for v in (x.value, y.value))
+    if np.result_type(f(a, b)) == np.result_type(f(*same_float(a, b))):
+        template = f"{{}} {symbol} {{}}" if symbol else f"np.{ufunc}({{}}, {{}})"
+        return template.format(x, y)    # the same type either way: the same numbers
+    xs, ys = (f"np.asarray({s})" if isinstance(s.value, np.generic) else s for s in (x, y))
+    return f"np.{ufunc}(*{c.helper('same_float', same_float)}({xs}, {ys}))"

@@ -416,7 +416,7 @@ OPS = [
 NOT_OPS = {"tensor", "primitive", "is_recording", "scope", "grad", "value_and_grad", "gradients",
            "backward", "entries_reaching", "broadcast_axes", "listing",
            "gradcheck", "numerical_gradient", "one_hot", "unbroadcast", "check_manual",
-           "inputs_as_recorded"}
+           "inputs_as_recorded", "compile"}
 # Rows reached through a Tensor operator rather than a name of `tape`.
 OPERATORS = {"getitem": "__getitem__", "abs": "__abs__", "setitem": "__setitem__"}
 

@@ -51,6 +51,15 @@ def setup(name, argv=None):
     return out, args.fast or os.environ.get("TUTORIALS_FAST") == "1"
 
 
+def compiling(argv=None):
+    """Whether the lessons' training loops replay the compiled step (tape.compile), the
+    default; `--no-compile` (or TUTORIALS_NO_COMPILE=1) keeps the eager tape."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--no-compile", action="store_true")
+    args, _ = p.parse_known_args(argv)
+    return not (args.no_compile or os.environ.get("TUTORIALS_NO_COMPILE") == "1")
+
+
 @contextmanager
 def written_atomically(path):
     """A temporary path beside `path`, with the same extension, renamed to `path` once the

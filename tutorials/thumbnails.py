@@ -30,6 +30,7 @@ KEY_FIGURES = {
     "convolution": "convolution.png",
     "layer_statistics": "update_ratio.png",
     "check_your_backward": "check_your_backward.png",
+    "the_backward_pass_written": "side_by_side.png",
 }
 WIDTH = 360
 

@@ -41,6 +41,7 @@ from models.io.files import check_writable_dir, write_json
 from models.train import monitor as monitoring
 from models.train.allocator import keep_freed_memory
 from models.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from models.train.compiled import compiled_step
 from models.train.divergence import Diverged
 from models.train.loop import Run, steps_per_epoch
 from models.train.losses import evaluate
@@ -193,7 +194,7 @@ def _train_in(run_dir, args, family, argv, progress):
           f"/ {len(splits.x_test)} test images; run directory {run_dir}")
     monitor = monitoring.Monitor(monitoring_from(args), run_dir.path)
     run = Run(config, model=family.build_model(config, IMAGE_SHAPE, N_CLASSES),
-              callbacks=monitor.callbacks())
+              callbacks=monitor.callbacks(), compile=args.compile)
     if args.resume:
         run.restore(arrays, saved["state"])
     print(f"model {run.model} · {describe_setup(config)} · {config.optimizer} lr "
@@ -366,6 +367,23 @@ def test(args, family):
     return 0
 
 
+def print_backward(args, family):
+    """`--print-backward`: the generated source of one training step of the configured
+    network, on a batch of random images of the configured size."""
+    config = config_from(args, family)
+    model = family.build_model(config, IMAGE_SHAPE, N_CLASSES)
+    shape = (math.prod(IMAGE_SHAPE),) if family.flatten else IMAGE_SHAPE
+    rng = np.random.default_rng(config.seed)
+    x = rng.random((config.batch_size, *shape)).astype(config.dtype)
+    y = rng.integers(0, N_CLASSES, config.batch_size)
+    step = compiled_step(model, config, N_CLASSES)
+    step(x, y)
+    print(f"# {family.prog}: one training step of {model}, {config.loss} loss"
+          f"{f', l2 {config.l2:g}' if config.l2 else ''}, batch {config.batch_size}")
+    print(step.compiled.source, end="")
+    return 0
+
+
 # ---- the command ---------------------------------------------------------------------
 
 def main(family, argv=None):
@@ -382,6 +400,8 @@ def main(family, argv=None):
     def run(_):
         if args.test:
             return test(args, family)
+        if args.print_backward:
+            return print_backward(args, family)
         for dest, run_mode in (family.modes or {}).items():
             if getattr(args, dest):
                 return run_mode(args)

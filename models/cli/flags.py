@@ -48,6 +48,10 @@ def parser(family):
     mode.add_argument("--resume", metavar="RUN_DIR",
                       help="continue the run saved in RUN_DIR (its last.npz); flags that "
                            "contradict the saved run are refused, except a larger --epochs")
+    mode.add_argument("--print-backward", action="store_true",
+                      help="print the numpy source tape.compile writes for one training "
+                           "step of the configured network (the forward, then the "
+                           "backward pass) and exit; nothing is trained")
     if family.add_modes:
         family.add_modes(mode)
     presets = [n for n, r in PRESETS.items() if r.family == family.name]
@@ -121,12 +125,17 @@ def parser(family):
                      help="replace the run already in --out (its outputs are deleted first)")
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
     out.add_argument("--no-plots", action="store_true", help="do not draw the PNG plots")
+    out.add_argument("--compile", action="store_true",
+                     help="replay each training step as the numpy source tape.compile "
+                          "writes for it (traced once per batch shape): the same results "
+                          "to the last digit, less bookkeeping per step")
     add_monitoring_flags(p)
     return p
 
 
 # flags that may differ from the saved run on --resume: where the data is, and the display
-RESUME_MAY_CHANGE = {"resume", "epochs", "data_dir", "no_download", "no_progress", "no_plots"}
+RESUME_MAY_CHANGE = {"resume", "epochs", "data_dir", "no_download", "no_progress", "no_plots",
+                     "compile"}
 
 
 # the flags --test reads: where the model and the data are, and the display
@@ -234,7 +243,7 @@ def _json_kind(value):
 
 def validate_flags(args, p, family, argv):
     """Reject bad flag values before any data is read (argparse's one line, exit 2)."""
-    extra = family.modes or {}
+    extra = [*(family.modes or {}), "print_backward"]
     modes = [m for m in ("test", "resume", *extra) if getattr(args, m)]
     if len(modes) > 1:
         p.error("choose at most one of " + ", ".join(flag(m) for m in ("test", "resume", *extra)))

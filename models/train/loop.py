@@ -26,6 +26,7 @@ from models.nn import l2_penalty
 from models.optim import make_optimizer
 from models.optim.schedules import learning_rate
 from models.train.callbacks import IterationHistory, Step
+from models.train.compiled import compiled_step
 from models.train.config import build_model
 from models.train.divergence import check_loss, check_parameters
 from models.train.losses import data_loss, evaluate
@@ -41,11 +42,13 @@ def steps_per_epoch(n_train, batch_size):
     return math.ceil(n_train / batch_size)
 
 
-def train_epoch(model, optimizer, x, y, config, epoch, progress=None, callbacks=()):
+def train_epoch(model, optimizer, x, y, config, epoch, progress=None, callbacks=(),
+                step_on=None):
     """One pass over the training set; returns (mean data loss, accuracy) seen in it.
 
     The accuracy is the running one: each mini-batch is scored by the weights of the
-    moment, before its own step.
+    moment, before its own step. `step_on`: a `compiled_step` to replay instead of
+    recording every step on the tape.
     """
     if len(x) == 0:
         raise ValueError("train_epoch: the training set is empty; there is nothing to "
@@ -57,15 +60,21 @@ def train_epoch(model, optimizer, x, y, config, epoch, progress=None, callbacks=
     for start in range(0, len(x), config.batch_size):
         idx = order[start:start + config.batch_size]
         xb, yb = x[idx], y[idx]
-        logits = model(xb)
-        loss = data_loss(logits, yb, config.loss)
-        objective = loss + l2_penalty(weights, config.l2) if config.l2 else loss
-        value = float(loss.data)
         batch = start // config.batch_size + 1
-        check_loss(value, logits.shape[1], epoch, batch)
-        optimizer.zero_grad()
-        objective.backward()
-        hits = int((logits.data.argmax(axis=1) == yb).sum())
+        if step_on is not None:
+            optimizer.zero_grad()
+            value, logits = step_on(xb, yb)        # the gradients are in p.grad already
+            check_loss(value, logits.shape[1], epoch, batch)
+        else:
+            logits = model(xb)
+            loss = data_loss(logits, yb, config.loss)
+            objective = loss + l2_penalty(weights, config.l2) if config.l2 else loss
+            value = float(loss.data)
+            check_loss(value, logits.shape[1], epoch, batch)
+            optimizer.zero_grad()
+            objective.backward()
+            logits = logits.data
+        hits = int((logits.argmax(axis=1) == yb).sum())
         step = Step(first_iteration + batch, epoch, batch, value, optimizer.lr, hits, len(idx))
         for callback in callbacks:
             callback.on_backward(step)
@@ -88,9 +97,13 @@ class Run:
     per-step history, is always the first of them.
     """
 
-    def __init__(self, config, n_inputs=784, n_classes=10, model=None, callbacks=()):
+    def __init__(self, config, n_inputs=784, n_classes=10, model=None, callbacks=(),
+                 compile=False):
         self.config = config
         self.model = model if model is not None else build_model(config, n_inputs, n_classes)
+        # compile: each step replays the tape.compile'd step instead of recording its own
+        self.step_on = compiled_step(self.model, config, self.model_classes()) if compile \
+            else None
         self.optimizer = make_optimizer(config.optimizer, self.model.parameters(),
                                         config.lr, config.momentum)
         self.history = []
@@ -149,7 +162,8 @@ class Run:
                     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                         train_loss, train_acc = train_epoch(self.model, self.optimizer,
                                                             splits.x_train, splits.y_train, c,
-                                                            epoch, self._bar, self.callbacks)
+                                                            epoch, self._bar, self.callbacks,
+                                                            self.step_on)
                 finally:
                     if self._bar is not None:
                         self._bar.close()

@@ -6,7 +6,7 @@ import tape
 LOSSES = ("cross_entropy", "mse", "mse_half")
 
 
-def data_loss(logits, y, loss_name):
+def data_loss(logits, y, loss_name, target=None):
     """The loss on the data: softmax cross-entropy, or squared error against one-hot targets.
 
     mse        Σ(y − ŷ)² / (N·K), the mean over all N×K elements (tape.mse)
@@ -15,7 +15,8 @@ def data_loss(logits, y, loss_name):
                so its gradients are 5× larger: lr for mse_half ≈ lr for mse / 5.
 
     All are means over the batch, so an empty batch has no loss: that is an error
-    here (`evaluate` returns NaN for an empty set instead)."""
+    here (`evaluate` returns NaN for an empty set instead). `target`: the one-hot targets,
+    if already made (a compiled step is given them as an argument)."""
     if logits.shape[0] == 0:
         raise ValueError(f"data_loss: the batch is empty (logits of shape {logits.shape}); "
                          f"a mean over no examples is undefined")
@@ -23,7 +24,8 @@ def data_loss(logits, y, loss_name):
         return tape.cross_entropy(logits, y)
     if loss_name not in LOSSES:
         raise ValueError(f"unknown loss {loss_name!r}: choose one of {', '.join(LOSSES)}")
-    target = tape.one_hot(y, logits.shape[1], dtype=logits.dtype)
+    if target is None:
+        target = tape.one_hot(y, logits.shape[1], dtype=logits.dtype)
     if loss_name == "mse":
         return tape.mse(logits, target)
     error = logits - target

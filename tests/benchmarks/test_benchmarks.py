@@ -218,3 +218,28 @@ def test_a_paired_ratio_divides_each_call_by_the_baseline_call_right_after_it(mo
 
     monkeypatch.setattr(measure.time, "perf_counter", lambda: now[0])
     assert measure.paired_ratio(fn, baseline, pairs=5) == 1.5
+
+
+def test_the_compiled_moons_step_computes_the_tapes_losses_to_the_last_digit():
+    from benchmarks import compiled
+    X, ys = moons.moons_data()
+    init = moons.initial_params()
+    replayed = compiled.moons_compiled_step(init, X, ys)
+    eager = moons.tape_step(init, X, ys)
+    hand = moons.numpy_step(init, X, ys)
+    for _ in range(5):
+        a, b, c = replayed(), eager(), hand()
+        assert a == b and abs(a - c) < 1e-12
+    assert replayed.compiled.traces == 1
+
+
+def test_benchmarks_compiled_reports_every_contestant_and_the_tracing_cost(capsys):
+    from benchmarks import compiled
+    results = compiled.main(["--rounds", "2", "--skip", "cnn", "--no-jax"])
+    out = capsys.readouterr().out
+    assert set(results["moons"]["ratios"]) >= {"numpy", "compiled", "tape"}
+    assert results["moons"]["ratios"]["numpy"] == 1.0
+    assert set(results["mlp"]["ratios"]) == {"numpy", "compiled", "tape"}
+    assert results["mlp"]["first_losses"]["compiled"] == results["mlp"]["first_losses"]["tape"]
+    assert results["moons"]["traces"] == 1 and results["moons"]["trace_ms"] > 0
+    assert "load average" in out and "tracing (first call" in out

@@ -23,7 +23,8 @@ LESSONS = sorted(p.stem for p in (ROOT / "tutorials").glob("*.py")
 
 
 def test_every_lesson_is_found():
-    assert {"scalars", "backprop_by_hand", "decision_boundaries", "mnist"} <= set(LESSONS)
+    assert {"scalars", "backprop_by_hand", "decision_boundaries", "mnist",
+            "the_backward_pass_written"} <= set(LESSONS)
 
 
 def shows_in(source):

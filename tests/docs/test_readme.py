@@ -138,3 +138,14 @@ def test_every_flag_of_a_command_is_on_its_docs_page(command, parser, where):
                for flag in action.option_strings
                if flag not in ("-h", "--help") and not re.search(rf"{flag}(?![\w-])", text)]
     assert missing == []
+
+
+def test_compile_example_prints_the_source_the_readme_shows():
+    texts = re.findall(r"```python\n((?:(?!```).)*)```\n\n```text\n((?:(?!```).)*)```", README,
+                       flags=re.S)
+    code, shown = next((c, t) for c, t in texts if "tape.compile(" in c)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue() == shown
+    assert "# backward" in shown and "dX" not in shown

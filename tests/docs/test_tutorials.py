@@ -18,6 +18,7 @@ TUTORIALS = {
     "convolution": ["convolution.png"],
     "layer_statistics": ["healthy.png", "diverging.png", "update_ratio.png"],
     "check_your_backward": ["check_your_backward.png"],
+    "the_backward_pass_written": ["side_by_side.png"],
 }
 
 
@@ -90,3 +91,19 @@ def test_thumbnails_refuses_an_unknown_tutorial_in_one_line(capsys):
     assert main(["nosuch"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown tutorial nosuch" in err
+
+
+def test_decision_boundaries_draws_the_same_figures_compiled_and_on_the_tape(tmp_path):
+    """The lesson's training replays the compiled step; --no-compile takes every step on
+    the tape: the same numbers to the last digit, so the same pixels."""
+    figures = {}
+    for flags in ([], ["--no-compile"]):
+        out = tmp_path / ("eager" if flags else "compiled")
+        result = subprocess.run([sys.executable, "-m", "tutorials.decision_boundaries", "--fast",
+                                 "--out", str(out), *flags], cwd=ROOT, capture_output=True,
+                                text=True, timeout=120, env={**os.environ, "MPLBACKEND": "Agg"})
+        assert result.returncode == 0, result.stderr[-3000:]
+        figures[bool(flags)] = [(out / f).read_bytes() for f in
+                                ("moons_activation_width.png", "moons_depth.png",
+                                 "blobs_activation.png")]
+    assert figures[True] == figures[False]
