@@ -7,7 +7,7 @@ round and the median over rounds reported, so that both see the same machine):
 1. make_moons (benchmarks/moons.py: 2-16-16-1, full batch of 100, float64, SGD): the
    hand-written numpy step, the compiled tape, the eager tape, PyTorch on one thread.
 2. The two-layer net 784-256-10 at batch 128 (benchmarks/backends.py: float32, SGD with
-   momentum): models/manual.py's hand-written step, the compiled tape, the eager tape,
+   momentum): models/manual/formulas.py's hand-written step, the compiled tape, the eager tape,
    and JAX's jit of the whole step if JAX is installed (it is not a dependency).
 3. The CNN (report 003's net, benchmarks/cnn.py's, batch 64, Adam): compiled against eager.
 

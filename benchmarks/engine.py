@@ -13,7 +13,7 @@ for numpy's own work to hide it, and on the two-layer network where it should va
    block, as its thread pool fights numpy's inside one process. Each ratio is taken
    within a round; medians over rounds are reported.
 4. The two-layer step 784-256-10 at batch 128, float32 (benchmarks/backends.py: the
-   hand-derived numpy of models/manual.py against models.nn.MLP on the tape), the two
+   hand-derived numpy of models/manual/formulas.py against models.nn.MLP on the tape), the two
    taking turns every 10 steps on the same random batches.
 
 Figures 1–3 have the lean reference beside them (lean.py): the same computation on an

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 7. The backward pass, written out by the tape
+# # 8. The backward pass, written out by the tape
 #
 # A Wengert list is a program: the operations of one step, in the order they ran. For a
 # step with fixed shapes the tape is the same every time, so it can be written out once
@@ -11,7 +11,7 @@
 #     print(step.source)                             # the numpy it replays
 #
 # The source reads like the homework of lesson 2, and we put it beside
-# `models/manual.py`'s backpropagation by hand, line for line.
+# `models/manual/formulas.py`'s backpropagation by hand, line for line.
 
 # %%
 import inspect
@@ -67,7 +67,7 @@ print(step.source)
 #
 # ## Beside the hand-written backpropagation
 #
-# The homework of lesson 2, for this net, in the names of `models/manual.py` (the
+# The homework of lesson 2, for this net, in the names of `models/manual/formulas.py` (the
 # cs231n-style reference: `softmax_cross_entropy` returns the loss and Δ₂ = (a − y)/N):
 
 # %%
@@ -107,7 +107,7 @@ ax = figure.subplots()
 ax.axis("off")
 ax.set_xlim(0, 1)
 ax.set_ylim(len(hand) + 1, -1)
-ax.text(0.0, -0.5, "by hand (lesson 2, models/manual.py)", fontsize=13, weight="bold")
+ax.text(0.0, -0.5, "by hand (lesson 2, manual/formulas.py)", fontsize=13, weight="bold")
 ax.text(0.46, -0.5, "written by the tape (step.source)", fontsize=13, weight="bold")
 for row, (left, right) in enumerate(zip(hand, generated)):
     if row % 2 == 0:

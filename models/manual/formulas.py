@@ -215,7 +215,7 @@ def mlp_loss_and_grads(params, X, y, activation="relu", loss="cross_entropy", l2
     Backward: Δ_L = dloss/dZ_L, then dW_l = A_{l−1}ᵀΔ_l, db_l = ΣΔ_l and
               Δ_{l−1} = f'(Z_{l−1}) ⊙ (Δ_l W_lᵀ).
     loss is "cross_entropy" (softmax), "mse" or "mse_half" (against one-hot targets; see
-    models/training.py, `data_loss`); l2 adds ½λΣ‖W‖².
+    models/train/losses.py, `data_loss`); l2 adds ½λΣ‖W‖².
     """
     forward, backward = _activation(activation)
     depth = _depth(params)
