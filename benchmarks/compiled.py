@@ -16,7 +16,6 @@ moons and two-layer steps, and how often each compiled step traced.
 """
 
 import argparse
-import json
 import os
 import time
 

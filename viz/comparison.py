@@ -8,14 +8,13 @@
 runs: a list of `WatchedRun` (label, per-epoch history, history.npz and stats.npz arrays).
 """
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from viz.experiments import COLOURS
-from viz.figure import new_figure, save, subplot_grid
+from viz.figure import new_figure, save
 from viz.stats_figure import parameter_names
 
 FONT = 13           # readable on a projector

@@ -15,9 +15,8 @@ from models.experiments.searchspace import (corner_values, overrides_of, searcha
                                           varied_names)
 from models.experiments.studies import (StudyError, check_study_name, cores, journal_path,
                                        load_study, open_storage, run, storage_url)
-from models.experiments.training_commands import COMMANDS, CommandError, TrainingCommand
-from models.experiments.trials import (Experiment, configurations_left, load_splits,
-                                      train_config, work_left)
+from models.experiments.training_commands import COMMANDS, CommandError
+from models.experiments.trials import configurations_left, load_splits, train_config, work_left
 from models.io.errors import EXIT_INTERRUPTED, OneLineParser, UsageError, is_user_error, report
 from models.io.files import atomic_write, remove_stale_temporaries
 from models.train.allocator import keep_freed_memory

@@ -27,7 +27,6 @@ except by `models.compare` (which tests every configuration) and for the best tr
 """
 
 import itertools
-import json
 import math
 import statistics
 import time

@@ -115,7 +115,7 @@ def test_the_cnn_command_is_watched_the_same_way(data_dir, tmp_path, capsys):
                      "--stats-every", "4", "--no-plots", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert f"(Iteration 5 / {STEPS}) loss:" in out and f"(Epoch 1 / 1) train acc:" in out
+    assert f"(Iteration 5 / {STEPS}) loss:" in out and "(Epoch 1 / 1) train acc:" in out
     stats = load_arrays(tmp_path / "stats.npz")
     np.testing.assert_array_equal(stats["iteration"], [4, 8])
     assert stats["conv1.W/hist_counts"].shape[0] == 2
