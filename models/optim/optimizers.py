@@ -81,6 +81,14 @@ class SGD(Optimizer):
             raise ValueError("the damped form needs a momentum β > 0 and no nesterov")
         self.momentum, self.nesterov, self.damped = momentum, nesterov, damped
 
+    def step(self):
+        if self.momentum:
+            return super().step()
+        self.steps += 1
+        for p in self.params:             # plain SGD: the update written out, one line
+            if p.grad is not None:
+                p.data -= self.lr * p.grad       # θ ← θ − η g
+
     def update(self, i, theta, g):
         if self.momentum == 0:
             theta -= self.lr * g

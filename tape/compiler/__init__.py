@@ -19,6 +19,7 @@ fast. Read in this order:
 
 import collections
 import inspect
+import operator
 import sys
 import textwrap
 import time
@@ -34,6 +35,13 @@ from .guards import TracedValueError
 from .trace import Trace
 
 __all__ = ["compile", "Compiled", "CompileError", "TracedValueError"]
+
+# what a trace is keyed by, read with operator.attrgetter (no loop in Python: a training
+# step pays for the key every time it calls the compiled loss; benchmarks/compiled.py)
+_ARRAYS_ONLY = {np.ndarray}
+_SHAPE_AND_DTYPE = operator.attrgetter("shape", "dtype")
+_PARAMETER_KEY = operator.attrgetter("data.shape", "data.dtype", "requires_grad")
+_DATA = operator.attrgetter("data")
 
 CACHE_SIZE = 8          # traces kept per compiled function, as PyTorch's compile cache
 
@@ -85,6 +93,7 @@ class Compiled:
             if None in names or len(set(names)) < len(names):
                 names = [key.replace(".", "_") for key in named]
             self.parameters = list(zip(names, named.values()))
+        self.tensors = [p for _, p in self.parameters or ()]
         self.fn = fn
         self.cache = collections.OrderedDict()
         self.cache_size = cache_size
@@ -98,15 +107,29 @@ class Compiled:
 
     # ---- a call ---------------------------------------------------------------------
     def __call__(self, *args):
-        if not is_recording() or is_nested() or any(
-                isinstance(a, Tensor) and a.requires_grad for a in args):
+        if not is_recording() or is_nested():
+            return self._eager(args)
+        if self.parameters is not None and {*map(type, args)} <= _ARRAYS_ONLY:
+            # a training step's batch: the key and the arguments made by numpy's own
+            # attribute getters (the same as _key and _arrays give, with no Python loop)
+            key = (*map(_SHAPE_AND_DTYPE, args), *map(_PARAMETER_KEY, self.tensors))
+            replay = self.cache.get(key)
+            if replay is None:
+                return self._trace(args, key)
+            self._recent(key)
+            return self._finish(replay(*args, *map(_DATA, self.tensors)), replay.learned)
+        if _needs_grad(args):
             return self._eager(args)
         key = self._key(args)
         replay = self.cache.get(key)
         if replay is None:
             return self._trace(args, key)
-        self.cache.move_to_end(key)
-        return self._finish(replay(*self._arrays(args)))
+        self._recent(key)
+        return self._finish(replay(*self._arrays(args)), replay.learned)
+
+    def _recent(self, key):
+        if len(self.cache) > 1:
+            self.cache.move_to_end(key)      # the least recently used is dropped first
 
     def _eager(self, args):
         if self.parameters is None:
@@ -131,11 +154,17 @@ class Compiled:
                 values.append(a.data)
             elif isinstance(a, np.ndarray):
                 values.append(a)
-        if self.parameters is not None:
-            values += [p.data for _, p in self.parameters]
-        return values
+        return [*values, *map(_DATA, self.tensors)]
 
-    def _finish(self, results):
+    def _finish(self, results, learned=()):
+        """The replay's results as fn gives them; in the parameters form the gradients are
+        added into the `learned` parameters' .grad."""
+        if self.parameters is not None and not self.has_aux:     # a training step's loss
+            loss, *grads = results
+            for p, g in zip(learned, grads):
+                g = g if type(g) is np.ndarray else np.array(g)
+                p.grad = g if p.grad is None else np.asarray(p.grad + g)
+            return np.asarray(loss)
         results = list(results)
         value = np.asarray(results.pop(0)) if self.with_value else None
         if self.has_aux:
@@ -146,7 +175,7 @@ class Compiled:
         # a 0-d gradient is a numpy scalar in the replay: an array, as the tape gives it
         grads = [g if type(g) is np.ndarray else np.array(g) for g in results]
         if self.parameters is not None:
-            for p, g in zip(self._learned(), grads):
+            for p, g in zip(learned, grads):
                 p.grad = g if p.grad is None else np.asarray(p.grad + g)
             return (value, aux) if self.has_aux else value
         grads = grads[0] if self.single else tuple(grads)
@@ -166,8 +195,7 @@ class Compiled:
                     key[i] = (a.shape, a.dtype, a.requires_grad)
                 elif not isinstance(a, np.ndarray):
                     key[i] = ("constant", type(a).__name__, repr(a))
-        key += [(p.data.shape, p.data.dtype, p.requires_grad) for _, p in self.parameters or ()]
-        return tuple(key)
+        return (*key, *map(_PARAMETER_KEY, self.tensors))
 
     def _why(self, key):
         """Which argument differs from the latest trace, in words."""
@@ -228,12 +256,14 @@ class Compiled:
             if self.verbose:
                 print(f"tape.compile: tracing {self.__name__} again (trace "
                       f"{self.traces}): {reason}", file=sys.stderr)
+        # the parameters a replay adds gradients into: requires_grad is part of the key
+        replay.learned = self._learned() if self.parameters is not None else ()
         self.cache[key] = replay
         if len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
         self.source = source
         self.trace_seconds.append(time.perf_counter() - started)
-        return self._finish(expected)
+        return self._finish(expected, replay.learned)
 
     def _eager_reference(self, args):
         """fn's own results for these arguments: what the replay must give, bit for bit."""
@@ -336,6 +366,14 @@ class Compiled:
         finally:
             for p, data in zip(params, saved):
                 p.data = data
+
+
+def _needs_grad(args):
+    """Is a Tensor that requires a gradient among the arguments (then f runs eagerly)?"""
+    for a in args:
+        if isinstance(a, Tensor) and a.requires_grad:
+            return True
+    return False
 
 
 def _as_float(a):
