@@ -5,17 +5,15 @@ A Tensor holds
 - `grad`: the accumulated gradient of the last backward() calls, an ndarray or None,
 - `requires_grad`: whether operations on it are recorded on the tape,
 - `_entry`: the tape entry that produced it (None for a leaf: an input or a parameter),
-- `_version`: when it was last changed in place (see `__iadd__` below).
+- `_version`: when it was last changed in place (`+=` under no_grad, operators.py).
 
 This module knows nothing of the operations: the arithmetic operators, comparisons,
-indexing, printing and methods such as `.sum()` or `.item()` are attached to the class
+indexing, assignment, `+=`, printing and methods such as `.sum()` are attached to the class
 by `operators.py`, after the ops are defined (as autodidact attaches its array methods
 to its Box), and `.backward()` by `backprop.py`, which holds the reverse sweep.
 """
 
 import numpy as np
-
-from .tape import clock, state, versions
 
 
 class Tensor:
@@ -29,12 +27,8 @@ class Tensor:
                 f"requires_grad=True needs a floating-point tensor, but the data is "
                 f"{data.dtype}; convert it first, e.g. "
                 f"tape.tensor(x, dtype=np.float32, requires_grad=True)")
-        self.data = data
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
-        self._entry = None
-        self._version = 0
-        self.name = name
+        self.data, self.requires_grad, self.name = data, bool(requires_grad), name
+        self.grad, self._entry, self._version = None, None, 0
 
     _wrap = staticmethod(lambda data: wrap_value(data, False))   # an op's result, unchecked
 
@@ -51,27 +45,6 @@ class Tensor:
 
     __hash__ = object.__hash__   # tensors are dict keys by identity (optimiser state)
 
-    # ---- in-place updates: `with no_grad(): W -= lr * W.grad` ----------------------
-    def _in_place(self, ufunc, other, symbol):
-        other_data = as_array(other)
-        needs_record = state.recording and (
-            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
-        if not needs_record:
-            ufunc(self.data, other_data, out=self.data, casting="same_kind")
-            self._version = versions.last = next(clock)   # backward checks what it reads
-            return self
-        if self._entry is None and self.requires_grad:
-            raise RuntimeError(
-                f"`{symbol}=` on a leaf that requires grad would change it under the "
-                f"tape's feet: update parameters inside `with tape.no_grad():` (as "
-                f"optimisers do), or write to `.data` directly")
-        return ufunc_ops[ufunc](self, other)   # recorded: a new tensor, as `x = x + y`
-
-    def __iadd__(self, other): return self._in_place(np.add, other, "+")
-    def __isub__(self, other): return self._in_place(np.subtract, other, "-")
-    def __imul__(self, other): return self._in_place(np.multiply, other, "*")
-    def __itruediv__(self, other): return self._in_place(np.true_divide, other, "/")
-
 
 def wrap_value(data, requires_grad):
     """A Tensor around an op's result, without Tensor()'s checks or copies: the hot path."""
@@ -82,8 +55,6 @@ def wrap_value(data, requires_grad):
 
 
 _new = object.__new__
-
-ufunc_ops = {}      # numpy ufunc -> the tape op doing the same (filled by operators.py)
 
 
 def tensor(data, requires_grad=False, dtype=None, name=None):

@@ -17,7 +17,7 @@ operation they do goes on the tape. Otherwise they are given the bare ndarrays, 
 HIPS autograd does: `g * ans` is then numpy's own product, with no bookkeeping.
 """
 
-import heapq
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -79,27 +79,20 @@ def _sweep(output, seed, retain_graph, create_graph, sources=(), tape=None):
     with enable_grad() if create_graph else no_grad():
         try:
             while waiting:
-                _, entry, out = heapq.heappop(waiting)      # the highest number first
+                _, entry, out = heappop(waiting)            # the highest number first
                 g, entry.adjoint = entry.adjoint, None     # complete: its users are done
-                if wanted and id(out) in wanted:
-                    found[id(out)] = (out, g)
-                recorded = entry.inputs
-                if entry.freed or entry.index < versions.last:
-                    _check_unchanged(entry, out)
-                    recorded = as_recorded(entry)      # an assignment since: the value before
-                if entry.tapes:
-                    _keep_adjoint(entry, g.data if create_graph else g)
-                ans, inputs = (out, recorded) if create_graph else (out.data, entry.values)
+                inputs = entry.inputs
+                if entry.values is None or entry.index < versions.last or wanted or entry.tapes:
+                    inputs = _before_rules(entry, out, g, create_graph, wanted, found)
+                ans, values = (out, inputs) if create_graph else (out.data, entry.values)
                 op, params = entry.op, entry.params
-                plain = op.plain and len(inputs) <= len(op.vjps)      # no binding needed
-                rules = op.vjps if plain else op.rules_for(len(inputs), entry.saved)
-                for argnum, x in enumerate(recorded):
-                    if type(x) is not Tensor or not x.requires_grad:
-                        continue
-                    g_input = rules[argnum](g, ans, *inputs, **params)    # the chain rule
-                    if create_graph or g_input.shape != x.data.shape or g_input.dtype is not x.data.dtype:
-                        g_input = _checked(g_input, x, entry, argnum, create_graph)
-                    add_to_adjoint(x, g_input, ends, waiting, tape)
+                rules = op.rules if op.plain else op.rules_for(len(values), entry.saved)
+                for argnum, x in enumerate(inputs):
+                    if type(x) is Tensor and x.requires_grad:
+                        g_input = rules[argnum](g, ans, *values, **params)    # the chain rule
+                        if create_graph or g_input.shape != x.data.shape or g_input.dtype is not x.data.dtype:
+                            g_input = _checked(g_input, x, entry, argnum, create_graph)
+                        add_to_adjoint(x, g_input, ends, waiting, tape)
                 if free:
                     entry.free()          # its values are used: release them at once
         except BaseException:
@@ -118,7 +111,7 @@ def add_to_adjoint(x, g, ends, waiting, tape):
     if entry is not None and (tape is None or tape in entry.tapes):
         if entry.adjoint is None:         # x's first user: g as it is, nothing added
             entry.adjoint = g
-            heapq.heappush(waiting, (-entry.index, entry, x))   # x kept alive till then
+            heappush(waiting, (-entry.index, entry, x))   # x kept alive till then
         else:
             entry.adjoint = entry.adjoint + g
     elif id(x) in ends:
@@ -127,23 +120,28 @@ def add_to_adjoint(x, g, ends, waiting, tape):
         ends[id(x)] = [x, g]
 
 
-def _check_unchanged(entry, out):
-    """Differentiating through values that are gone or were changed would be wrong."""
-    if entry.freed:
+def _before_rules(entry, out, g, create_graph, wanted, found):
+    """What the sweep does at an entry besides the chain rule, where it applies: refuse
+    values that are gone or were changed (differentiating through them would be wrong),
+    note a source's adjoint, keep the adjoint for the Tapes that asked. Returns the
+    inputs as the entry used them."""
+    if id(out) in wanted:
+        found[id(out)] = (out, g)
+    inputs = entry.inputs
+    if entry.values is None:
         raise RuntimeError(
             f"backward through a part of the tape that was already freed "
             f"(entry #{entry.index}, {entry.op.name}): an earlier backward() "
             f"released its saved values. Pass retain_graph=True to the first "
             f"backward() if you need to go through the same graph twice.")
-    if out._version > entry.index:
-        refuse_if_read(entry, "ans")  # the inputs: `as_recorded`
-
-
-def _keep_adjoint(entry, g):
-    """Store the adjoint of the entry's output on the Tapes that asked to keep them."""
-    for t in entry.tapes:
+    if entry.index < versions.last:           # something changed in place since
+        if out._version > entry.index:
+            refuse_if_read(entry, "ans")
+        inputs = as_recorded(entry)           # an assignment since: the value before
+    for t in entry.tapes:                     # kept for the Tapes that asked
         if t.keep_adjoints:
-            t.adjoints[entry.index] = g
+            t.adjoints[entry.index] = g.data if create_graph else g
+    return inputs
 
 
 def _checked(g, x, entry, argnum, create_graph):

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import activations, arithmetic, losses, reductions, shapes
 from .sources import defsource
-from ._tensor import Tensor, as_array, ufunc_ops
+from ._tensor import Tensor, as_array
 from .tape import clock as _clock, is_recording, versions
 
 
@@ -232,7 +232,3 @@ Tensor.__isub__ = lambda self, other: _in_place(self, np.subtract, other, "-")
 Tensor.__imul__ = lambda self, other: _in_place(self, np.multiply, other, "*")
 Tensor.__itruediv__ = lambda self, other: _in_place(self, np.true_divide, other, "/")
 Tensor.__ipow__ = lambda self, other: _in_place(self, np.power, other, "**")
-
-# the ops `+= -= *= /=` fall back to when they must record (kept for _tensor.py's `_in_place`)
-ufunc_ops.update({np.add: arithmetic.add, np.subtract: arithmetic.subtract,
-                  np.multiply: arithmetic.multiply, np.true_divide: arithmetic.divide})

@@ -50,6 +50,7 @@ class Primitive:
         self.variadic = variadic     # one rule for every input, told the input's position
         self.vjps = ()               # the rule for each input, in order
         self.plain = False           # a rule for every input, called as rule(g, ans, *xs)
+        self.rules = ()              # if plain: those rules, and one refusing any other input
         self.reads = reads           # the values the rules read (positions, "ans"); None: all
         self.in_place = in_place     # records an assignment: input 0 is the value before
         self.__doc__ = forward.__doc__
@@ -62,6 +63,8 @@ class Primitive:
         """
         self.vjps = rules
         self.plain = not (self.saves or self.variadic or None in rules)
+        code = getattr(self.forward, "__code__", None)    # and rules refusing other inputs
+        self.rules = self.rules_for(max(len(rules), code.co_argcount if code else 0)) if self.plain else ()
         return self
 
     def __call__(self, *args, **params):
@@ -88,8 +91,6 @@ class Primitive:
         """The rule for each of `count` inputs, each called as rule(g, ans, *inputs,
         **params): a rule's position (variadic) or the forward's saved value bound in."""
         rules = self.vjps
-        if self.plain and count <= len(rules):
-            return rules
         bound = []
         for argnum in range(count):
             rule = rules[0] if self.variadic else rules[argnum] if argnum < len(rules) else None
@@ -100,7 +101,8 @@ class Primitive:
 
     def vjp(self, argnum, g, ans, inputs, params, saved=None):
         """The gradient with respect to input `argnum`, given the output's adjoint g."""
-        return self.rules_for(len(inputs), saved)[argnum](g, ans, *inputs, **params)
+        rules = self.rules if self.plain else self.rules_for(len(inputs), saved)
+        return rules[argnum](g, ans, *inputs, **params)
 
     def __repr__(self):
         return f"<primitive {self.name}>"

@@ -52,7 +52,7 @@ class Entry:
     """One line of the Wengert list: `out = op(*inputs, **params)`."""
 
     __slots__ = ("index", "op", "inputs", "values", "params", "out", "saved", "scope",
-                 "tapes", "freed", "adjoint")
+                 "tapes", "adjoint")
 
     def __init__(self, op, inputs, values, params, out, saved):
         self.index = next(clock)
@@ -63,11 +63,13 @@ class Entry:
         self.out = weakref.ref(out)     # weak: the output owns this entry, not the reverse
         self.saved = saved              # what the forward kept for the rule (see primitive)
         self.scope = state.scope        # inside which module it ran, e.g. ("MLP", "Linear1")
-        self.tapes = state.tapes        # the Tapes listing it (to keep adjoints, to draw)
-        self.freed = False
         self.adjoint = None             # ∂loss/∂out, while a reverse sweep is summing it
-        for t in self.tapes:
+        self.tapes = tapes = state.tapes    # the Tapes listing it (to keep adjoints, to draw)
+        for t in tapes:
             t.entries.append(self)
+
+    freed = property(lambda self: self.values is None,
+                     doc="Has a backward used and released its values (`free`)?")
 
     def free(self):
         """Drop what backward needed, once it has used it. An entry listed by a `Tape`
@@ -77,7 +79,6 @@ class Entry:
             # swept after it, are led back through it (backprop.py, `_as_recorded`)
             self.inputs = (self.inputs or ())[:1] if self.op.in_place else None
         self.values = self.saved = None
-        self.freed = True
 
     def __repr__(self):
         return f"<Entry #{self.index} {self.op.name}{' (freed)' if self.freed else ''}>"
