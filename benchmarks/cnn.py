@@ -22,6 +22,7 @@ The machine is shared: every figure is a median, and the ratios are what to read
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -101,6 +102,11 @@ class TorchCNN:
         return loss.item()
 
 
+def minor_faults():
+    """The process's page faults so far that needed no disk (fresh or reclaimed pages)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def time_steps(net, data, steps, start):
     """Seconds per step, median of `steps` steps on data[start:start + steps]."""
     times, losses = [], []
@@ -109,6 +115,13 @@ def time_steps(net, data, steps, start):
         losses.append(net.step(x, y))
         times.append(time.perf_counter() - began)
     return float(np.median(times)), losses
+
+
+def time_tape_steps(net, data, steps, start):
+    """time_steps, and the page faults per step over those steps."""
+    before = minor_faults()
+    seconds, losses = time_steps(net, data, steps, start)
+    return seconds, losses, (minor_faults() - before) / steps
 
 
 def serve_torch(weights, batch_size, count):
@@ -149,18 +162,20 @@ def training_step_ratio(batch_size, rounds, steps, log=print):
         rows = []
         for r in range(rounds):
             start = 1 + r * steps
-            tape_seconds, _ = time_steps(tape_net, data, steps, start)
+            tape_seconds, _, faults = time_tape_steps(tape_net, data, steps, start)
             torch_seconds = ask(start, steps)["seconds"]
             rows.append({"tape": tape_seconds, "pytorch": torch_seconds,
-                         "ratio": tape_seconds / torch_seconds})
+                         "ratio": tape_seconds / torch_seconds, "tape_faults": faults})
             log(f"round {r + 1}: tape {tape_seconds * 1e3:7.1f} ms  PyTorch "
-                f"{torch_seconds * 1e3:7.1f} ms  ratio {tape_seconds / torch_seconds:5.2f}")
+                f"{torch_seconds * 1e3:7.1f} ms  ratio {tape_seconds / torch_seconds:5.2f}  "
+                f"tape page faults {faults:6.0f} a step")
         worker.stdin.close()
         worker.wait()
     return {"rounds": rows, "first_loss": {"tape": tape_first[0], "pytorch": torch_first[0]},
             "median_ratio": float(np.median([r["ratio"] for r in rows])),
             "tape_ms": 1e3 * float(np.median([r["tape"] for r in rows])),
-            "pytorch_ms": 1e3 * float(np.median([r["pytorch"] for r in rows]))}
+            "pytorch_ms": 1e3 * float(np.median([r["pytorch"] for r in rows])),
+            "tape_faults": float(np.median([r["tape_faults"] for r in rows]))}
 
 
 # ---- 2. the convolution alone ----------------------------------------------------------------
@@ -258,6 +273,10 @@ def parser():
     p.add_argument("--memory-epochs", type=int, default=3, help="epochs of that run")
     p.add_argument("--memory-train-size", type=int, default=5000,
                    help="training images of that run (the whole dataset stays loaded)")
+    p.add_argument("--public-api", action="store_true",
+                   help="time the tape as `import tape` alone runs it: without "
+                        "models/train/allocator.py's keep_freed_memory(), which the "
+                        "training commands call")
     p.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
     p.add_argument("--serve-torch", metavar="WEIGHTS", help=argparse.SUPPRESS)
     p.add_argument("--count", type=int, help=argparse.SUPPRESS)
@@ -273,18 +292,22 @@ def main(argv=None):
         if getattr(args, name) < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
-    keep_freed_memory()                 # the tape trains here as the commands train it
-    results = {"batch_size": args.batch_size}
+    if not args.public_api:
+        keep_freed_memory()             # the tape trains here as the commands train it
+    results = {"batch_size": args.batch_size, "public_api": args.public_api}
     try:
         if "step" not in args.parts:
             raise LookupError
         import torch  # noqa: F401  (only to know whether the comparison can run)
-        print(f"1. training step at batch {args.batch_size}, tape vs PyTorch "
+        how = ("public API alone, no allocator setting" if args.public_api
+               else "freed memory kept for reuse, as the training commands run")
+        print(f"1. training step at batch {args.batch_size}, tape ({how}) vs PyTorch "
               f"(median of {args.steps} steps per round):")
         results["step"] = training_step_ratio(args.batch_size, args.rounds, args.steps)
         s = results["step"]
         print(f"   median: tape {s['tape_ms']:.1f} ms, PyTorch {s['pytorch_ms']:.1f} ms, "
-              f"ratio {s['median_ratio']:.2f} (goal ≤ 1.5)")
+              f"ratio {s['median_ratio']:.2f} (goal ≤ 1.5); tape page faults "
+              f"{s['tape_faults']:.0f} a step")
     except ImportError:
         print("1. PyTorch is not installed: no comparison (pip install torch to run it)")
     except LookupError:

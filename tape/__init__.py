@@ -16,6 +16,7 @@ The mechanism (no op in it):
 The ops, each with its gradient rule beside it:
 - `shapes.py`, `activations.py`, `arithmetic.py`, `reductions.py`, `losses.py`
 - `im2col.py`     the convolution as the lesson derives it: im2col, one product, col2im
+- `workspace.py`  scratch arrays an op reuses from call to call, per thread (never outputs)
 - `conv_blocked.py` the same products a few images at a time, channels last (the speed)
 - `conv.py`       the ops conv2d, conv_transpose2d and their vjp rules
 - `pool.py`       max_pool2d, avg_pool2d

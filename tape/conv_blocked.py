@@ -19,23 +19,41 @@ product is taken while it is still in the processor's cache:
 The weight gradient builds X̂ again, block by block, and sums dW = G·X̂ᵀ over the
 blocks; the input gradient is the full convolution of g with the flipped kernel,
 computed the same way: no X̂ or dX̂ of the size of the batch is ever made.
+
+Reused buffers. The buffers that live only inside one call (the channels-last copy of
+x, the block of X̂, the spread-out g of the input gradient) are borrowed from
+workspace.py's per-thread cache, so that a training step finds last step's arrays
+instead of asking malloc for new ones; the plain form, `np.zeros`/`np.empty`, is in the
+comment beside each. What a function returns is always a fresh array.
 """
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .im2col import as_matrix
+from .workspace import borrowed
 
 BLOCK_BYTES = 8 * 2 ** 20       # the size of one block of X̂ (at least one image's columns)
 
 
-def channels_last(x, padding, dtype):
-    """x (N, C, H, W) copied into zeros of shape (N, H + 2·ph, W + 2·pw, C)."""
-    n, c, h, w = np.shape(x)
+def padded_shape(shape, padding):
+    """The shape of `channels_last`'s copy of images of `shape` (N, C, H, W)."""
+    n, c, h, w = shape
     ph, pw = padding
-    padded = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=dtype)
-    padded[:, ph:ph + h, pw:pw + w] = np.transpose(x, (0, 2, 3, 1))
-    return padded
+    return n, h + 2 * ph, w + 2 * pw, c
+
+
+def channels_last(x, padding, dtype, out=None):
+    """x (N, C, H, W) copied into zeros of shape (N, H + 2·ph, W + 2·pw, C): new zeros,
+    or `out`, of that shape, zeroed first."""
+    _, _, h, w = np.shape(x)
+    ph, pw = padding
+    if out is None:
+        out = np.zeros(padded_shape(np.shape(x), padding), dtype=dtype)
+    else:
+        out.fill(0)
+    out[:, ph:ph + h, pw:pw + w] = np.transpose(x, (0, 2, 3, 1))
+    return out
 
 
 def windows_last(padded, kernel, stride):
@@ -44,14 +62,22 @@ def windows_last(padded, kernel, stride):
     return views.transpose(0, 1, 2, 4, 5, 3)
 
 
-def empty_columns(windows, count):
-    """Room for the columns of X̂ of `count` images, (count, Ho, Wo, kh, kw, C), laid out so
-    that copying the windows into it runs along the longer stretch of consecutive numbers."""
+def columns_layout(windows, count):
+    """How to lay out the columns of X̂ of `count` images so that copying the windows into
+    them runs along the longer stretch of consecutive numbers: the shape to allocate, and
+    the axes that turn it into (count, Ho, Wo, kh, kw, C)."""
     _, ho, wo, kh, kw, c = windows.shape
     if kw * c >= wo:    # along a row of a window: kw·C numbers, one after the other
-        return np.empty((count, ho, wo, kh, kw, c), windows.dtype)
+        return (count, ho, wo, kh, kw, c), (0, 1, 2, 3, 4, 5)
     # few channels: along a row of the image instead, Wo numbers
-    return np.empty((kh, kw, c, count, ho, wo), windows.dtype).transpose(3, 4, 5, 0, 1, 2)
+    return (kh, kw, c, count, ho, wo), (3, 4, 5, 0, 1, 2)
+
+
+def empty_columns(windows, count):
+    """Room for the columns of X̂ of `count` images, (count, Ho, Wo, kh, kw, C), laid out
+    as `columns_layout` says."""
+    shape, axes = columns_layout(windows, count)
+    return np.empty(shape, windows.dtype).transpose(axes)
 
 
 def as_columns(block):
@@ -64,17 +90,20 @@ def column_blocks(windows, block_bytes=None):
     of the batch, each block about `block_bytes` (BLOCK_BYTES if None).
 
     The blocks are copied into one small buffer, reused: each block must be used before
-    the next is asked for.
+    the next is asked for, and none kept once the loop is over (the buffer is borrowed
+    from workspace.py, and lent again afterwards).
     """
     n = len(windows)
     block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     size = max(1, min(n, block_bytes // (windows[0].size * windows.itemsize)))
-    buffer = empty_columns(windows, size)
-    for start in range(0, n, size):
-        images = slice(start, min(start + size, n))
-        block = buffer[:images.stop - start]
-        np.copyto(block, windows[images])
-        yield images, as_columns(block)
+    shape, axes = columns_layout(windows, size)
+    with borrowed(shape, windows.dtype) as room:    # plain: buffer = empty_columns(windows, size)
+        buffer = room.transpose(axes)
+        for start in range(0, n, size):
+            images = slice(start, min(start + size, n))
+            block = buffer[:images.stop - start]
+            np.copyto(block, windows[images])
+            yield images, as_columns(block)
 
 
 def correlate(windows, w, block_bytes=None):
@@ -107,8 +136,11 @@ def kernels(dw, shape):
 
 def blocked_conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0), block_bytes=None):
     """im2col_conv2d, block by block: (N, C_out, Ho, Wo)."""
-    views = windows_last(channels_last(x, padding, np.result_type(x, w)), w.shape[2:], stride)
-    y = correlate(views, w, block_bytes)
+    dtype = np.result_type(x, w)
+    # plain: views = windows_last(channels_last(x, padding, dtype), w.shape[2:], stride)
+    with borrowed(padded_shape(np.shape(x), padding), dtype) as room:
+        views = windows_last(channels_last(x, padding, dtype, out=room), w.shape[2:], stride)
+        y = correlate(views, w, block_bytes)                            # a new array
     if b is not None:
         y += b.reshape(-1, 1, 1, 1)                                     # + b, in place
     return y.transpose(1, 0, 2, 3)
@@ -126,20 +158,24 @@ def blocked_conv_transpose2d(g, w, shape, stride=(1, 1), padding=(0, 0), block_b
     c_out, c_in, kh, kw = w.shape
     n, _, ho, wo = g.shape
     (h, wd), (sh, sw), (ph, pw) = shape[2:], stride, padding
-    spread = np.zeros((n, h + 2 * ph + kh - 1, wd + 2 * pw + kw - 1, c_out),
-                      dtype=np.result_type(g, w))
-    spread[:, kh - 1:kh + sh * (ho - 1):sh, kw - 1:kw + sw * (wo - 1):sw] = g.transpose(0, 2, 3, 1)
-    spread = spread[:, ph:ph + h + kh - 1, pw:pw + wd + kw - 1]
+    spread_shape = (n, h + 2 * ph + kh - 1, wd + 2 * pw + kw - 1, c_out)
     flipped = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)                 # (C_in, C_out, kh, kw)
-    views = windows_last(spread, (kh, kw), (1, 1))
-    return correlate(views, flipped, block_bytes).transpose(1, 0, 2, 3)
+    with borrowed(spread_shape, np.result_type(g, w)) as spread:   # plain: np.zeros(…)
+        spread.fill(0)
+        spread[:, kh - 1:kh + sh * (ho - 1):sh, kw - 1:kw + sw * (wo - 1):sw] = \
+            g.transpose(0, 2, 3, 1)
+        views = windows_last(spread[:, ph:ph + h + kh - 1, pw:pw + wd + kw - 1], (kh, kw), (1, 1))
+        dx = correlate(views, flipped, block_bytes)                     # a new array
+    return dx.transpose(1, 0, 2, 3)
 
 
 def blocked_conv2d_weight_grad(x, g, shape, stride=(1, 1), padding=(0, 0), block_bytes=None):
     """im2col_conv2d_weight_grad: G·X̂ᵀ summed over the blocks of images."""
     c_out, c_in, kh, kw = shape
-    dw = np.zeros((c_out, kh * kw * c_in), dtype=np.result_type(x, g))
-    views = windows_last(channels_last(x, padding, dw.dtype), (kh, kw), stride)
-    for images, cols in column_blocks(views, block_bytes):
-        dw += weight_product(as_matrix(g[images]), cols)               # Σ over the blocks
+    dw = np.zeros((c_out, kh * kw * c_in), dtype=np.result_type(x, g))     # a new array
+    # plain: views = windows_last(channels_last(x, padding, dw.dtype), (kh, kw), stride)
+    with borrowed(padded_shape(np.shape(x), padding), dw.dtype) as room:
+        views = windows_last(channels_last(x, padding, dw.dtype, out=room), (kh, kw), stride)
+        for images, cols in column_blocks(views, block_bytes):
+            dw += weight_product(as_matrix(g[images]), cols)           # Σ over the blocks
     return kernels(dw, shape)

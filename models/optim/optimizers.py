@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from tape.workspace import borrowed
+
 
 class Optimizer:
     def __init__(self, params, lr):
@@ -135,7 +137,17 @@ class RMSProp(Optimizer):
 
 class Adam(Optimizer):
     """m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η m̂ / (√v̂ + ε),
-    with the bias corrections m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)."""
+    with the bias corrections m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+
+    `update_as_written` is the update as the formula reads; `update` computes the same
+    numbers, bit for bit (tests/models/test_optim.py checks it), a piece of PIECE numbers
+    at a time, in place: the formula's seven operations on one piece, into two scratch
+    arrays of a piece each, run while the piece is in the processor's cache, where the
+    formula as written makes a new array of the whole parameter for each operation and
+    reads each from memory again (a large layer's weights, fc1's 3.2 million, do not fit).
+    """
+
+    PIECE = 2 ** 15             # numbers per piece: six arrays of a piece fit in the cache
 
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, lr)
@@ -144,13 +156,37 @@ class Adam(Optimizer):
 
     def update(self, i, theta, g):
         m, v = self.slot("m", i), self.slot("v", i)
+        t = self.steps
+        step = self.lr * math.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
+        arrays = (theta, m, v)
+        if not (all(a.flags.c_contiguous for a in arrays)
+                and all(np.result_type(a, g) == theta.dtype for a in arrays)):
+            return self.update_as_written(theta, g, m, v, step)    # same numbers, slower
+        theta, m, v, g = theta.reshape(-1), m.reshape(-1), v.reshape(-1), np.ravel(g)
+        with borrowed((min(theta.size, self.PIECE),), theta.dtype) as a, \
+                borrowed((min(theta.size, self.PIECE),), theta.dtype) as b:
+            for start in range(0, theta.size, self.PIECE):
+                piece, n = slice(start, start + self.PIECE), min(self.PIECE, theta.size - start)
+                self.update_in_place(theta[piece], g[piece], m[piece], v[piece], step,
+                                     a[:n], b[:n])
+
+    def update_as_written(self, theta, g, m, v, step):
+        """The update, one new array per operation (step = η·√(1−β₂ᵗ)/(1−β₁ᵗ))."""
         m *= self.beta1
         m += (1 - self.beta1) * g
         v *= self.beta2
         v += (1 - self.beta2) * g * g
-        t = self.steps
-        step = self.lr * math.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
         theta -= step * m / (np.sqrt(v) + self.eps)
+
+    def update_in_place(self, theta, g, m, v, step, a, b):
+        """update_as_written's operations in the same order, into the scratch arrays a, b."""
+        m *= self.beta1
+        m += np.multiply(g, 1 - self.beta1, out=a)          # (1 − β₁)g
+        v *= self.beta2
+        np.multiply(g, 1 - self.beta2, out=a)
+        v += np.multiply(a, g, out=a)                       # (1 − β₂)g·g
+        np.add(np.sqrt(v, out=b), self.eps, out=b)          # √v + ε
+        theta -= np.divide(np.multiply(m, step, out=a), b, out=a)     # step·m / (√v + ε)
 
 
 OPTIMIZERS = ("sgd", "momentum", "momentum_damped", "nesterov", "adam", "adagrad", "rmsprop")

@@ -13,6 +13,9 @@ heap and the next step's arrays reuse it: no page faults after the first steps. 
 price is that the process's memory does not shrink after its peak; a training run's
 memory is at its peak most of the time anyway (docs/cnn.md, "Memory").
 
+The engine's convolution reuses its own scratch buffers whatever this setting
+(tape/workspace.py); this covers everything else a step makes and drops.
+
 The training commands call it as they start (models.twolayer, models.cnn, and the
 trials of models.search and models.compare), and so does benchmarks/cnn.py, to time the
 tape as it trains. It changes no number, only where memory comes from, and does

@@ -33,3 +33,19 @@ def test_per_layer_reports_positive_times_and_the_im2col_size():
 def test_bad_counts_are_one_line_and_exit_code_2(capsys):
     assert bench.main(["--rounds", "0"]) == 2
     assert "--rounds must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, kept", [([], 1), (["--public-api"], 0)])
+def test_public_api_times_the_tape_without_the_allocator_setting(flags, kept, monkeypatch,
+                                                                 capsys):
+    import sys
+    import types
+    calls = []
+    monkeypatch.setitem(sys.modules, "torch", types.ModuleType("torch"))   # not imported
+    monkeypatch.setattr(bench, "keep_freed_memory", lambda: calls.append(1))
+    monkeypatch.setattr(bench, "training_step_ratio", lambda *args: {
+        "tape_ms": 2.0, "pytorch_ms": 1.0, "median_ratio": 2.0, "tape_faults": 0.0})
+    assert bench.main(["--parts", "step", *flags]) == 0
+    assert len(calls) == kept
+    out = capsys.readouterr().out
+    assert ("public API alone" in out) == bool(flags) and "page faults 0 a step" in out

@@ -80,6 +80,43 @@ def test_adam_matches_the_bias_corrected_update():
     np.testing.assert_allclose(run(Adam([p], lr=0.01), p, GRADS), theta, rtol=1e-6, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype, grad_dtype", [(np.float32, np.float32),
+                                               (np.float64, np.float64),
+                                               (np.float32, np.float64)])   # the plain path
+def test_adam_in_pieces_in_place_gives_the_bits_of_the_update_as_written(
+        dtype, grad_dtype, monkeypatch):
+    """More numbers than a piece and not a multiple of it, a small one, and one not
+    C-contiguous (updated as written): every step's θ, m and v the same bits."""
+    rng = np.random.default_rng(0)
+    shapes = [(3 * Adam.PIECE + 123,), (7,), (40, 30)]
+    start = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    start[2] = np.asfortranarray(start[2])
+    fast = [tape.tensor(a.copy(order="K"), requires_grad=True) for a in start]
+    assert not fast[2].data.flags.c_contiguous
+    plain = [a.copy(order="K") for a in start]
+    moments = [(np.zeros_like(a), np.zeros_like(a)) for a in plain]
+    opt = Adam(fast, lr=0.01)
+    pieces = []
+    in_place = Adam.update_in_place
+    monkeypatch.setattr(Adam, "update_in_place",
+                        lambda self, theta, *rest: pieces.append(theta.size) or
+                        in_place(self, theta, *rest))
+    for t in range(1, 4):
+        grads = [rng.standard_normal(s).astype(grad_dtype) for s in shapes]
+        for p, g in zip(fast, grads):
+            p.grad = g.copy()
+        opt.step()
+        step = 0.01 * math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+        for theta, g, (m, v) in zip(plain, grads, moments):
+            opt.update_as_written(theta, g, m, v, step)
+        for i, (p, theta, (m, v)) in enumerate(zip(fast, plain, moments)):
+            np.testing.assert_array_equal(p.data, theta)
+            np.testing.assert_array_equal(opt.slots["m"][i], m)
+            np.testing.assert_array_equal(opt.slots["v"][i], v)
+    same_dtype = dtype is grad_dtype                    # else every update is as written
+    assert pieces == ([Adam.PIECE] * 3 + [123, 7]) * 3 if same_dtype else pieces == []
+
+
 @pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "adam", "adagrad", "rmsprop"])
 def test_every_optimizer_minimises_a_quadratic_and_keeps_float32(name):
     target = np.array([3.0, -2.0], dtype=np.float32)
