@@ -4,7 +4,8 @@ One op is z = x * y on two 4-element float32 tensors. Bare numpy does the forwar
 call and, written by hand, the backward in two more (∂z/∂x · g = g·y, ∂z/∂y · g = g·x).
 The tape is timed doing the same: the forward alone under no_grad, and the forward
 recorded then differentiated, per op of a chain of 100 multiplies; and the same chain
-on the lean reference (lean.py), an eager tape with no checks.
+on the lean reference (lean.py), an eager tape with no checks. The four take turns in
+rounds, and the ratio to numpy is taken within each round (its median is reported).
 """
 
 import numpy as np
@@ -29,7 +30,7 @@ def chain_step(x, y, length):
     return step
 
 
-def per_op_overhead():
+def per_op_overhead(rounds=9):
     x_np, y_np = np.ones(4, np.float32), np.full(4, 2.0, np.float32)
     g_np = np.ones(4, np.float32)
 
@@ -50,11 +51,22 @@ def per_op_overhead():
 
     lean_forward_backward = chain_step(Node(x_np), Node(y_np), CHAIN)
 
+    blocks = {"numpy": lambda: [numpy_forward_backward() for _ in range(CHAIN)],
+              "tape": tape_forward_backward, "tape_no_grad": tape_forward_only,
+              "lean": lean_forward_backward}
+    per_op = {name: [] for name in blocks}       # µs per op, one value per round
+    ratios = []                                  # the tape ÷ numpy, within each round
+    for _ in range(rounds):
+        for name, block in blocks.items():      # the four take turns: each round's
+            per_op[name].append(median_time(block, repeat=3) / CHAIN * 1e6)   # share a machine
+        ratios.append(per_op["tape"][-1] / per_op["numpy"][-1])
+    median = {name: float(np.median(us)) for name, us in per_op.items()}
     return {
         "numpy_forward_us": median_time(lambda: np.multiply(x_np, y_np)) * 1e6,
-        "numpy_forward_backward_us": median_time(numpy_forward_backward) * 1e6,
-        "tape_forward_no_grad_us": median_time(tape_forward_only, repeat=5) / CHAIN * 1e6,
-        "tape_forward_backward_us": median_time(tape_forward_backward, repeat=5) / CHAIN * 1e6,
-        "lean_forward_backward_us":
-            median_time(lean_forward_backward, repeat=5) / CHAIN * 1e6,
+        "numpy_forward_backward_us": median["numpy"],
+        "tape_forward_no_grad_us": median["tape_no_grad"],
+        "tape_forward_backward_us": median["tape"],
+        "lean_forward_backward_us": median["lean"],
+        "tape_vs_numpy": float(np.median(ratios)),
+        "lean_vs_numpy": float(np.median([l / n for l, n in zip(per_op["lean"], per_op["numpy"])])),
     }
