@@ -117,12 +117,15 @@ class enable_grad(no_grad):
     recording = True
 
 
-@contextlib.contextmanager
-def scope(name):
-    """`with scope("Linear1"):` labels the entries recorded inside (modules do this)."""
-    before = state.scope
-    state.scope = before + (name,)
-    try:
-        yield
-    finally:
-        state.scope = before
+class scope:
+    """`with scope("Linear1"):` labels the entries recorded inside (modules do this).
+    A class rather than a generator: a network's every module call enters one."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        self.before, state.scope = state.scope, state.scope + (self.name,)
+
+    def __exit__(self, *exc):
+        state.scope = self.before
