@@ -276,7 +276,7 @@ def same_float(x, y):
     float64 beside np.float64(2.0), np.int64(3) or an int64 array)."""
     tx, ty = type(x), type(y)
     if tx is np.ndarray and ty is np.ndarray:
-        if x.dtype is y.dtype or x.ndim and y.ndim and x.dtype.kind == y.dtype.kind:
+        if x.dtype == y.dtype or x.ndim and y.ndim and x.dtype.kind == y.dtype.kind:
             return x, y                     # the common case; float32 with float64 widens
     elif tx in _PYTHON_NUMBERS or ty in _PYTHON_NUMBERS:
         return x, y                         # numpy itself never lets these widen a float

@@ -87,8 +87,8 @@ class SGD(Optimizer):
         if self.momentum:
             return super().step()
         self.steps += 1
-        for p in self.params:             # plain SGD: the update written out, one line
-            if p.grad is not None:
+        for p in self.params:     # plain SGD: update()'s first line, without a call per
+            if p.grad is not None:        # parameter (a small net's step pays for each)
                 p.data -= self.lr * p.grad       # θ ← θ − η g
 
     def update(self, i, theta, g):

@@ -110,15 +110,15 @@ class Compiled:
         if not is_recording() or is_nested():
             return self._eager(args)
         if self.parameters is not None and {*map(type, args)} <= _ARRAYS_ONLY:
-            # a training step's batch: the key and the arguments made by numpy's own
-            # attribute getters (the same as _key and _arrays give, with no Python loop)
+            # a training step's batch: the key and the arguments made by operator.attrgetter
+            # (the same as _key and _arrays give, with no loop in Python)
             key = (*map(_SHAPE_AND_DTYPE, args), *map(_PARAMETER_KEY, self.tensors))
             replay = self.cache.get(key)
             if replay is None:
                 return self._trace(args, key)
             self._recent(key)
             return self._finish(replay(*args, *map(_DATA, self.tensors)), replay.learned)
-        if _needs_grad(args):
+        if any(isinstance(a, Tensor) and a.requires_grad for a in args):
             return self._eager(args)
         key = self._key(args)
         replay = self.cache.get(key)
@@ -159,12 +159,6 @@ class Compiled:
     def _finish(self, results, learned=()):
         """The replay's results as fn gives them; in the parameters form the gradients are
         added into the `learned` parameters' .grad."""
-        if self.parameters is not None and not self.has_aux:     # a training step's loss
-            loss, *grads = results
-            for p, g in zip(learned, grads):
-                g = g if type(g) is np.ndarray else np.array(g)
-                p.grad = g if p.grad is None else np.asarray(p.grad + g)
-            return np.asarray(loss)
         results = list(results)
         value = np.asarray(results.pop(0)) if self.with_value else None
         if self.has_aux:
@@ -172,12 +166,10 @@ class Compiled:
             aux = [np.asarray(a) for a in results[:count]]
             aux = aux[0] if single else tuple(aux)
             results = results[count:]
-        # a 0-d gradient is a numpy scalar in the replay: an array, as the tape gives it
-        grads = [g if type(g) is np.ndarray else np.array(g) for g in results]
         if self.parameters is not None:
-            for p, g in zip(learned, grads):
-                p.grad = g if p.grad is None else np.asarray(p.grad + g)
+            _add_into_grad(learned, results)
             return (value, aux) if self.has_aux else value
+        grads = [_as_array(g) for g in results]
         grads = grads[0] if self.single else tuple(grads)
         return (value, grads) if self.with_value else grads
 
@@ -368,12 +360,16 @@ class Compiled:
                 p.data = data
 
 
-def _needs_grad(args):
-    """Is a Tensor that requires a gradient among the arguments (then f runs eagerly)?"""
-    for a in args:
-        if isinstance(a, Tensor) and a.requires_grad:
-            return True
-    return False
+def _add_into_grad(params, grads):
+    """p.grad += g for each parameter, as loss.backward() adds them."""
+    for p, g in zip(params, grads):
+        g = _as_array(g)
+        p.grad = g if p.grad is None else np.asarray(p.grad + g)
+
+
+def _as_array(g):
+    """A 0-d gradient is a numpy scalar in the replay: an array, as the tape gives it."""
+    return g if type(g) is np.ndarray else np.array(g)
 
 
 def _as_float(a):
