@@ -18,7 +18,9 @@ for numpy's own work to hide it, and on the two-layer network where it should va
 
 Figures 1–3 have the lean reference beside them (lean.py): the same computation on an
 eager tape with no checks, so that the tape's ratio to it is what its semantics cost
-(threads, no_grad, Tapes, freeing, version, shape and dtype checks, higher order).
+(threads, no_grad, Tapes, freeing, version, shape and dtype checks, higher order); and
+lean_checked.py, the lean design with those run-time checks put back as cheaply as we
+could write them (all but higher order): what the lean design would give the tape.
 """
 
 import argparse
@@ -32,17 +34,19 @@ import numpy as np
 
 import tape
 
-from . import lean, moons
+from . import lean, lean_checked, moons
 from .backends import BACKENDS, initial_params
 from .measure import current_rss_mb, peak_rss_mb, reset_peak_rss
 from .per_op import per_op_overhead
 
 LEAN = "lean (no checks)"
+LEAN_CHECKED = "lean + checks"
+REFERENCES = {"lean": lean, "lean_checked": lean_checked}
 GOALS = {"per_op_vs_numpy": 3.5, "chain_backward_s": 1.5, "moons_vs_numpy": 2.0,
          "moons_faster_than_torch": 3.0, "two_layer_vs_numpy": 1.05}
 
 
-def chain_backward(n=1_000_000, on_lean=False):
+def chain_backward(n=1_000_000, reference=None):
     """(seconds of backward() through a chain of n recorded multiplies, MiB of memory
     at the peak of recording and sweeping it above what the process held before).
 
@@ -51,8 +55,8 @@ def chain_backward(n=1_000_000, on_lean=False):
     that has imported PyTorch the same backward takes twice as long."""
     reset_peak_rss()
     before = current_rss_mb()
-    if on_lean:
-        seconds = lean.chain_backward_seconds(n)
+    if reference:                       # "lean" or "lean_checked"
+        seconds = REFERENCES[reference].chain_backward_seconds(n)
     else:
         x = tape.tensor(np.ones(1), requires_grad=True)
         z = x
@@ -65,11 +69,11 @@ def chain_backward(n=1_000_000, on_lean=False):
     return seconds, peak_rss_mb() - before
 
 
-def chain_in_a_process(n, on_lean=False):
-    """chain_backward(n, on_lean) measured in a process of its own."""
+def chain_in_a_process(n, reference=None):
+    """chain_backward(n, reference) measured in a process of its own."""
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.engine", "--serve-chain", str(n)]
-        + (["--lean"] if on_lean else []), capture_output=True, text=True, check=True,
+        + (["--reference", reference] if reference else []), capture_output=True, text=True, check=True,
         cwd=Path(__file__).resolve().parent.parent)
     return tuple(json.loads(out.stdout))
 
@@ -150,8 +154,9 @@ def moons_rounds(rounds, steps, with_torch):
     init = moons.initial_params()
     numpy_step, tape_step = (moons.numpy_step(init, X, ys), moons.tape_step(init, X, ys))
     lean_step = moons.lean_step(init, X, ys)
+    checked_step = moons.lean_checked_step(init, X, ys)
     for _ in range(20):
-        numpy_step(), tape_step(), lean_step()
+        numpy_step(), tape_step(), lean_step(), checked_step()
     workers = {}
     if with_torch:
         workers = {"pytorch (1 thread)": Worker("pytorch", 1),
@@ -161,7 +166,8 @@ def moons_rounds(rounds, steps, with_torch):
         for _ in range(rounds):
             row = {"numpy": block_seconds(numpy_step, steps),
                    "tape": block_seconds(tape_step, steps),
-                   LEAN: block_seconds(lean_step, steps)}
+                   LEAN: block_seconds(lean_step, steps),
+                   LEAN_CHECKED: block_seconds(checked_step, steps)}
             for name, worker in workers.items():
                 row[name] = worker.block(steps)
             results.append(row)
@@ -171,8 +177,10 @@ def moons_rounds(rounds, steps, with_torch):
     return results
 
 
-def report(per_op, chain, rounds, chain_length=1_000_000, lean_chain=None, two_layer=None):
-    """The measured table and the goals, as text. `chain`, `lean_chain`: (seconds, MiB)."""
+def report(per_op, chain, rounds, chain_length=1_000_000, lean_chain=None, two_layer=None,
+           checked_chain=None):
+    """The measured table and the goals, as text. `chain`, `lean_chain`, `checked_chain`:
+    (seconds, MiB)."""
     names = list(rounds[0])
     median = {n: float(np.median([r[n] for r in rounds])) for n in names}
     ratio = {n: float(np.median([r[n] / r["numpy"] for r in rounds])) for n in names}
@@ -184,46 +192,68 @@ def report(per_op, chain, rounds, chain_length=1_000_000, lean_chain=None, two_l
     if LEAN in names:
         to_lean = float(np.median([r["tape"] / r[LEAN] for r in rounds]))
         lines.append(f"  the tape ÷ the lean reference: {to_lean:.2f} (what its semantics cost)")
+    if LEAN_CHECKED in names:
+        to_checked = float(np.median([r["tape"] / r[LEAN_CHECKED] for r in rounds]))
+        lines.append(f"  the tape ÷ lean + checks: {to_checked:.2f} (what its op protocol costs)")
     lines += ["", f"one recorded op, forward + backward: {per_op['tape_forward_backward_us']:.2f} µs, "
               f"{per_op_ratio:.2f}× numpy's three calls by hand (within each round) "
               f"({per_op['numpy_forward_backward_us']:.2f} µs); the tape unrecorded: "
               f"{per_op['tape_forward_no_grad_us']:.2f} µs; the lean reference: "
-              f"{per_op['lean_forward_backward_us']:.2f} µs",
+              f"{per_op['lean_forward_backward_us']:.2f} µs"
+              + (f", lean + checks: {per_op['lean_checked_forward_backward_us']:.2f} µs"
+                 if "lean_checked_forward_backward_us" in per_op else ""),
               f"backward through a chain of {chain_length:,} ops: {chain[0]:.2f} s, peak memory "
               f"{chain[1]:.0f} MiB" + ("" if lean_chain is None else
                                        f" (the lean reference: {lean_chain[0]:.2f} s, "
-                                       f"{lean_chain[1]:.0f} MiB)")]
+                                       f"{lean_chain[1]:.0f} MiB)")
+              + ("" if checked_chain is None else
+                 f" (lean + checks: {checked_chain[0]:.2f} s, {checked_chain[1]:.0f} MiB)")]
     if two_layer:
         lines.append(f"two-layer step 784-256-10, batch 128, float32: tape ÷ numpy "
                      f"{np.median(two_layer):.3f} (median of {len(two_layer)} pairs of 10-step blocks; "
                      f"quartiles {np.percentile(two_layer, 25):.3f}–"
                      f"{np.percentile(two_layer, 75):.3f})")
-    lean_name = LEAN if LEAN in names else None
+    def references(lean_figure, checked_figure):
+        shown = [f"lean {lean_figure}" if lean_figure else None,
+                 f"lean + checks {checked_figure}" if checked_figure else None]
+        return ", ".join(s for s in shown if s) or None
+
+    def times_numpy(name):          # a reference's make_moons ratio, if it ran
+        return name in names and f"{np.median([r[name] / r['numpy'] for r in rounds]):.2f}×"
+
+    def faster_than(torch, name):
+        return name in names and f"{np.median([r[torch] / r[name] for r in rounds]):.2f}×"
+
+    def per_op_figure(name):
+        key = f"{name}_forward_backward_us"
+        return (f"{per_op.get(f'{name}_vs_numpy', per_op[key] / per_op['numpy_forward_backward_us']):.2f}×"
+                if key in per_op else None)
+
     goals = [(f"a recorded op, forward + backward ≤ {GOALS['per_op_vs_numpy']}× numpy's three calls",
               f"{per_op_ratio:.2f}×", per_op_ratio <= GOALS["per_op_vs_numpy"],
-              f"{per_op.get('lean_vs_numpy', per_op['lean_forward_backward_us'] / per_op['numpy_forward_backward_us']):.2f}×"
-              if "lean_forward_backward_us" in per_op else None),
+              references(per_op_figure("lean"), per_op_figure("lean_checked"))),
              (f"a 1,000,000-op chain backward ≤ {GOALS['chain_backward_s']} s",
               f"{chain[0]:.2f} s" + ("" if chain_length == 1_000_000 else
                                      f" (for {chain_length:,} ops; not comparable)"),
               chain[0] <= GOALS["chain_backward_s"] and chain_length >= 1_000_000,
-              None if lean_chain is None else f"{lean_chain[0]:.2f} s"),
+              references(lean_chain and f"{lean_chain[0]:.2f} s",
+                         checked_chain and f"{checked_chain[0]:.2f} s")),
              (f"make_moons step ≤ {GOALS['moons_vs_numpy']}× numpy", f"{ratio['tape']:.2f}×",
               ratio["tape"] <= GOALS["moons_vs_numpy"],
-              lean_name and f"{ratio[lean_name]:.2f}×")]
+              references(times_numpy(LEAN), times_numpy(LEAN_CHECKED)))]
     for n in names:
         if n.startswith("pytorch (1"):
             faster = float(np.median([r[n] / r["tape"] for r in rounds]))
             goals.append((f"make_moons step ≥ {GOALS['moons_faster_than_torch']}× faster than "
                           f"{n}", f"{faster:.2f}×", faster >= GOALS["moons_faster_than_torch"],
-                          lean_name and f"{np.median([r[n] / r[lean_name] for r in rounds]):.2f}×"))
+                          references(faster_than(n, LEAN), faster_than(n, LEAN_CHECKED))))
     if two_layer:
         goals.append((f"two-layer step at batch 128 ≤ {GOALS['two_layer_vs_numpy']}× numpy",
                       f"{np.median(two_layer):.3f}×",
                       np.median(two_layer) <= GOALS["two_layer_vs_numpy"], None))
     lines += ["", "goals:"]
     lines += [f"  {'met ' if met else 'NOT '} {goal}: {measured}"
-              + (f"   (the lean reference: {at_lean})" if at_lean else "")
+              + (f"   ({at_lean})" if at_lean else "")
               for goal, measured, met, at_lean in goals]
     return "\n".join(lines)
 
@@ -239,7 +269,7 @@ def parser():
                    "of the 784-256-10 network, numpy then the tape (0: skip it)")
     p.add_argument("--serve", choices=list(moons.STEPS), help=argparse.SUPPRESS)
     p.add_argument("--serve-chain", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--lean", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--reference", choices=list(REFERENCES), help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     return p
 
@@ -251,7 +281,7 @@ def main(argv=None):
         serve(args.serve, args.threads)
         return 0
     if args.serve_chain:
-        print(json.dumps(chain_backward(args.serve_chain, args.lean)))
+        print(json.dumps(chain_backward(args.serve_chain, args.reference)))
         return 0
     if min(args.rounds, args.steps, args.chain) < 1 or args.two_layer_blocks < 0:
         p.error("--rounds, --steps and --chain must be at least 1, --two-layer-blocks at least 0")
@@ -262,8 +292,9 @@ def main(argv=None):
     two_layer = two_layer_ratios(args.two_layer_blocks) if args.two_layer_blocks else None
     per_op = per_op_overhead()
     chain = chain_in_a_process(args.chain)
-    lean_chain = chain_in_a_process(args.chain, on_lean=True)
-    print(report(per_op, chain, rounds, args.chain, lean_chain, two_layer))
+    lean_chain = chain_in_a_process(args.chain, reference="lean")
+    checked_chain = chain_in_a_process(args.chain, reference="lean_checked")
+    print(report(per_op, chain, rounds, args.chain, lean_chain, two_layer, checked_chain))
     return 0
 
 

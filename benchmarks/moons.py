@@ -12,7 +12,7 @@ import numpy as np
 import tape
 from models.optim import SGD
 
-from . import lean
+from . import lean, lean_checked
 from .measure import median_time
 
 SIZES = (2, 16, 16, 1)
@@ -128,8 +128,13 @@ def lean_step(init, X, ys):
     return lean.moons_step(init, X, ys, ALPHA, LR)
 
 
+def lean_checked_step(init, X, ys):
+    """The lean tape with the tape's run-time checks put back (lean_checked.py)."""
+    return lean_checked.moons_step(init, X, ys, ALPHA, LR)
+
+
 STEPS = {"numpy": numpy_step, "tape": tape_step, "pytorch": torch_step,
-         "micrograd": micrograd_step, "lean": lean_step}
+         "micrograd": micrograd_step, "lean": lean_step, "lean_checked": lean_checked_step}
 MODULES = {"pytorch": "torch", "micrograd": "micrograd"}
 
 

@@ -61,6 +61,54 @@ def test_the_lean_reference_adds_the_adjoints_of_a_value_used_twice():
     np.testing.assert_allclose(x.grad, 6 * x.data + 4 * x.data ** 3)
 
 
+def test_lean_checked_gives_the_hand_gradients_of_the_moons_loss():
+    from benchmarks import lean_checked as lc
+    X, ys = moons.moons_data()
+    init = moons.initial_params()
+    params = [lc.Node(p.copy(), requires_grad=True) for p in init]
+    W1, b1, W2, b2, W3, b3 = params
+    s = lc.linear(lc.relu(lc.linear(lc.relu(lc.linear(X, W1, b1)), W2, b2)), W3, b3)
+    loss = lc.relu(1 - ys * s).mean() + moons.ALPHA * sum((p * p).sum() for p in params)
+    lc.backward(loss)
+    hand_loss, hand = moons.hand_gradients(init, X, ys)
+    assert hand_loss == pytest.approx(float(loss.data), rel=1e-14)
+    for p, g in zip(params, hand):
+        np.testing.assert_allclose(p.grad, g, rtol=1e-12, atol=1e-15)
+
+
+def test_lean_checked_does_the_run_time_checks_it_claims():
+    from benchmarks import lean_checked as lc
+    x = lc.Node(np.array([2.0, -1.0]), requires_grad=True)
+    b = lc.Node(np.array(3.0), requires_grad=True)
+    with lc.no_grad():                              # nothing recorded
+        assert (x * x).entry is None
+    with lc.Tape() as t:
+        h = x * x
+        y = (h + b).sum()                           # b broadcast over x's shape
+    assert [e.name for e in t.entries] == ["multiply", "add", "sum"]
+    lc.backward(y)
+    np.testing.assert_allclose(x.grad, 2 * x.data)
+    assert b.grad.shape == () and b.grad == 2.0     # summed back to b's shape
+    assert t.adjoints[h.entry.index].shape == (2,)  # kept for the Tape
+    with pytest.raises(RuntimeError, match="already freed"):
+        lc.backward(y)
+    f32 = lc.Node(np.ones(2, np.float32), requires_grad=True)
+    lc.backward((f32 * np.ones(2)).sum())           # float64 product, float32 input
+    assert f32.grad.dtype == np.float32
+
+
+def test_lean_checked_records_per_thread():
+    import threading
+    from benchmarks import lean_checked as lc
+    x = lc.Node(np.ones(2), requires_grad=True)
+    seen = []
+    with lc.no_grad():
+        worker = threading.Thread(target=lambda: seen.append((x * x).entry is not None))
+        worker.start()
+        worker.join()
+    assert seen == [True]                           # the other thread still records
+
+
 def test_moons_hand_gradients_are_the_tapes_gradients_of_the_same_loss():
     import tape
     X, ys = moons.moons_data()
