@@ -12,6 +12,7 @@ from dataclasses import fields
 import numpy as np
 
 from models.cli.presets import PRESETS
+from models.io.errors import OneLineParser
 from models.optim import OPTIMIZERS
 from models.optim.schedules import SCHEDULES
 from models.train.checkpoint import CheckpointError
@@ -40,8 +41,7 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
 
 def parser(family):
     d = family.config_class()
-    p = argparse.ArgumentParser(prog=family.prog, description=family.description,
-                                formatter_class=_Help)
+    p = OneLineParser(prog=family.prog, description=family.description, formatter_class=_Help)
     mode = p.add_argument_group("what to do (default: train)")
     mode.add_argument("--test", metavar="MODEL.npz",
                       help="load a saved model and print its test accuracy and loss")

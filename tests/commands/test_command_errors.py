@@ -89,6 +89,24 @@ def read_only_dir(tmp_path):
 
 # ---- the output directory ----------------------------------------------------------
 
+@pytest.mark.parametrize("command, argv, message", [
+    ("twolayer", ["--hidden", "abc"], "argument --hidden: invalid int value: 'abc'"),
+    ("twolayer", ["--bogus"], "unrecognized arguments: --bogus"),
+    ("cnn", ["--channels", "abc"], "argument --channels: invalid int value: 'abc'"),
+    ("cnn", ["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_a_bad_flag_is_one_line_naming_it_without_the_usage_block(command, argv, message):
+    import contextlib
+    import importlib
+    import io
+    main = importlib.import_module(f"models.{command}").main
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert err.getvalue() == f"python -m models.{command}: error: {message} (see --help)\n"
+
+
 def test_an_existing_run_is_never_overwritten_silently(data, trained):
     before = (trained / "model.npz").read_bytes()
     line = one_line_error(run(flags(data, "--out", str(trained), "--seed", "3")))
