@@ -20,7 +20,8 @@ Figures 1–3 have the lean reference beside them (lean.py): the same computatio
 eager tape with no checks, so that the tape's ratio to it is what its semantics cost
 (threads, no_grad, Tapes, freeing, version, shape and dtype checks, higher order); and
 lean_checked.py, the lean design with those run-time checks put back as cheaply as we
-could write them (all but higher order): what the lean design would give the tape.
+could write them (all but higher order and the float32 rule): what the lean design
+would give the tape.
 """
 
 import argparse
@@ -213,6 +214,7 @@ def report(per_op, chain, rounds, chain_length=1_000_000, lean_chain=None, two_l
                      f"{np.median(two_layer):.3f} (median of {len(two_layer)} pairs of 10-step blocks; "
                      f"quartiles {np.percentile(two_layer, 25):.3f}–"
                      f"{np.percentile(two_layer, 75):.3f})")
+
     def references(lean_figure, checked_figure):
         shown = [f"lean {lean_figure}" if lean_figure else None,
                  f"lean + checks {checked_figure}" if checked_figure else None]
