@@ -263,7 +263,7 @@ class Program:
         return text
 
     # ---- the function ------------------------------------------------------------------
-    def function_source(self, name, arguments, results, docstring=None):
+    def function_source(self, name, arguments, results, docstring=None, then=None):
         """`def name(arguments): ... return results`, without the statements nobody uses.
 
         A large array (FREE_BYTES or more) is deleted after its last use, as the tape's
@@ -293,10 +293,11 @@ class Program:
                 body.append(f"del {', '.join(done)}")
         returned = ", ".join(self._render(r.name, self.values) if r.const else r.name
                              for r in results) + ("," if len(results) == 1 else "")
-        head = [f"def {name}({', '.join(a.name for a in arguments)}):"]
+        extra, after = then or ((), ())          # an update after the gradients (fold.py)
+        head = [f"def {name}({', '.join([a.name for a in arguments] + list(extra))}):"]
         if docstring:
             head.append(f'    """{docstring}"""')
-        return "\n".join(head + [f"    {line}" for line in body] +
+        return "\n".join(head + [f"    {line}" for line in body + list(after)] +
                          [f"    return {returned}"]) + "\n"
 
     def constants_comment(self, source):
