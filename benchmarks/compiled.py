@@ -5,8 +5,7 @@ steps, interleaved, round after round; the ratio of two contestants is taken wit
 round and the median over rounds reported, so that both see the same machine):
 
 1. make_moons (benchmarks/moons.py: 2-16-16-1, full batch of 100, float64, SGD): the
-   hand-written numpy step, the compiled step (the update folded into the replay), the
-   compiled loss with `optimizer.step()` apart, the eager tape, PyTorch on one thread.
+   hand-written numpy step, the compiled tape, the eager tape, PyTorch on one thread.
 2. The two-layer net 784-256-10 at batch 128 (benchmarks/backends.py: float32, SGD with
    momentum): models/manual/formulas.py's hand-written step, the compiled tape, the eager tape,
    and JAX's jit of the whole step if JAX is installed (it is not a dependency).
@@ -67,20 +66,8 @@ def moons_loss(params):
 
 
 def replaying(loss, parameters, optimizer):
-    """A training step compiled whole: tape.compile(..., optimizer=) replays the loss, its
-    gradients (left in p.grad) and the optimiser's update written after them
-    (tape/compiler/fold.py); it returns the loss."""
-    compiled = tape.compile(loss, parameters=parameters, optimizer=optimizer)
-
-    def step(*batch):
-        return float(compiled(*batch))
-    step.compiled = compiled
-    return step
-
-
-def stepping_apart(loss, parameters, optimizer):
-    """The compiled loss with the optimiser apart, as before the fold: zero_grad, the
-    replay (which adds the gradients into p.grad), optimizer.step()."""
+    """A training step that replays the compiled loss: zero_grad, the replay (which adds
+    the gradients into p.grad), the optimiser's update; it returns the loss."""
     compiled = tape.compile(loss, parameters=parameters)
 
     def step(*batch):
@@ -92,10 +79,10 @@ def stepping_apart(loss, parameters, optimizer):
     return step
 
 
-def moons_compiled_step(init, X, ys, make=replaying):
+def moons_compiled_step(init, X, ys):
     names = ("W1", "b1", "W2", "b2", "W3", "b3")
     params = [tape.tensor(p.copy(), requires_grad=True, name=n) for p, n in zip(init, names)]
-    step = make(moons_loss(params), params, SGD(params, lr=moons.LR))
+    step = replaying(moons_loss(params), params, SGD(params, lr=moons.LR))
 
     def on_the_data():
         return step(X, ys)
@@ -114,7 +101,6 @@ def moons_benchmark(rounds):
     init = moons.initial_params()
     steps = {"numpy": moons.numpy_step(init, X, ys),
              "compiled": moons_compiled_step(init, X, ys),
-             "compiled, step apart": moons_compiled_step(init, X, ys, stepping_apart),
              "tape": moons.tape_step(init, X, ys)}
     if moons.installed("pytorch"):
         steps["pytorch (1 thread)"] = torch_one_thread_step(init, X, ys)
