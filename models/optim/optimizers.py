@@ -107,21 +107,6 @@ class SGD(Optimizer):
         else:
             theta += v
 
-    def update_source(self):
-        """update() as numpy source, for tape.compile(..., optimizer=) to write into its
-        replay (tape/compiler/fold.py): the statements for one parameter θ with gradient
-        g, the hyperparameters they read, the slots they use."""
-        if self.momentum == 0:
-            return ["theta -= lr * g"], ("lr",), ()
-        first = ["velocity *= momentum"]
-        if self.damped:
-            last = ["velocity -= (1 - momentum) * g", "theta += lr * velocity"]
-        elif self.nesterov:
-            last = ["velocity -= lr * g", "theta += momentum * velocity - lr * g"]
-        else:
-            last = ["velocity -= lr * g", "theta += velocity"]
-        return first + last, ("lr", "momentum"), ("velocity",)
-
 
 class Adagrad(Optimizer):
     """r ← r + g²;   θ ← θ − η g / (√r + ε): each coordinate's step shrinks as it is used."""

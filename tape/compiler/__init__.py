@@ -13,7 +13,6 @@ fast. Read in this order:
 - `trace.py`     one run of f on the tape, arguments recorded, lines noted
 - `program.py`   statements run as they are written: names, constants folded
 - `generate.py`  the forward in tape order, then the backward pass unrolled
-- `fold.py`      a training step: the optimiser's update written after the backward
 - this file      `compile`: the cache of traces (one per shapes, dtypes, requires_grad),
                  each checked against the tape, bit for bit, when it is made
 """
@@ -47,8 +46,7 @@ _DATA = operator.attrgetter("data")
 CACHE_SIZE = 8          # traces kept per compiled function, as PyTorch's compile cache
 
 
-def compile(fn, parameters=None, cache_size=CACHE_SIZE, verbose=False, has_aux=False,
-            optimizer=None):
+def compile(fn, parameters=None, cache_size=CACHE_SIZE, verbose=False, has_aux=False):
     """A function with fn's signature and results, replaying generated numpy source.
 
     fn is `tape.grad(f, argnums)` or `tape.value_and_grad(f, argnums)`: the result is
@@ -56,10 +54,7 @@ def compile(fn, parameters=None, cache_size=CACHE_SIZE, verbose=False, has_aux=F
     a list or dict of Tensors): each call returns the loss (a 0-d array) and adds the
     gradients into each parameter's `.grad`, as `loss.backward()` does. With `has_aux`,
     f returns (loss, aux), aux a Tensor or a tuple of them (the logits, the data loss
-    apart from a penalty), and each call returns (loss, the values of aux). With an
-    `optimizer` over those parameters each call is a whole training step (fold.py): the
-    gradients replace `.grad` (zero_grad), and the update is folded into the replay if
-    the optimiser writes one (SGD), else `optimizer.step()` follows it.
+    apart from a penalty), and each call returns (loss, the values of aux).
 
     The first call with given shapes, dtypes and requires_grad traces f and generates
     the source (`.source`); a call with others traces again (`.traces` counts them;
@@ -69,12 +64,6 @@ def compile(fn, parameters=None, cache_size=CACHE_SIZE, verbose=False, has_aux=F
     if has_aux and parameters is None:
         raise TypeError("tape.compile: has_aux=True needs the parameters form, "
                         "tape.compile(f, parameters=model, has_aux=True)")
-    if optimizer is not None:
-        if parameters is None:
-            raise TypeError("tape.compile: an optimizer needs the parameters form, "
-                            "tape.compile(loss, parameters=model, optimizer=optimizer)")
-        from .fold import Step       # fold.py builds on Compiled, defined below
-        return Step(fn, parameters, cache_size, verbose, has_aux, optimizer)
     return Compiled(fn, parameters, cache_size, verbose, has_aux)
 
 
@@ -128,7 +117,7 @@ class Compiled:
             if replay is None:
                 return self._trace(args, key)
             self._recent(key)
-            return self._run(replay, [*args, *map(_DATA, self.tensors)])
+            return self._finish(replay(*args, *map(_DATA, self.tensors)), replay.learned)
         if any(isinstance(a, Tensor) and a.requires_grad for a in args):
             return self._eager(args)
         key = self._key(args)
@@ -136,10 +125,7 @@ class Compiled:
         if replay is None:
             return self._trace(args, key)
         self._recent(key)
-        return self._run(replay, self._arrays(args))
-
-    def _run(self, replay, arrays):
-        return self._finish(replay(*arrays), replay.learned)
+        return self._finish(replay(*self._arrays(args)), replay.learned)
 
     def _recent(self, key):
         if len(self.cache) > 1:
@@ -248,7 +234,7 @@ class Compiled:
             namespace = dict(program.helpers)
             exec(source, namespace)
             replay = namespace[self._function_name()]
-            if self._replays(replay, self._arrays(args), expected):
+            if _identical(replay(*self._arrays(args)), expected):
                 break
         else:
             raise CompileError(
@@ -270,10 +256,6 @@ class Compiled:
         self.source = source
         self.trace_seconds.append(time.perf_counter() - started)
         return self._finish(expected, replay.learned)
-
-    def _replays(self, replay, arrays, expected):
-        """Whether the replay gives the tape's results, bit for bit."""
-        return _identical(replay(*arrays), expected)
 
     def _eager_reference(self, args):
         """fn's own results for these arguments: what the replay must give, bit for bit."""
@@ -306,8 +288,7 @@ class Compiled:
     def _source(self, program, arguments, loss, grads, trace):
         name = self._function_name()
         results = (loss if self.with_value else []) + grads
-        body = program.function_source(name, arguments, results,
-                                       then=self._then(program, arguments, results))
+        body = program.function_source(name, arguments, results)
         traced = ", ".join(f"{a.name} {a.shape} {a.dtype}" for a in arguments)
         header = textwrap.wrap(f"tape.compile of {self.__name__}, traced for {traced}",
                                width=88, initial_indent="# ", subsequent_indent="#   ")
@@ -315,10 +296,6 @@ class Compiled:
         if constants:
             header.append("# constants, computed once when traced:\n" + constants.rstrip())
         return "\n".join(header) + "\n" + body
-
-    def _then(self, program, arguments, results):
-        """(more arguments, statements) to write before the return: none here (fold.py)."""
-        return None
 
     def _check_constants(self, foreign, inputs, trace):
         """Arrays the function made outside the tape (from `.data`, say) would be frozen by

@@ -263,7 +263,7 @@ class Program:
         return text
 
     # ---- the function ------------------------------------------------------------------
-    def function_source(self, name, arguments, results, docstring=None, then=None):
+    def function_source(self, name, arguments, results, docstring=None):
         """`def name(arguments): ... return results`, without the statements nobody uses.
 
         A large array (FREE_BYTES or more) is deleted after its last use, as the tape's
@@ -293,11 +293,10 @@ class Program:
                 body.append(f"del {', '.join(done)}")
         returned = ", ".join(self._render(r.name, self.values) if r.const else r.name
                              for r in results) + ("," if len(results) == 1 else "")
-        extra, after = then or ((), ())          # an update after the gradients (fold.py)
-        head = [f"def {name}({', '.join([a.name for a in arguments] + list(extra))}):"]
+        head = [f"def {name}({', '.join(a.name for a in arguments)}):"]
         if docstring:
             head.append(f'    """{docstring}"""')
-        return "\n".join(head + [f"    {line}" for line in body + list(after)] +
+        return "\n".join(head + [f"    {line}" for line in body] +
                          [f"    return {returned}"]) + "\n"
 
     def constants_comment(self, source):
