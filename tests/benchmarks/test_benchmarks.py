@@ -92,6 +92,10 @@ def test_lean_checked_does_the_run_time_checks_it_claims():
     assert t.adjoints[h.entry.index].shape == (2,)  # kept for the Tape
     with pytest.raises(RuntimeError, match="already freed"):
         lc.backward(y)
+    z = (x * x).sum()                               # outside a Tape, too
+    lc.backward(z)
+    with pytest.raises(RuntimeError, match="already freed"):
+        lc.backward(z)
     f32 = lc.Node(np.ones(2, np.float32), requires_grad=True)
     lc.backward((f32 * np.ones(2)).sum())           # float64 product, float32 input
     assert f32.grad.dtype == np.float32
