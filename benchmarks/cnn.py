@@ -38,6 +38,7 @@ from tape.conv_blocked import (blocked_conv2d, blocked_conv2d_weight_grad,
 from tape.im2col import as_matrix, im2col
 from models.cnn import CNNConfig, build_model
 from models.data.datasets import load_dataset
+from models.io.errors import OneLineParser
 from models.io.files import atomic_write
 from models.nn import CNN
 from models.optim import Adam
@@ -261,8 +262,8 @@ def memory(epochs, train_size, log=print):
 # ---- the command -------------------------------------------------------------------------------
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m benchmarks.cnn",
-                                description="The CNN on the tape against PyTorch on the CPU.")
+    p = OneLineParser(prog="python -m benchmarks.cnn",
+                      description="The CNN on the tape against PyTorch on the CPU.")
     p.add_argument("--batch-size", type=int, default=128, help="images per training step")
     p.add_argument("--rounds", type=int, default=5, help="rounds of tape-then-PyTorch steps")
     p.add_argument("--steps", type=int, default=5, help="steps per contestant per round")

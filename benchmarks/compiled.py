@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 import tape
+from models.io.errors import OneLineParser
 from models.io.files import write_json
 from models.nn import CNN, MLP
 from models.optim import SGD, Adam
@@ -213,8 +214,8 @@ def cnn_benchmark(batch_size, rounds):
 # ---- the command ------------------------------------------------------------------------------------
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m benchmarks.compiled", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = OneLineParser(prog="python -m benchmarks.compiled", description=__doc__,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=15, help="interleaved rounds per benchmark")
     p.add_argument("--cnn-rounds", type=int, default=7, help="rounds (one step each) of the CNN")
     p.add_argument("--skip", nargs="*", default=[], choices=("moons", "mlp", "cnn"),

@@ -10,13 +10,13 @@ calls runs first is a few per cent slower here: an A/A pair measured 1.03–1.08
 A ratio of 1 means the dispatch costs nothing.
 """
 
-import argparse
 import json
 import time
 
 import numpy as np
 
 import tape
+from models.io.errors import OneLineParser
 from models.nn import MLP
 from models.optim import SGD
 
@@ -85,7 +85,7 @@ def dispatch_ratio(pairs=41, batch_size=128, hidden=256):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m benchmarks.dispatch", description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=41)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)

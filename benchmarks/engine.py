@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 import tape
+from models.io.errors import OneLineParser
 
 from . import lean, lean_checked, moons
 from .backends import BACKENDS, initial_params
@@ -261,8 +262,8 @@ def report(per_op, chain, rounds, chain_length=1_000_000, lean_chain=None, two_l
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m benchmarks.engine", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = OneLineParser(prog="python -m benchmarks.engine", description=__doc__,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=9, help="rounds of the make_moons step")
     p.add_argument("--steps", type=int, default=200, help="steps per backend in each round")
     p.add_argument("--chain", type=int, default=1_000_000, help="length of the chain whose "

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.io.errors import run_command
+from models.io.errors import OneLineParser, run_command
 from models.io.files import check_writable_dir, write_json
 
 from .backends import BACKENDS, available
@@ -308,8 +308,8 @@ def machine():
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = OneLineParser(prog="python -m benchmarks.run", description=__doc__,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128, 512])
     p.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS))
     p.add_argument("--processes", type=int, default=3,

@@ -11,7 +11,6 @@ shared with other work, two processes get a larger share of the cores than one, 
 wall-time ratio alone can exceed 2.
 """
 
-import argparse
 import json
 import os
 import resource
@@ -22,12 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from models.io.errors import OneLineParser
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m benchmarks.search_jobs",
-                                description=__doc__.split("\n\n")[0])
+    p = OneLineParser(prog="python -m benchmarks.search_jobs",
+                      description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=3, help="runs of each of --jobs 1 and 2")
     p.add_argument("--trials", type=int, default=8, help="grid size (learning rates)")
     p.add_argument("--train-size", type=int, default=5000, help="training subset")

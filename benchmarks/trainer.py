@@ -31,6 +31,7 @@ import time
 import numpy as np
 
 from models.data.datasets import load_dataset
+from models.io.errors import OneLineParser
 from models.train.loop import batch_order
 
 from .backends import BACKENDS, available, initial_params
@@ -135,8 +136,8 @@ def serve(trainer, commands=sys.stdin, answers=sys.stdout):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m benchmarks.trainer", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = OneLineParser(prog="python -m benchmarks.trainer", description=__doc__,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--backends", nargs="+", choices=list(BACKENDS), required=True)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--epochs", type=int, default=2)

@@ -295,3 +295,18 @@ def test_benchmarks_compiled_reports_every_contestant_and_the_tracing_cost(capsy
     assert results["mlp"]["first_losses"]["compiled"] == results["mlp"]["first_losses"]["tape"]
     assert results["moons"]["traces"] == 1 and results["moons"]["trace_ms"] > 0
     assert "load average" in out and "tracing (first call" in out
+
+
+@pytest.mark.parametrize("name", ["cnn", "compiled", "dispatch", "engine", "run", "search_jobs",
+                                  "trainer"])
+def test_a_benchmarks_bad_flag_is_one_line_naming_it(name, capsys):
+    import importlib
+    module = importlib.import_module(f"benchmarks.{name}")
+    required = ["--backends", "tape"] if name == "trainer" else []
+    with pytest.raises(SystemExit) as stop:
+        module.main([*required, "--no-such-flag"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [err.strip()], err            # one line, no usage block
+    assert err.startswith(f"python -m benchmarks.{name}: error: ")
+    assert "--no-such-flag" in err
