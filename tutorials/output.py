@@ -20,6 +20,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from models.io.errors import OneLineParser
+
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -41,7 +43,7 @@ def output_dir(name, out=None):
 
 def setup(name, argv=None):
     """(output folder, fast?) for the tutorial `name`, from the command line."""
-    p = argparse.ArgumentParser(prog=f"python -m tutorials.{name}")
+    p = OneLineParser(prog=f"python -m tutorials.{name}")
     p.add_argument("--out", help=f"folder for the figures (default tutorials_out/{name} "
                                  f"at the repository's root)")
     p.add_argument("--fast", action="store_true", help="smaller, quicker runs")

@@ -8,7 +8,6 @@ takes its key figure and writes it, 360 pixels wide, to tutorials/thumbnails/<na
     python -m tutorials.thumbnails mnist      # only these
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from matplotlib import image as mpimg
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from models.io.errors import OneLineParser
 from tutorials.output import PACKAGE, written_atomically
 
 # the figure of each lesson shown in tutorials/README.md's table (a new lesson adds its own)
@@ -51,9 +51,9 @@ def thumbnail(source, target, width=WIDTH):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m tutorials.thumbnails",
-                                description="Regenerate tutorials/thumbnails/*.png by "
-                                            "running every tutorial.")
+    p = OneLineParser(prog="python -m tutorials.thumbnails",
+                      description="Regenerate tutorials/thumbnails/*.png by running every "
+                                  "tutorial.")
     p.add_argument("names", nargs="*", metavar="NAME",
                    help=f"tutorials to redraw (default: all of {', '.join(KEY_FIGURES)})")
     p.add_argument("--fast", action="store_true", help="use the tutorials' --fast runs")

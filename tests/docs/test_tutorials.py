@@ -107,3 +107,17 @@ def test_decision_boundaries_draws_the_same_figures_compiled_and_on_the_tape(tmp
                                 ("moons_activation_width.png", "moons_depth.png",
                                  "blobs_activation.png")]
     assert figures[True] == figures[False]
+
+
+def test_a_bad_flag_to_a_tutorial_or_thumbnails_is_one_line(capsys):
+    from tutorials import output, thumbnails
+    with pytest.raises(SystemExit) as stop:
+        output.setup("scalars", ["--out"])                 # --out needs a folder
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == ("python -m tutorials.scalars: error: argument --out: "
+                                       "expected one argument (see --help)\n")
+    with pytest.raises(SystemExit) as stop:
+        thumbnails.main(["--bogus"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == ("python -m tutorials.thumbnails: error: unrecognized "
+                                       "arguments: --bogus (see --help)\n")
