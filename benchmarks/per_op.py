@@ -67,7 +67,7 @@ def per_op_overhead(rounds=9):
               "lean": lean_forward_backward, "lean_checked": lean_checked_forward_backward}
     per_op = {name: [] for name in blocks}       # µs per op, one value per round
     for _ in range(rounds):
-        for name, block in blocks.items():      # the four take turns: each round's
+        for name, block in blocks.items():      # the five take turns: each round's
             per_op[name].append(median_time(block, repeat=3) / CHAIN * 1e6)   # share a machine
     median = {name: float(np.median(us)) for name, us in per_op.items()}
     # ÷ numpy within each round, then the median over rounds
