@@ -194,11 +194,11 @@ class Tape:
 def backward(output, seed=None):
     """Add d output / d leaf into every leaf's .grad; free the entries used."""
     seed = np.ones(output.data.shape, output.data.dtype) if seed is None else seed
-    ends, waiting = {id(output): [output, seed]}, []
-    if output.entry is not None:
-        ends = {}
+    if output.entry is None:                # a leaf: its gradient is the seed itself
+        ends, waiting = {id(output): [output, seed]}, []
+    else:
+        ends, waiting = {}, [(-output.entry.index, output.entry)]
         output.entry.adjoint = seed
-        waiting.append((-output.entry.index, output.entry))
     with no_grad():
         while waiting:
             _, entry = heappop(waiting)                 # the highest number first
